@@ -1,1 +1,79 @@
-int main() { return 0; }
+// kiln executor: kaniko's executor, rebuilt. See README.md.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "build/executor.h"
+#include "cli/executor_options.h"
+#include "kiln_version.h"
+#include "log/log.h"
+
+namespace {
+
+std::optional<std::string> getenv_opt(std::string_view name) {
+  if (const char* v = std::getenv(std::string(name).c_str())) return std::string(v);
+  return std::nullopt;
+}
+
+kiln::log::Logger::Options logger_options(const kiln::cli::ExecutorOptions& o) {
+  kiln::log::Logger::Options lo;
+  lo.level = kiln::log::parse_level(o.verbosity);
+  lo.format = kiln::log::parse_format(o.log_format);
+  // kaniko's default "color" writes escape codes into every CI log; kiln
+  // colours only a terminal.
+  if (lo.format == kiln::log::Format::Color && !isatty(STDERR_FILENO)) lo.format = kiln::log::Format::Text;
+  lo.timestamp = o.log_timestamp;
+  return lo;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  kiln::cli::ExecutorOptions opts;
+  try {
+    opts = kiln::cli::parse_executor_options(args, getenv_opt);
+  } catch (const kiln::Error& e) {
+    std::fprintf(stderr, "Error: %s\n", e.what());
+    return 1;
+  }
+  if (opts.help || (!opts.positional.empty() && opts.positional[0] == "help")) {
+    std::cout << kiln::cli::executor_usage();
+    return 0;
+  }
+  if (opts.version || (!opts.positional.empty() && opts.positional[0] == "version")) {
+    std::cout << "Kiln version : " << KILN_VERSION << " (" << KILN_REVISION << ")\n";
+    return 0;
+  }
+  if (!opts.positional.empty()) {
+    std::fprintf(stderr, "Error: unknown command \"%s\" for \"executor\"\n", opts.positional[0].c_str());
+    return 1;
+  }
+  kiln::log::Logger::Options lo;
+  try {
+    lo = logger_options(opts);
+    kiln::cli::validate(opts);
+  } catch (const kiln::Error& e) {
+    std::fprintf(stderr, "Error: %s\n", e.what());
+    return 1;
+  }
+  kiln::log::Logger log(lo);
+  try {
+    kiln::build::Environment env;
+    env.getenv = getenv_opt;
+    kiln::build::run_build(opts, env, log);
+  } catch (const kiln::UsageError& e) {
+    log.error(e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    log.error(std::string("error building image: ") + e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -24,6 +24,7 @@ struct Expansion {
   std::vector<std::string> words;
   std::set<std::string> used;  // names that were looked up and were set
   std::set<std::string> unset; // names that were looked up and were not set
+  std::string word;            // the unsplit result, as process_word returns it
 };
 
 class ShellLexer {
@@ -44,6 +45,10 @@ class ShellLexer {
   Expansion process_word_with_matches(std::string_view word, const EnvLookup& env) const;
 
   char escape() const { return escape_; }
+
+  // Nesting limit for ${...} inside ${...}: BuildKit has none (Go stacks grow),
+  // but a C++ stack does not, and no real Dockerfile nests this deep.
+  static constexpr int kMaxNesting = 200;
 
  private:
   char escape_;

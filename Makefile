@@ -1,0 +1,54 @@
+# kiln: see README.md. Every target does its own set-up on a fresh Debian 12.
+KILN_CACHE ?= /var/cache/kiln
+export KILN_CACHE
+BUILD      ?= build
+STATIC     := $(BUILD)/static
+HOST       := $(BUILD)/host
+JOBS       ?= 2
+REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+.PHONY: all setup toolchain static host test unit unit-host e2e demo fuzz clean
+
+all: static
+
+setup:
+	scripts/setup-host.sh
+
+toolchain: setup
+	scripts/toolchain/install-zig.sh
+	scripts/toolchain/build-deps.sh
+
+# The shipping build: fully static musl binaries in $(STATIC)/.
+static: toolchain
+	cmake -S . -B $(STATIC) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/zig-musl.cmake -DKILN_REVISION=$(REVISION) >/dev/null
+	ninja -C $(STATIC) -j$(JOBS)
+	@file $(STATIC)/executor $(STATIC)/warmer
+
+# A fast glibc build with Debian's -dev packages, for iteration and sanitizers.
+host: setup
+	cmake -S . -B $(HOST) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=$(if $(SANITIZE),ON,OFF) >/dev/null
+	ninja -C $(HOST) -j$(JOBS)
+
+# Unit tests run on the static build: what ships is what is tested.
+unit: static
+	cd $(STATIC) && ctest --output-on-failure -j$(JOBS)
+
+unit-host: host
+	cd $(HOST) && ctest --output-on-failure -j$(JOBS)
+
+# End-to-end: real registries, the executor in a sandbox, skopeo/umoci checks.
+e2e: static
+	KILN_EXECUTOR=$(CURDIR)/$(STATIC)/executor KILN_WARMER=$(CURDIR)/$(STATIC)/warmer \
+	  /usr/bin/python3 -m pytest -p no:cacheprovider tests/e2e -q -rfE
+
+test: unit e2e
+
+demo: static
+	scripts/demo.sh $(CURDIR)/$(STATIC)/executor
+
+fuzz: setup
+	scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,144 @@
+#include "build/base_image.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <future>
+#include <system_error>
+
+#include "base/error.h"
+#include "digest/digest.h"
+#include "image/manifest.h"
+#include "image/media_types.h"
+#include "layer/extractor.h"
+
+namespace kiln::build {
+namespace fsys = std::filesystem;
+
+namespace {
+
+// How many blobs download at once: enough to hide per-request latency, few
+// enough not to thrash a 2-core CI runner.
+constexpr std::size_t kParallelDownloads = 3;
+
+class File {
+ public:
+  File(const fsys::path& p, const char* mode) : f_(std::fopen(p.c_str(), mode)) {
+    if (!f_) throw IoError("opening " + p.string() + ": " + std::error_code(errno, std::generic_category()).message());
+  }
+  ~File() {
+    if (f_) std::fclose(f_);
+  }
+  std::FILE* get() { return f_; }
+  void close(const fsys::path& p) {
+    if (std::fclose(f_) != 0) {
+      f_ = nullptr;
+      throw IoError("writing " + p.string());
+    }
+    f_ = nullptr;
+  }
+
+ private:
+  std::FILE* f_;
+};
+
+void download_blob(registry::Client& client, const registry::Reference& repo, const image::Descriptor& d,
+                   const fsys::path& dest) {
+  std::error_code ec;
+  if (fsys::exists(dest, ec) && static_cast<std::int64_t>(fsys::file_size(dest, ec)) == d.size) return;
+  // Downloaded under a temporary name and renamed only after the client has
+  // verified size and digest, so a file named by a digest always has it.
+  fsys::path tmp = dest;
+  tmp += ".partial";
+  {
+    File out(tmp, "wb");
+    client.fetch_blob(repo, d, [&out, &tmp](const char* p, std::size_t n) {
+      if (std::fwrite(p, 1, n, out.get()) != n) throw IoError("writing " + tmp.string());
+    });
+    out.close(tmp);
+  }
+  fsys::rename(tmp, dest, ec);
+  if (ec) throw IoError("renaming " + tmp.string() + ": " + ec.message());
+}
+
+}  // namespace
+
+ImageState scratch_image(const image::Platform& platform) {
+  ImageState s;
+  s.config.set_platform(platform);
+  s.config.set_env({"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
+  s.format = image::ManifestFormat::Docker;
+  s.name = "scratch";
+  return s;
+}
+
+PullResult pull_image(registry::Client& client, const registry::Reference& ref, const image::Platform& platform,
+                      const fsys::path& blob_dir, log::Logger& log) {
+  log.info("Retrieving image manifest " + ref.str());
+  registry::Manifest m = client.resolve(ref, platform);
+  image::Manifest manifest = image::parse_manifest(m.bytes, m.media_type);
+  const registry::Reference& src = m.source;
+
+  log.info("Retrieving image " + ref.str() + " from registry " + src.registry);
+  std::string config_bytes = client.fetch_blob_bytes(src, manifest.config);
+  PullResult r;
+  r.manifest_digest = m.digest;
+  r.image.config = image::Config::parse(config_bytes);
+  r.image.name = ref.str();
+  r.image.format = (m.media_type == image::media::kOciManifest || manifest.media_type == image::media::kOciManifest ||
+                    (manifest.media_type.empty() && m.media_type.empty()))
+                       ? image::ManifestFormat::Oci
+                       : image::ManifestFormat::Docker;
+  auto diff_ids = r.image.config.diff_ids();
+  if (diff_ids.size() != manifest.layers.size())
+    throw Error("image " + ref.str() + ": manifest lists " + std::to_string(manifest.layers.size()) +
+                " layers but its config has " + std::to_string(diff_ids.size()) + " diff_ids");
+
+  std::error_code ec;
+  fsys::create_directories(blob_dir, ec);
+  std::vector<std::future<void>> pending;
+  std::size_t next = 0;
+  auto launch = [&](std::size_t i) {
+    const auto& d = manifest.layers[i];
+    auto hex = digest::parse(d.digest).hex;
+    pending.push_back(std::async(std::launch::async, [&client, src, d, path = blob_dir / hex] {
+      download_blob(client, src, d, path);
+    }));
+  };
+  std::exception_ptr first_error;
+  for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
+    while (next < manifest.layers.size() && next < i + kParallelDownloads) launch(next++);
+    try {
+      pending[i].get();
+    } catch (...) {
+      if (!first_error) first_error = std::current_exception();
+    }
+    Layer l;
+    l.descriptor = manifest.layers[i];
+    l.diff_id = diff_ids[i];
+    l.file = blob_dir / digest::parse(l.descriptor.digest).hex;
+    l.source = src;
+    r.image.layers.push_back(std::move(l));
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  return r;
+}
+
+void apply_layers(const ImageState& image, const fsys::path& root, const fs::IgnoreList& ignore, log::Logger& log) {
+  layer::ExtractOptions eo;
+  eo.ignored = [&ignore](std::string_view p) { return ignore.ignored(p); };
+  eo.chown = geteuid() == 0;
+  eo.logger = &log;
+  for (std::size_t i = 0; i < image.layers.size(); ++i) {
+    const Layer& l = image.layers[i];
+    File in(l.file, "rb");
+    try {
+      layer::extract([&in](char* b, std::size_t n) { return std::fread(b, 1, n, in.get()); }, root, eo);
+    } catch (const std::exception& e) {
+      throw Error("unpacking layer " + std::to_string(i + 1) + " (" + l.descriptor.digest + ") of " + image.name +
+                  ": " + e.what());
+    }
+  }
+}
+
+}  // namespace kiln::build

@@ -1,0 +1,31 @@
+#pragma once
+// An image as the build carries it from stage to stage: the config, and the
+// layers with where their compressed blobs can be had (a local file, the
+// repository they came from, or both).
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/config.h"
+#include "image/descriptor.h"
+#include "image/manifest.h"
+#include "registry/reference.h"
+
+namespace kiln::build {
+
+struct Layer {
+  image::Descriptor descriptor;  // media type, digest, size of the compressed blob
+  std::string diff_id;           // sha256 of the uncompressed tar
+  std::filesystem::path file;    // the blob on disk; empty when only `source` has it
+  std::optional<registry::Reference> source;  // repository it can be mounted or fetched from
+};
+
+struct ImageState {
+  image::Config config;
+  std::vector<Layer> layers;
+  image::ManifestFormat format = image::ManifestFormat::Docker;
+  std::string name;  // what FROM named, for logs ("scratch", a reference, a stage)
+};
+
+}  // namespace kiln::build

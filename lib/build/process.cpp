@@ -1,0 +1,138 @@
+#include "build/process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace kiln::build {
+namespace {
+
+std::string env_value(const std::vector<std::string>& env, std::string_view key) {
+  for (auto it = env.rbegin(); it != env.rend(); ++it)
+    if (it->size() > key.size() && it->compare(0, key.size(), key) == 0 && (*it)[key.size()] == '=')
+      return it->substr(key.size() + 1);
+  return {};
+}
+
+bool is_executable_file(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
+}
+
+// Child side of fork: only async-signal-safe calls until exec.
+[[noreturn]] void exec_child(const ProcessSpec& s, const std::string& path, char* const* argv, char* const* envp,
+                             int out_fd, int err_pipe) {
+  setpgid(0, 0);
+  dup2(out_fd, STDOUT_FILENO);
+  dup2(out_fd, STDERR_FILENO);
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+  auto fail = [&](const char* what) {
+    int e = errno;
+    (void)!write(err_pipe, what, strlen(what));
+    (void)!write(err_pipe, ": ", 2);
+    const char* m = strerror(e);
+    (void)!write(err_pipe, m, strlen(m));
+    _exit(127);
+  };
+  if (s.no_network && unshare(CLONE_NEWNET) != 0) fail("unshare(CLONE_NEWNET) for --network=none");
+  if (setgroups(s.groups.size(), s.groups.data()) != 0 && geteuid() == 0) fail("setgroups");
+  if (setgid(s.gid) != 0 && geteuid() == 0) fail("setgid");
+  if (setuid(s.uid) != 0 && geteuid() == 0) fail("setuid");
+  if (chdir(s.cwd.c_str()) != 0) fail("chdir to the working directory");
+  execve(path.c_str(), argv, envp);
+  fail("exec");
+}
+
+}  // namespace
+
+std::string find_executable(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = env_value(env, "PATH");
+  if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + name;
+    if (is_executable_file(cand)) return cand;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return {};
+}
+
+int run_process(const ProcessSpec& spec, log::Logger& log) {
+  if (spec.argv.empty()) throw Error("RUN: empty command");
+  std::string path = find_executable(spec.argv[0], spec.env);
+  if (path.empty())
+    throw Error("RUN: executable \"" + spec.argv[0] + "\" not found in the PATH of the image (" +
+                env_value(spec.env, "PATH") + ")");
+
+  std::vector<char*> argv, envp;
+  for (auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    throw Error(std::string("RUN: pipe: ") + std::strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) throw Error(std::string("RUN: fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    close(out[0]);
+    close(err[0]);
+    // dup2 clears O_CLOEXEC on the new descriptors 1 and 2.
+    exec_child(spec, path, argv.data(), envp.data(), out[1], err[1]);
+  }
+  close(out[1]);
+  close(err[1]);
+  // Stream the command's output as it comes, in chunks, so long builds show
+  // progress in CI logs.
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(out[0], buf, sizeof buf);
+    if (n > 0) {
+      log.raw(std::string_view(buf, static_cast<std::size_t>(n)));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  close(out[0]);
+  std::string exec_error;
+  for (;;) {
+    ssize_t n = read(err[0], buf, sizeof buf);
+    if (n > 0) {
+      exec_error.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  close(err[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // Reap anything the command left in its process group so no daemon it
+  // started survives into the snapshot.
+  kill(-pid, SIGKILL);
+  if (!exec_error.empty()) throw Error("RUN: cannot start " + spec.argv[0] + ": " + exec_error);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace kiln::build

@@ -1,0 +1,34 @@
+#pragma once
+// Runs one RUN command as a child process in the container's root: its own
+// process group (so a signal to the build ends the whole command tree), the
+// stage's environment, working directory and user, with stdout and stderr
+// streamed to the log as they arrive.
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "log/log.h"
+
+namespace kiln::build {
+
+struct ProcessSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up on PATH from env when it has no '/'
+  std::vector<std::string> env;   // "K=V"
+  std::string cwd = "/";
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;      // supplementary groups
+  bool no_network = false;        // RUN --network=none: a fresh, empty network namespace
+};
+
+// Returns the exit status (128+signal when killed). Throws kiln::Error when
+// the process cannot be started (missing executable, bad working directory),
+// naming the command.
+int run_process(const ProcessSpec& spec, log::Logger& log);
+
+// Finds an executable the way execvp would, but with the PATH of the stage's
+// environment rather than kiln's own. Returns empty when not found.
+std::string find_executable(const std::string& name, const std::vector<std::string>& env);
+
+}  // namespace kiln::build

@@ -1,0 +1,77 @@
+#include "build/run_step.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "base/error.h"
+#include "build/process.h"
+#include "fs/passwd.h"
+#include "fs/resolve.h"
+
+namespace kiln::build {
+using namespace kiln::dockerfile;
+
+namespace {
+
+bool has_key(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') return true;
+  return false;
+}
+
+std::string describe(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+}  // namespace
+
+void run_command(const Step& step, const image::Config& config, const std::filesystem::path& root, log::Logger& log) {
+  const RunInst* run = step.instruction.as<RunInst>();
+  if (!run->mounts.empty())
+    throw UsageError("line " + std::to_string(step.line) + ": RUN --mount is not supported by kiln yet");
+
+  ProcessSpec spec;
+  spec.argv = step.argv;
+  spec.env = step.run_env;
+  spec.no_network = run->network == "none";
+  std::string user = config.user();
+  fs::UserInfo ui;
+  if (!user.empty()) {
+    ui = fs::load_user(root, user);
+    spec.uid = ui.uid;
+    spec.gid = ui.gid;
+    spec.groups = ui.supplementary;
+  }
+  // As Docker's runtime: PATH and HOME are always set for the command.
+  if (!has_key(spec.env, "PATH")) spec.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!has_key(spec.env, "HOME")) spec.env.push_back("HOME=" + (ui.home.empty() ? std::string("/") : ui.home));
+  spec.cwd = step.working_dir.empty() ? "/" : step.working_dir;
+  // BuildKit creates a missing working directory before running.
+  fs::mkdir_all(root, spec.cwd, 0, 0, 0755);
+  spec.cwd = fs::resolve_in_root(root, spec.cwd, true).string();
+
+  std::filesystem::path script;
+  if (step.script && !spec.argv.empty()) {
+    script = fs::resolve_in_root(root, spec.argv[0], false);
+    std::filesystem::create_directories(script.parent_path());
+    std::ofstream(script, std::ios::binary) << step.script->content;
+    ::chmod(script.c_str(), 0755);
+  }
+  log.info("RUN " + describe(step.argv));
+  int code;
+  try {
+    code = run_process(spec, log);
+  } catch (...) {
+    if (!script.empty()) std::filesystem::remove(script);
+    throw;
+  }
+  if (!script.empty()) std::filesystem::remove(script);
+  if (code != 0)
+    throw Error("RUN " + describe(step.argv) + " (line " + std::to_string(step.line) +
+                ") failed: exit code " + std::to_string(code));
+}
+
+}  // namespace kiln::build

@@ -1,0 +1,275 @@
+#include "cli/executor_options.h"
+
+#include "base/error.h"
+#include "cli/flags.h"
+
+namespace kiln::cli {
+namespace {
+
+// Helpers that build table rows; each captures the field it writes.
+Flag str(std::string name, char sh, std::string* field, std::string help, std::string def = "") {
+  Flag f;
+  f.name = std::move(name);
+  f.shorthand = sh;
+  f.value_name = "string";
+  f.help = std::move(help);
+  if (!def.empty()) f.default_text = "\"" + def + "\"";
+  f.set = [field](std::string_view v) { *field = std::string(v); };
+  return f;
+}
+
+Flag list(std::string name, char sh, std::vector<std::string>* field, std::string help) {
+  Flag f;
+  f.name = std::move(name);
+  f.shorthand = sh;
+  f.value_name = "multi-arg";
+  f.help = std::move(help);
+  f.set = [field](std::string_view v) { field->emplace_back(v); };
+  return f;
+}
+
+Flag boolean(std::string name, bool* field, std::string help, bool def = false) {
+  Flag f;
+  f.name = std::move(name);
+  f.kind = FlagKind::Bool;
+  f.help = std::move(help);
+  if (def) f.default_text = "true";
+  std::string n = f.name;
+  f.set = [field, n](std::string_view v) { *field = parse_bool(n, v); };
+  return f;
+}
+
+Flag integer(std::string name, int* field, std::string help) {
+  Flag f;
+  f.name = std::move(name);
+  f.value_name = "int";
+  f.help = std::move(help);
+  std::string n = f.name;
+  f.set = [field, n](std::string_view v) { *field = parse_int(n, v); };
+  return f;
+}
+
+Flag key_value(std::string name, std::map<std::string, std::string>* field, std::string help) {
+  Flag f;
+  f.name = std::move(name);
+  f.value_name = "key=value";
+  f.help = std::move(help);
+  std::string n = f.name;
+  f.set = [field, n](std::string_view v) {
+    auto [k, val] = split_key_value(n, v);
+    (*field)[k] = val;
+  };
+  return f;
+}
+
+Flag with_aliases(Flag f, std::vector<std::string> aliases) {
+  f.aliases = std::move(aliases);
+  return f;
+}
+
+Flag hidden(Flag f) {
+  f.hidden = true;
+  return f;
+}
+
+void build_table(FlagSet& fs, ExecutorOptions& o) {
+  fs.add(str("dockerfile", 'f', &o.dockerfile, "Path to the dockerfile to be built.", "Dockerfile"));
+  fs.add(str("context", 'c', &o.context,
+             "Path to the dockerfile build context: a directory, dir://, tar://path.tar.gz or tar://stdin.",
+             "/workspace/"));
+  fs.add(str("context-sub-path", 0, &o.context_sub_path, "Sub path within the given context."));
+  fs.add(list("build-arg", 0, &o.build_args,
+              "Pass ARG values at build time (k=v, or k to take the value from the environment). Repeatable."));
+  fs.add(str("target", 0, &o.target, "Set the target build stage to build"));
+  fs.add(boolean("skip-unused-stages", &o.skip_unused_stages,
+                 "Build only the stages the target depends on (default: all stages up to the target)"));
+  fs.add(list("git", 0, &o.git, "Options for a git context: branch=…,single-branch=true|false,recurse-submodules=…"));
+  fs.add(list("secret", 0, &o.secrets, "A secret for RUN --mount=type=secret: id=NAME,src=FILE or id=NAME,env=VAR. Repeatable."));
+
+  fs.add(list("destination", 'd', &o.destinations,
+              "Registry the final image should be pushed to. Set it repeatedly for multiple destinations."));
+  fs.add(boolean("no-push", &o.no_push, "Do not push the image to the registry"));
+  fs.add(with_aliases(str("tar-path", 0, &o.tar_path, "Path to save the image in as a tarball (docker load format)"),
+                      {"tarPath"}));
+  fs.add(str("oci-layout-path", 0, &o.oci_layout_path, "Path to save the OCI image layout of the built image."));
+  fs.add(str("digest-file", 0, &o.digest_file, "Specify a file to save the digest of the built image to."));
+  fs.add(str("image-name-with-digest-file", 0, &o.image_name_digest_file,
+             "Specify a file to save the image name w/ digest of the built image to."));
+  fs.add(str("image-name-tag-with-digest-file", 0, &o.image_name_tag_digest_file,
+             "Specify a file to save the image name w/ image tag w/ digest of the built image to."));
+  fs.add(list("label", 0, &o.labels, "Set metadata for an image (k=v). Set it repeatedly for multiple labels."));
+  fs.add(list("annotation", 0, &o.annotations, "Set an OCI manifest annotation (k=v). Repeatable."));
+  fs.add(str("image-format", 0, &o.image_format, "Manifest format of the result: docker or oci (default: as the base image)"));
+  fs.add(boolean("reproducible", &o.reproducible, "Strip timestamps out of the image to make it reproducible"));
+  fs.add(str("compression", 0, &o.compression, "Layer compression: gzip or zstd", "gzip"));
+  fs.add(integer("compression-level", &o.compression_level, "Compression level (-1: the algorithm's default)"));
+  fs.add(with_aliases(str("custom-platform", 0, &o.custom_platform,
+                          "Platform of the base images to build on, e.g. linux/arm64 (default linux/amd64)"),
+                      {"customPlatform"}));
+
+  fs.add(with_aliases(str("snapshot-mode", 0, &o.snapshot_mode,
+                          "Change the file attributes inspected during snapshotting: full, redo or time", "full"),
+                      {"snapshotMode"}));
+  fs.add(boolean("single-snapshot", &o.single_snapshot, "Take a single snapshot at the end of the build."));
+  fs.add(boolean("use-new-run", &o.use_new_run, "Accepted for compatibility; kiln's snapshots are always incremental."));
+  fs.add(with_aliases(boolean("ignore-var-run", &o.ignore_var_run,
+                              "Ignore /var/run directory when taking image snapshot. Set it to false to preserve /var/run/ in destination image.",
+                              true),
+                      {"whitelist-var-run"}));
+  fs.add(list("ignore-path", 0, &o.ignore_paths, "Ignore these paths when taking a snapshot. Repeatable."));
+  fs.add(str("kaniko-dir", 0, &o.kaniko_dir, "Path to the kaniko directory (takes precedence over KANIKO_DIR)", "/kaniko"));
+  fs.add(boolean("cleanup", &o.cleanup, "Clean the filesystem at the end of the build, succeeded or failed"));
+  fs.add(boolean("pre-cleanup", &o.pre_cleanup, "Clean the filesystem before the build"));
+  fs.add(boolean("force-build-metadata", &o.force_build_metadata, "Force add metadata layers to build image"));
+
+  fs.add(boolean("cache", &o.cache, "Use cache when building image"));
+  fs.add(str("cache-repo", 0, &o.cache_repo,
+             "Specify a repository to use as a cache, otherwise one will be inferred from the destination provided"));
+  fs.add(str("cache-dir", 0, &o.cache_dir, "Specify a local directory to use as a cache.", "/cache"));
+  {
+    Flag f;
+    f.name = "cache-ttl";
+    f.value_name = "duration";
+    f.help = "Cache timeout (Go duration syntax).";
+    f.default_text = "336h0m0s";
+    f.set = [&o](std::string_view v) { o.cache_ttl_seconds = parse_duration_seconds("cache-ttl", v); };
+    fs.add(f);
+  }
+  fs.add(boolean("cache-copy-layers", &o.cache_copy_layers, "Caches copy layers"));
+  fs.add(boolean("cache-run-layers", &o.cache_run_layers, "Caches run layers", true));
+  fs.add(boolean("compressed-caching", &o.compressed_caching, "Compress the cached layers.", true));
+  fs.add(boolean("no-push-cache", &o.no_push_cache, "Do not push the cache layers to the registry"));
+
+  fs.add(boolean("insecure", &o.insecure, "Push to insecure registry using plain HTTP"));
+  fs.add(boolean("insecure-pull", &o.insecure_pull, "Pull from insecure registry using plain HTTP"));
+  fs.add(list("insecure-registry", 0, &o.insecure_registries,
+              "Insecure registry using plain HTTP to push and pull. Repeatable."));
+  fs.add(boolean("skip-tls-verify", &o.skip_tls_verify, "Push to insecure registry ignoring TLS verify"));
+  fs.add(boolean("skip-tls-verify-pull", &o.skip_tls_verify_pull, "Pull from insecure registry ignoring TLS verify"));
+  fs.add(list("skip-tls-verify-registry", 0, &o.skip_tls_verify_registries,
+              "Insecure registry ignoring TLS verify to push and pull. Repeatable."));
+  fs.add(key_value("registry-certificate", &o.registry_certificates,
+                   "Use the provided certificate for TLS communication with the given registry: my.registry.url=/path/to/cert"));
+  fs.add(key_value("registry-client-cert", &o.registry_client_certs,
+                   "Client certificate for mutual TLS with the given registry: my.registry.url=/path/cert,/path/key"));
+  fs.add(list("registry-mirror", 0, &o.registry_mirrors,
+              "Registry mirror to use as pull-through cache instead of docker.io. Repeatable."));
+  fs.add(list("registry-map", 0, &o.registry_maps,
+              "Registry map: orig=new, pulls of orig go to new. Repeatable; ';' separates several in one value."));
+  fs.add(boolean("skip-default-registry-fallback", &o.skip_default_registry_fallback,
+                 "Fail instead of falling back to the default registry when all mirrors fail"));
+  {
+    Flag f = list("credential-helpers", 0, &o.credential_helpers,
+                  "Credential helpers to use in addition to config.json (env is built in). Comma-separated, repeatable.");
+    f.set = [&o](std::string_view v) {
+      std::string s(v);
+      std::size_t start = 0;
+      while (start <= s.size()) {
+        auto comma = s.find(',', start);
+        auto part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!part.empty()) o.credential_helpers.push_back(part);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    };
+    fs.add(f);
+  }
+  fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push operation"));
+  fs.add(integer("image-download-retry", &o.image_download_retry, "Number of retries for downloading the remote image"));
+  fs.add(integer("image-fs-extract-retry", &o.image_fs_extract_retry, "Number of retries for image FS extraction"));
+  fs.add(boolean("skip-push-permission-check", &o.skip_push_permission_check,
+                 "Skip check of the push permission"));
+  fs.add(boolean("push-ignore-immutable-tag-errors", &o.push_ignore_immutable_tag_errors,
+                 "Do not fail when a tag push is refused because the tag is immutable"));
+
+  fs.add(boolean("force", &o.force, "Force building outside of a container"));
+  fs.add(boolean("dryrun", &o.dryrun, "Print the resolved build plan and exit without building"));
+  fs.add(str("verbosity", 'v', &o.verbosity, "Log level (trace, debug, info, warn, error, fatal, panic)", "info"));
+  fs.add(str("log-format", 0, &o.log_format, "Log format (text, color, json); color only when stderr is a terminal", "color"));
+  fs.add(boolean("log-timestamp", &o.log_timestamp, "Timestamp in log output"));
+  fs.add(boolean("help", &o.help, "help for executor"));
+  fs.add(boolean("version", &o.version, "Print the version and exit"));
+  fs.add(hidden(str("bucket", 'b', &o.context, "Deprecated: use --context gs://bucket/path")));
+}
+
+std::vector<std::string> split_semicolons(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto p = s.find(';', start);
+    auto part = s.substr(start, p == std::string::npos ? std::string::npos : p - start);
+    if (!part.empty()) out.push_back(part);
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
+void apply_environment(ExecutorOptions& o, const GetEnv& env) {
+  auto flag_bool = [&](const char* var, bool* field) {
+    if (auto v = env(var); v && !v->empty()) *field = parse_bool(var, *v);
+  };
+  if (auto v = env("KANIKO_DIR"); v && !v->empty()) o.kaniko_dir = *v;
+  flag_bool("KANIKO_NO_PUSH", &o.no_push);
+  flag_bool("KANIKO_CLEANUP", &o.cleanup);
+  flag_bool("KANIKO_PRE_CLEANUP", &o.pre_cleanup);
+  if (auto v = env("KANIKO_REGISTRY_MIRROR"); v && !v->empty())
+    for (auto& m : split_semicolons(*v)) o.registry_mirrors.push_back(m);
+  if (auto v = env("KANIKO_REGISTRY_MAP"); v && !v->empty())
+    for (auto& m : split_semicolons(*v)) o.registry_maps.push_back(m);
+}
+
+}  // namespace
+
+ExecutorOptions parse_executor_options(const std::vector<std::string>& args, const GetEnv& env) {
+  ExecutorOptions o;
+  apply_environment(o, env);
+  FlagSet fs("executor");
+  build_table(fs, o);
+  auto r = fs.parse(args);
+  o.positional = std::move(r.positional);
+  // --snapshotMode and friends set the same field, so nothing more to merge.
+  std::vector<std::string> maps;
+  for (auto& m : o.registry_maps)
+    for (auto& part : split_semicolons(m)) maps.push_back(part);
+  o.registry_maps = std::move(maps);
+  return o;
+}
+
+void validate(const ExecutorOptions& o) {
+  if (!o.no_push && o.destinations.empty() && !o.dryrun)
+    throw UsageError("you must provide --destination, or use --no-push");
+  if (o.destinations.empty() && !o.image_name_digest_file.empty())
+    throw UsageError("you must provide --destination if setting --image-name-with-digest-file");
+  if (o.destinations.empty() && !o.image_name_tag_digest_file.empty())
+    throw UsageError("you must provide --destination if setting --image-name-tag-with-digest-file");
+  if (o.snapshot_mode != "full" && o.snapshot_mode != "redo" && o.snapshot_mode != "time")
+    throw UsageError("invalid --snapshot-mode '" + o.snapshot_mode + "': use full, redo or time");
+  if (o.compression != "gzip" && o.compression != "zstd")
+    throw UsageError("invalid --compression '" + o.compression + "': use gzip or zstd");
+  if (!o.image_format.empty() && o.image_format != "docker" && o.image_format != "oci")
+    throw UsageError("invalid --image-format '" + o.image_format + "': use docker or oci");
+  for (const auto& l : o.labels)
+    if (l.find('=') == std::string::npos)
+      throw UsageError("invalid --label '" + l + "': expected key=value");
+  for (const auto& a : o.annotations)
+    if (a.find('=') == std::string::npos)
+      throw UsageError("invalid --annotation '" + a + "': expected key=value");
+  for (const auto& m : o.registry_maps)
+    if (m.find('=') == std::string::npos)
+      throw UsageError("invalid --registry-map '" + m + "': expected original=mapped");
+}
+
+std::string executor_usage() {
+  ExecutorOptions o;
+  FlagSet fs("executor");
+  build_table(fs, o);
+  return "kiln executor builds a container image from a Dockerfile inside a container, without a daemon,\n"
+         "and pushes it to a registry (or writes a tarball / OCI layout). Drop-in for kaniko's executor.\n\n" +
+         fs.usage("executor [flags]\n  executor version") +
+         "\nEnvironment: KANIKO_DIR, KANIKO_NO_PUSH, KANIKO_CLEANUP, KANIKO_PRE_CLEANUP, KANIKO_REGISTRY_MIRROR,\n"
+         "KANIKO_REGISTRY_MAP, DOCKER_CONFIG (default /kaniko/.docker), SSL_CERT_FILE, SSL_CERT_DIR,\n"
+         "http_proxy/https_proxy/no_proxy, BENCHMARK_FILE.\n";
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,197 @@
+#include "fs/copy.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+#include "fs/copy_entry.h"
+#include "fs/dir_names.h"
+#include "fs/glob.h"
+#include "fs/ignore_list.h"
+#include "fs/resolve.h"
+#include "fs/unique_fd.h"
+
+namespace kiln::fs {
+namespace {
+
+std::string join(std::string_view dir, std::string_view name) {
+  std::string s(dir);
+  if (s.empty() || s.back() != '/') s.push_back('/');
+  s.append(name);
+  return s;
+}
+
+std::string base_name(const std::string& rel) {
+  auto k = rel.rfind('/');
+  return k == std::string::npos ? rel : rel.substr(k + 1);
+}
+
+std::string parent_of(const std::string& abs) {
+  auto k = abs.rfind('/');
+  return k == 0 || k == std::string::npos ? "/" : abs.substr(0, k);
+}
+
+class Copier {
+ public:
+  Copier(const std::filesystem::path& src_root, const std::filesystem::path& dest_root, const CopyOptions& o)
+      : src_root_(src_root), dest_root_(dest_root), opts_(o) {
+    meta_.uid = o.uid.value_or(0);
+    meta_.gid = o.gid ? *o.gid : (o.uid ? static_cast<gid_t>(*o.uid) : 0);
+    meta_.chmod = o.chmod;
+  }
+
+  // A source directory: its contents go into dest_dir (created if missing).
+  void copy_dir_contents(const std::filesystem::path& src_host, const std::string& src_rel, const std::string& dest_dir) {
+    if (dest_ignored(dest_dir, resolve_in_root(dest_root_, dest_dir, true))) return;
+    mkdir_all(dest_root_, dest_dir, meta_.uid, meta_.gid, 0755);
+    copy_children(src_host, src_rel, dest_dir, true);
+  }
+
+  // A single non-directory source written as dest_path.
+  void copy_top_file(const std::filesystem::path& src_host, const std::string& src_rel, const std::string& dest_path) {
+    if (excluded(src_rel)) return;
+    if (dest_ignored(dest_path, resolve_in_root(dest_root_, dest_path, false))) return;
+    mkdir_all(dest_root_, parent_of(dest_path), meta_.uid, meta_.gid, 0755);
+    struct stat st;
+    if (stat(src_host.c_str(), &st) != 0) throw IoError("copy: stat " + src_rel + ": " + std::strerror(errno));
+    write_entry(src_host, st, dest_path);
+  }
+
+  std::vector<std::string> take_written() { return std::move(written_); }
+
+ private:
+  bool excluded(const std::string& rel) const { return opts_.excluded && !rel.empty() && opts_.excluded(rel); }
+
+  // dest_exists: whether dest_dir is already there (it is not when its source
+  // directory was excluded and nothing under it has been copied yet).
+  void copy_children(const std::filesystem::path& src_dir, const std::string& src_rel, const std::string& dest_dir,
+                     bool dest_exists) {
+    UniqueFd fd(open(src_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) throw IoError("copy: open " + src_dir.string() + ": " + std::strerror(errno));
+    auto names = list_dir_names(fd.get(), src_dir.string());
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+      std::filesystem::path src = src_dir / name;
+      std::string rel = src_rel.empty() ? name : src_rel + "/" + name;
+      std::string dst = join(dest_dir, name);
+      struct stat st;
+      if (lstat(src.c_str(), &st) != 0) throw IoError("copy: lstat " + src.string() + ": " + std::strerror(errno));
+      if (excluded(rel)) {
+        if (S_ISDIR(st.st_mode)) copy_children(src, rel, dst, false);
+        continue;
+      }
+      if (!dest_exists) {
+        mkdir_all(dest_root_, dest_dir, meta_.uid, meta_.gid, 0755);
+        dest_exists = true;
+      }
+      if (S_ISDIR(st.st_mode)) {
+        std::filesystem::path host = resolve_in_root(dest_root_, dst, true);
+        if (dest_ignored(dst, host)) continue;
+        prepare_copied_dir(st, host, meta_);
+        record(host);
+        copy_children(src, rel, dst, true);
+        finish_copied_dir(st, host);
+      } else {
+        write_entry(src, st, dst);
+      }
+    }
+  }
+
+  void write_entry(const std::filesystem::path& src, const struct stat& st, const std::string& dest_path) {
+    std::filesystem::path host = resolve_in_root(dest_root_, dest_path, false);
+    if (dest_ignored(dest_path, host)) return;
+    if (S_ISREG(st.st_mode)) {
+      write_copied_file(src, st, host, meta_);
+    } else if (S_ISLNK(st.st_mode)) {
+      write_copied_symlink(src, st, host, meta_);
+    } else if (S_ISFIFO(st.st_mode)) {
+      write_copied_fifo(st, host, meta_);
+    } else {
+      return;  // sockets, devices: not copied
+    }
+    record(host);
+  }
+
+  void record(const std::filesystem::path& host) { written_.push_back(in_image(host)); }
+
+  // host is always dest_root_ followed by resolved components.
+  std::string in_image(const std::filesystem::path& host) const {
+    std::string h = host.string();
+    std::string r = dest_root_.string();
+    while (r.size() > 1 && r.back() == '/') r.pop_back();
+    return h.size() > r.size() ? h.substr(r.size()) : std::string("/");
+  }
+
+  bool dest_ignored(const std::string& image_path, const std::filesystem::path& host) const {
+    return opts_.ignore.ignored(clean_abs(image_path)) || opts_.ignore.ignored(in_image(host));
+  }
+
+  const std::filesystem::path& src_root_;
+  const std::filesystem::path& dest_root_;
+  const CopyOptions& opts_;
+  EntryMeta meta_;
+  std::vector<std::string> written_;
+};
+
+bool dest_is_dir(const std::filesystem::path& dest_root, std::string_view dest) {
+  if (!dest.empty() && dest.back() == '/') return true;
+  if (dest.size() >= 2 && dest.substr(dest.size() - 2) == "/.") return true;
+  struct stat st;
+  return stat(resolve_in_root(dest_root, dest, true).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+std::vector<std::string> copy_into_root(const std::filesystem::path& src_root, const std::vector<std::string>& sources,
+                                        std::string_view dest, const std::filesystem::path& dest_root,
+                                        const CopyOptions& opts) {
+  if (sources.empty()) throw UsageError("copy failed: no source files were specified");
+  // Expand first: every error about the sources comes before any write.
+  std::vector<std::string> expanded;
+  for (const auto& s : sources) {
+    if (has_wildcards(s)) {
+      auto m = glob_beneath(src_root, s);
+      expanded.insert(expanded.end(), m.begin(), m.end());
+    } else {
+      std::string rel = clean_source_path(s);
+      struct stat st;
+      if (lstat(resolve_beneath(src_root, rel, false).c_str(), &st) != 0)
+        throw UsageError("copy failed: source " + s + " not found in the build context");
+      expanded.push_back(rel);
+    }
+  }
+  if (expanded.empty()) throw UsageError("copy failed: no source files were specified");
+  std::string dest_abs = clean_abs(dest);
+  bool into_dir = dest_is_dir(dest_root, dest);
+  if (expanded.size() > 1 && !into_dir)
+    throw UsageError("when using COPY with more than one source file, the destination must be a directory and end with a /: " +
+                     std::string(dest));
+
+  Copier c(src_root, dest_root, opts);
+  for (const auto& rel : expanded) {
+    // A source argument that is a link is followed (inside src_root only).
+    std::filesystem::path host = resolve_beneath(src_root, rel, true);
+    struct stat st;
+    if (stat(host.c_str(), &st) != 0)
+      throw UsageError("copy failed: source " + (rel.empty() ? std::string(".") : rel) + ": " + std::strerror(errno));
+    std::string target = dest_abs;
+    if (S_ISDIR(st.st_mode)) {
+      if (opts.parents && !rel.empty()) target = join(dest_abs, rel);
+      c.copy_dir_contents(host, rel, target);
+    } else {
+      if (opts.parents)
+        target = join(dest_abs, rel);
+      else if (into_dir)
+        target = join(dest_abs, base_name(rel));
+      c.copy_top_file(host, rel, target);
+    }
+  }
+  return c.take_written();
+}
+
+}  // namespace kiln::fs

@@ -1,0 +1,44 @@
+#include "image/platform.h"
+
+#include <vector>
+
+namespace kiln::image {
+
+Platform normalize(Platform p) {
+  std::string& a = p.architecture;
+  std::string& v = p.variant;
+  if (a == "x86_64" || a == "x86-64") a = "amd64";
+  if (a == "i386" || a == "i686") a = "386";
+  if (a == "aarch64") a = "arm64";
+  if (a == "armhf") {
+    a = "arm";
+    if (v.empty()) v = "v7";
+  }
+  if (a == "armel") {
+    a = "arm";
+    if (v.empty()) v = "v6";
+  }
+  if (a == "arm64" && (v.empty() || v == "8")) v = "v8";
+  if (a == "arm" && v.empty()) v = "v7";
+  if (a == "arm" && v.size() == 1) v = "v" + v;  // "7" is seen in the wild
+  if (a == "amd64" && v.empty()) v = "v1";
+  return p;
+}
+
+std::optional<Descriptor> select_platform(const Index& index, const Platform& want) {
+  Platform w = normalize(want);
+  std::vector<std::string> variants = {w.variant};
+  if (w.architecture == "arm")
+    for (const char* older : {"v7", "v6", "v5"})
+      if (std::string(older) < w.variant) variants.push_back(older);
+  for (const auto& v : variants) {
+    for (const auto& d : index.manifests) {
+      if (!d.platform) continue;
+      Platform c = normalize(*d.platform);
+      if (c.os == w.os && c.architecture == w.architecture && c.variant == v) return d;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace kiln::image

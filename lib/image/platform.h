@@ -1,0 +1,22 @@
+#pragma once
+// Picking the image for one platform out of a multi-platform index.
+#include <optional>
+
+#include "image/descriptor.h"
+#include "image/manifest.h"
+
+namespace kiln::image {
+
+// Spellings that mean the same platform folded into one: architecture
+// aliases (x86_64 → amd64, aarch64 → arm64, armhf → arm/v7, armel → arm/v6,
+// i386 → 386) and default variants (arm64 → v8, arm → v7, amd64 → v1).
+Platform normalize(Platform p);
+
+// The first index entry for `want`: os and architecture equal after
+// normalize(); variant equal after normalize(). For arm, an image for an
+// older variant runs on a newer CPU, so v7 falls back to v6 then v5 when no
+// exact match exists. Entries without a platform (attestations, artifacts)
+// are skipped. nullopt when nothing fits.
+std::optional<Descriptor> select_platform(const Index& index, const Platform& want);
+
+}  // namespace kiln::image

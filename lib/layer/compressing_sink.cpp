@@ -1,0 +1,135 @@
+#include "layer/compressing_sink.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "base/error.h"
+#include "digest/sha256.h"
+#include "layer/fd.h"
+
+namespace kiln::layer {
+
+namespace {
+constexpr std::size_t kOutChunk = 128 * 1024;
+}
+
+struct CompressingSink::Impl {
+  std::filesystem::path path;
+  Compression comp;
+  Fd fd;
+  digest::Sha256 tar_hash;
+  digest::Sha256 file_hash;
+  std::int64_t in_bytes = 0;
+  std::int64_t out_bytes = 0;
+  z_stream z{};
+  bool z_live = false;
+  ZSTD_CCtx* zc = nullptr;
+  std::vector<unsigned char> out = std::vector<unsigned char>(kOutChunk);
+  bool finished = false;
+
+  ~Impl() {
+    if (z_live) deflateEnd(&z);
+    if (zc) ZSTD_freeCCtx(zc);
+  }
+
+  void emit(const void* p, std::size_t n) {
+    if (n == 0) return;
+    file_hash.update(p, n);
+    out_bytes += static_cast<std::int64_t>(n);
+    auto* c = static_cast<const char*>(p);
+    while (n > 0) {
+      ssize_t w = ::write(fd.get(), c, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        throw IoError("writing layer file " + path.string() + ": " + std::strerror(errno));
+      }
+      c += w;
+      n -= static_cast<std::size_t>(w);
+    }
+  }
+
+  void deflate_some(const void* data, std::size_t n, int flush) {
+    z.next_in = static_cast<Bytef*>(const_cast<void*>(data));
+    z.avail_in = static_cast<uInt>(n);
+    do {
+      z.next_out = out.data();
+      z.avail_out = static_cast<uInt>(out.size());
+      int rc = deflate(&z, flush);
+      if (rc == Z_STREAM_ERROR) throw Error("gzip: deflate failed for " + path.string());
+      emit(out.data(), out.size() - z.avail_out);
+      if (flush == Z_FINISH && rc == Z_STREAM_END) break;
+    } while (z.avail_out == 0 || (flush == Z_FINISH));
+  }
+
+  void zstd_some(const void* data, std::size_t n, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer in{data, n, 0};
+    for (;;) {
+      ZSTD_outBuffer o{out.data(), out.size(), 0};
+      std::size_t left = ZSTD_compressStream2(zc, &o, &in, mode);
+      if (ZSTD_isError(left)) throw Error(std::string("zstd: ") + ZSTD_getErrorName(left) + " for " + path.string());
+      emit(out.data(), o.pos);
+      bool done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
+      if (done) break;
+    }
+  }
+};
+
+CompressingSink::CompressingSink(const std::filesystem::path& out_file, Compression c, int level)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->path = out_file;
+  impl_->comp = c;
+  impl_->fd = Fd(::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!impl_->fd.valid())
+    throw IoError("creating layer file " + out_file.string() + ": " + std::strerror(errno));
+  if (c == Compression::Gzip) {
+    // windowBits 15+16 asks zlib for a gzip wrapper; with no gz_header set the
+    // header carries mtime 0 and no name, so the bytes depend on content only.
+    int lvl = level < 0 ? Z_DEFAULT_COMPRESSION : level;
+    if (deflateInit2(&impl_->z, lvl, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw Error("gzip: cannot initialise level " + std::to_string(level));
+    impl_->z_live = true;
+  } else if (c == Compression::Zstd) {
+    impl_->zc = ZSTD_createCCtx();
+    if (!impl_->zc) throw Error("zstd: cannot create context");
+    int lvl = level < 0 ? ZSTD_CLEVEL_DEFAULT : level;
+    ZSTD_CCtx_setParameter(impl_->zc, ZSTD_c_compressionLevel, lvl);
+    ZSTD_CCtx_setParameter(impl_->zc, ZSTD_c_checksumFlag, 1);
+  }
+}
+
+CompressingSink::~CompressingSink() = default;
+
+void CompressingSink::write(const void* data, std::size_t n) {
+  if (impl_->finished) throw Error("layer sink written after finish: " + impl_->path.string());
+  if (n == 0) return;
+  impl_->tar_hash.update(data, n);
+  impl_->in_bytes += static_cast<std::int64_t>(n);
+  switch (impl_->comp) {
+    case Compression::Gzip: impl_->deflate_some(data, n, Z_NO_FLUSH); break;
+    case Compression::Zstd: impl_->zstd_some(data, n, ZSTD_e_continue); break;
+    case Compression::None: impl_->emit(data, n); break;
+  }
+}
+
+CompressingSink::Totals CompressingSink::finish() {
+  if (impl_->finished) throw Error("layer sink finished twice: " + impl_->path.string());
+  if (impl_->comp == Compression::Gzip) impl_->deflate_some(nullptr, 0, Z_FINISH);
+  if (impl_->comp == Compression::Zstd) impl_->zstd_some(nullptr, 0, ZSTD_e_end);
+  impl_->finished = true;
+  if (::close(impl_->fd.release()) != 0)
+    throw IoError("closing layer file " + impl_->path.string() + ": " + std::strerror(errno));
+  Totals t;
+  t.diff_id = "sha256:" + impl_->tar_hash.hex_final();
+  t.digest = "sha256:" + impl_->file_hash.hex_final();
+  t.uncompressed_size = impl_->in_bytes;
+  t.size = impl_->out_bytes;
+  return t;
+}
+
+}  // namespace kiln::layer

@@ -1,0 +1,336 @@
+#include "layer/extractor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "base/error.h"
+#include "layer/entry_path.h"
+#include "layer/fd.h"
+#include "layer/remove_tree.h"
+#include "layer/safe_root.h"
+#include "layer/tar_reader.h"
+
+namespace kiln::layer {
+
+namespace {
+
+constexpr std::string_view kWhiteoutPrefix = ".wh.";
+constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
+// Other ".wh..wh." names are AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs).
+constexpr std::string_view kAufsMetaPrefix = ".wh..wh.";
+
+struct DirMeta {
+  mode_t mode;
+  struct timespec mtime;
+};
+
+class Applier {
+ public:
+  Applier(const std::filesystem::path& root, const ExtractOptions& opts)
+      : opts_(opts), root_(root, opts.ignored) {}
+
+  void apply(TarReader& tar, archive_entry* e);
+  void finish_dirs();
+  ExtractStats stats;
+
+ private:
+  void warn(const std::string& m) {
+    if (opts_.logger) opts_.logger->warn(m);
+  }
+  void note_added(const std::string& abs) {
+    // Ancestors too: opaque markers must keep the directories leading to
+    // anything this layer added.
+    std::string p = abs;
+    while (!p.empty() && p != "/" && added_.insert(p).second) p = p.substr(0, std::max<std::size_t>(p.rfind('/'), 1));
+  }
+  void whiteout(const std::string& name, const std::vector<std::string>& parent, const std::string& leaf);
+  void opaque(const std::string& name, const std::vector<std::string>& parent);
+  void prune_lower(int dir, const std::string& abs);
+  // Makes room for a new entry at dir/leaf. Returns false when an ignored
+  // path below an existing directory prevents replacing it.
+  bool clear_for(int dir, const std::string& leaf, const std::string& abs, bool new_is_dir, const std::string& name);
+  void hardlink(int dir, const std::string& leaf, const std::string& abs, const std::string& name, const char* target);
+  void regular(TarReader& tar, archive_entry* e, int dir, const std::string& leaf, const std::string& name);
+  void set_xattrs(int fd, archive_entry* e, const std::string& name);
+
+  const ExtractOptions& opts_;
+  SafeRoot root_;
+  std::set<std::string> added_;
+  std::map<std::string, DirMeta> dirs_;
+};
+
+struct timespec entry_mtime(archive_entry* e) {
+  struct timespec t {};
+  if (archive_entry_mtime_is_set(e)) {
+    t.tv_sec = archive_entry_mtime(e);
+    t.tv_nsec = archive_entry_mtime_nsec(e);
+  }
+  return t;
+}
+
+void Applier::whiteout(const std::string& name, const std::vector<std::string>& parent, const std::string& leaf) {
+  std::string victim = leaf.substr(kWhiteoutPrefix.size());
+  if (victim.empty() || victim == "." || victim == "..")
+    throw Error("layer entry '" + name + "': malformed whiteout (refused)");
+  auto dir = root_.open_dir(parent, false, name);
+  if (dir.missing) return;  // nothing below to hide
+  std::string abs = child_path(dir.path, victim);
+  if (dir.ignored || root_.is_ignored(abs)) {
+    ++stats.skipped_ignored;
+    warn("whiteout " + name + " targets ignored path " + abs + ": skipped");
+    return;
+  }
+  if (!remove_tree(dir.fd.get(), victim, abs, opts_.ignored))
+    warn("whiteout " + name + ": " + abs + " kept because it holds ignored paths");
+}
+
+void Applier::opaque(const std::string& name, const std::vector<std::string>& parent) {
+  auto dir = root_.open_dir(parent, true, name);
+  if (dir.ignored) {
+    ++stats.skipped_ignored;
+    return;
+  }
+  note_added(dir.path);
+  prune_lower(dir.fd.get(), dir.path);
+}
+
+void Applier::prune_lower(int dir, const std::string& abs) {
+  for (const auto& n : list_dir(dir, abs)) {
+    std::string c = child_path(abs, n);
+    if (root_.is_ignored(c)) continue;
+    if (!added_.count(c)) {
+      remove_tree(dir, n, c, opts_.ignored);
+      continue;
+    }
+    // Made by this layer, or on the way to something it made: stays, but
+    // lower-layer contents below a directory are still hidden.
+    struct stat st {};
+    if (::fstatat(dir, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+      Fd sub(::openat(dir, n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.valid()) prune_lower(sub.get(), c);
+    }
+  }
+}
+
+bool Applier::clear_for(int dir, const std::string& leaf, const std::string& abs, bool new_is_dir,
+                        const std::string& name) {
+  struct stat st {};
+  if (::fstatat(dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return true;
+    throw IoError("layer entry '" + name + "': stat " + abs + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode) && new_is_dir) return true;  // merge into it
+  if (S_ISDIR(st.st_mode)) {
+    if (!remove_tree(dir, leaf, abs, opts_.ignored)) {
+      warn("layer entry '" + name + "': " + abs + " holds ignored paths, not replaced");
+      return false;
+    }
+    return true;
+  }
+  if (::unlinkat(dir, leaf.c_str(), 0) != 0 && errno != ENOENT)
+    throw IoError("layer entry '" + name + "': unlink " + abs + ": " + std::strerror(errno));
+  return true;
+}
+
+void Applier::hardlink(int dir, const std::string& leaf, const std::string& abs, const std::string& name,
+                       const char* target) {
+  auto tcomps = split_entry_path(target, "hardlink target of '" + name + "':");
+  if (tcomps.empty()) throw Error("layer entry '" + name + "': hardlink to the root (refused)");
+  std::string tleaf = tcomps.back();
+  tcomps.pop_back();
+  auto tdir = root_.open_dir(tcomps, false, name);
+  // Both spellings in messages: what the layer wrote and where it resolved.
+  std::string tabs = "'" + std::string(target) + "' (" + child_path(tdir.path, tleaf) + ")";
+  if (tdir.ignored || root_.is_ignored(child_path(tdir.path, tleaf)))
+    throw Error("layer entry '" + name + "': hardlink target " + tabs + " is in an ignored path (refused)");
+  struct stat tst {};
+  if (tdir.missing || ::fstatat(tdir.fd.get(), tleaf.c_str(), &tst, AT_SYMLINK_NOFOLLOW) != 0)
+    throw Error("layer entry '" + name + "': hardlink target " + tabs + " does not exist");
+  if (S_ISDIR(tst.st_mode)) throw Error("layer entry '" + name + "': hardlink target " + tabs + " is a directory");
+  struct stat cur {};
+  if (::fstatat(dir, leaf.c_str(), &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_dev == tst.st_dev &&
+      cur.st_ino == tst.st_ino)
+    return;  // already the same file
+  if (!clear_for(dir, leaf, abs, false, name)) return;
+  // Flag 0: a hardlink to a symlink links the symlink itself.
+  if (::linkat(tdir.fd.get(), tleaf.c_str(), dir, leaf.c_str(), 0) != 0)
+    throw IoError("layer entry '" + name + "': link " + abs + " -> " + tabs + ": " + std::strerror(errno));
+}
+
+void Applier::set_xattrs(int fd, archive_entry* e, const std::string& name) {
+  if (archive_entry_xattr_reset(e) == 0) return;
+  const char* k = nullptr;
+  const void* v = nullptr;
+  size_t n = 0;
+  while (archive_entry_xattr_next(e, &k, &v, &n) == ARCHIVE_OK) {
+    if (::fsetxattr(fd, k, v, n, 0) != 0)
+      warn("layer entry '" + name + "': xattr " + k + " not set: " + std::strerror(errno));
+  }
+}
+
+void Applier::regular(TarReader& tar, archive_entry* e, int dir, const std::string& leaf, const std::string& name) {
+  Fd f(::openat(dir, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!f.valid()) throw IoError("layer entry '" + name + "': create: " + std::strerror(errno));
+  const void* buf = nullptr;
+  std::size_t size = 0;
+  std::int64_t off = 0;
+  while (tar.data_block(&buf, &size, &off)) {
+    auto* p = static_cast<const char*>(buf);
+    std::size_t left = size;
+    while (left > 0) {
+      ssize_t w = ::pwrite(f.get(), p, left, off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        throw IoError("layer entry '" + name + "': write: " + std::strerror(errno));
+      }
+      p += w;
+      off += w;
+      left -= static_cast<std::size_t>(w);
+    }
+    stats.bytes += static_cast<std::int64_t>(size);
+  }
+  // Sparse entries end in a hole that no block covers.
+  if (archive_entry_size_is_set(e) && ::ftruncate(f.get(), archive_entry_size(e)) != 0)
+    throw IoError("layer entry '" + name + "': truncate: " + std::strerror(errno));
+  // Owner before mode: chown clears setuid/setgid.
+  if (opts_.chown && ::fchown(f.get(), archive_entry_uid(e), archive_entry_gid(e)) != 0)
+    throw IoError("layer entry '" + name + "': chown: " + std::strerror(errno));
+  if (::fchmod(f.get(), archive_entry_perm(e) & 07777) != 0)
+    throw IoError("layer entry '" + name + "': chmod: " + std::strerror(errno));
+  set_xattrs(f.get(), e, name);
+  struct timespec ts[2] = {entry_mtime(e), entry_mtime(e)};
+  ::futimens(f.get(), ts);
+}
+
+void Applier::apply(TarReader& tar, archive_entry* e) {
+  ++stats.entries;
+  const char* raw = archive_entry_pathname(e);
+  std::string name = raw ? raw : "";
+  auto comps = split_entry_path(name);
+  if (comps.empty()) return;  // the root itself: its metadata belongs to the host
+  std::string leaf = comps.back();
+  comps.pop_back();
+
+  if (leaf == kOpaqueMarker) return opaque(name, comps);
+  if (leaf.rfind(kAufsMetaPrefix, 0) == 0) return;
+  if (leaf.rfind(kWhiteoutPrefix, 0) == 0) return whiteout(name, comps, leaf);
+
+  auto dir = root_.open_dir(comps, true, name);
+  std::string abs = child_path(dir.path, leaf);
+  if (dir.ignored || root_.is_ignored(abs)) {
+    ++stats.skipped_ignored;
+    if (opts_.logger) opts_.logger->debug("skipping ignored path " + abs + " (entry " + name + ")");
+    return;
+  }
+  int d = dir.fd.get();
+  const char* hl = archive_entry_hardlink(e);
+  if (hl && *hl) {
+    hardlink(d, leaf, abs, name, hl);
+    note_added(abs);
+    return;
+  }
+  mode_t type = archive_entry_filetype(e);
+  if (!clear_for(d, leaf, abs, type == AE_IFDIR, name)) return;
+  note_added(abs);
+  uid_t uid = archive_entry_uid(e);
+  gid_t gid = archive_entry_gid(e);
+  mode_t perm = archive_entry_perm(e) & 07777;
+  struct timespec ts[2] = {entry_mtime(e), entry_mtime(e)};
+
+  switch (type) {
+    case AE_IFREG: return regular(tar, e, d, leaf, name);
+    case AE_IFDIR: {
+      if (::mkdirat(d, leaf.c_str(), 0700) != 0 && errno != EEXIST)
+        throw IoError("layer entry '" + name + "': mkdir: " + std::strerror(errno));
+      Fd sub(::openat(d, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub.valid()) throw IoError("layer entry '" + name + "': open dir: " + std::strerror(errno));
+      if (opts_.chown && ::fchown(sub.get(), uid, gid) != 0)
+        throw IoError("layer entry '" + name + "': chown: " + std::strerror(errno));
+      set_xattrs(sub.get(), e, name);
+      // Mode and mtime wait until the layer is done: a read-only directory
+      // must still take its children, and adding them changes the mtime.
+      dirs_[abs] = DirMeta{perm, ts[0]};
+      return;
+    }
+    case AE_IFLNK: {
+      const char* target = archive_entry_symlink(e);
+      // Stored verbatim: the target means something only inside the
+      // container; nothing here ever follows it out of the root.
+      if (::symlinkat(target ? target : "", d, leaf.c_str()) != 0)
+        throw IoError("layer entry '" + name + "': symlink: " + std::strerror(errno));
+      if (opts_.chown && ::fchownat(d, leaf.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+        throw IoError("layer entry '" + name + "': lchown: " + std::strerror(errno));
+      ::utimensat(d, leaf.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+      return;
+    }
+    case AE_IFIFO:
+    case AE_IFCHR:
+    case AE_IFBLK: {
+      dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+      if (::mknodat(d, leaf.c_str(), type | 0600, type == AE_IFIFO ? 0 : dev) != 0) {
+        if (errno == EPERM || errno == EACCES) {
+          ++stats.skipped_devices;
+          warn("layer entry '" + name + "': cannot create device node (" + std::strerror(errno) + "), skipped");
+          return;
+        }
+        throw IoError("layer entry '" + name + "': mknod: " + std::strerror(errno));
+      }
+      if (opts_.chown && ::fchownat(d, leaf.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+        throw IoError("layer entry '" + name + "': chown: " + std::strerror(errno));
+      // The node was just made by us in a directory we hold open, so the
+      // name cannot be a symlink here.
+      if (::fchmodat(d, leaf.c_str(), perm, 0) != 0)
+        throw IoError("layer entry '" + name + "': chmod: " + std::strerror(errno));
+      ::utimensat(d, leaf.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+      return;
+    }
+    default:
+      warn("layer entry '" + name + "': unsupported file type, skipped");
+      return;
+  }
+}
+
+void Applier::finish_dirs() {
+  // Deepest first so setting a parent's mtime is the last change under it.
+  std::vector<std::pair<std::string, DirMeta>> order(dirs_.begin(), dirs_.end());
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return std::count(a.first.begin(), a.first.end(), '/') > std::count(b.first.begin(), b.first.end(), '/');
+  });
+  for (auto& [abs, meta] : order) {
+    auto comps = split_entry_path(abs);
+    std::string leaf = comps.back();
+    comps.pop_back();
+    auto dir = root_.open_dir(comps, false, abs);
+    if (dir.missing || dir.ignored) continue;
+    // Replaced or removed later in the layer: nothing to apply.
+    Fd sub(::openat(dir.fd.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub.valid()) continue;
+    if (::fchmod(sub.get(), meta.mode) != 0)
+      throw IoError("layer directory " + abs + ": chmod: " + std::strerror(errno));
+    struct timespec ts[2] = {meta.mtime, meta.mtime};
+    ::futimens(sub.get(), ts);
+  }
+}
+
+}  // namespace
+
+ExtractStats extract(const std::function<std::size_t(char* buf, std::size_t max)>& read,
+                     const std::filesystem::path& root, const ExtractOptions& options) {
+  Applier app(root, options);
+  TarReader tar(read);
+  while (archive_entry* e = tar.next()) app.apply(tar, e);
+  app.finish_dirs();
+  return app.stats;
+}
+
+}  // namespace kiln::layer

@@ -1,0 +1,133 @@
+#include "layer/safe_root.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+
+#include "base/error.h"
+#include "layer/entry_path.h"
+
+namespace kiln::layer {
+
+namespace {
+// Linux's own limit on symlinks followed in one lookup.
+constexpr int kMaxSymlinks = 40;
+
+std::string read_link_at(int dir, const std::string& name, std::string_view entry) {
+  std::string buf(4096, '\0');
+  for (;;) {
+    ssize_t n = ::readlinkat(dir, name.c_str(), buf.data(), buf.size());
+    if (n < 0) throw IoError("layer entry '" + std::string(entry) + "': readlink " + name + ": " + std::strerror(errno));
+    if (static_cast<std::size_t>(n) < buf.size()) {
+      buf.resize(static_cast<std::size_t>(n));
+      return buf;
+    }
+    buf.resize(buf.size() * 2);
+  }
+}
+}  // namespace
+
+SafeRoot::SafeRoot(const std::filesystem::path& root, IgnoredFn ignored) : root_(root), ignored_(std::move(ignored)) {
+  root_fd_ = Fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd_.valid()) throw IoError("opening extraction root " + root.string() + ": " + std::strerror(errno));
+}
+
+SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool create, std::string_view entry) const {
+  // stack[i] is the descriptor of the directory named by names[0..i-1].
+  std::vector<Fd> stack;
+  std::vector<std::string> names;
+  auto top = [&] { return stack.empty() ? root_fd_.get() : stack.back().get(); };
+  std::deque<std::string> pending(comps.begin(), comps.end());
+  int links = 0;
+  Dir out;
+  while (!pending.empty()) {
+    std::string c = std::move(pending.front());
+    pending.pop_front();
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {  // the root is its own parent, as in the container
+      if (!stack.empty()) {
+        stack.pop_back();
+        names.pop_back();
+      }
+      continue;
+    }
+    struct stat st {};
+    if (::fstatat(top(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT)
+        throw IoError("layer entry '" + std::string(entry) + "': stat " + c + ": " + std::strerror(errno));
+      names.push_back(c);
+      std::string here = join_abs(names);
+      if (is_ignored(here)) {
+        out.ignored = true;
+        out.path = here;
+        return out;
+      }
+      if (!create) {
+        out.missing = true;
+        out.path = here;
+        return out;
+      }
+      names.pop_back();
+      if (::mkdirat(top(), c.c_str(), 0755) != 0 && errno != EEXIST)
+        throw IoError("layer entry '" + std::string(entry) + "': mkdir " + join_abs(names) + "/" + c + ": " +
+                      std::strerror(errno));
+      st.st_mode = S_IFDIR;
+    }
+    if (S_ISLNK(st.st_mode)) {
+      if (++links > kMaxSymlinks)
+        throw Error("layer entry '" + std::string(entry) + "': too many levels of symbolic links");
+      std::string target = read_link_at(top(), c, entry);
+      if (!target.empty() && target[0] == '/') {
+        stack.clear();
+        names.clear();
+      }
+      // Components of the target go in front of what is left, unresolved:
+      // their own ".." and symlinks are handled by this same loop.
+      std::vector<std::string> parts;
+      std::size_t i = 0;
+      while (i <= target.size()) {
+        std::size_t j = target.find('/', i);
+        if (j == std::string::npos) j = target.size();
+        if (j > i) parts.emplace_back(target.substr(i, j - i));
+        i = j + 1;
+      }
+      pending.insert(pending.begin(), parts.begin(), parts.end());
+      continue;
+    }
+    names.push_back(c);
+    std::string here = join_abs(names);
+    if (!S_ISDIR(st.st_mode)) {
+      // Looking up (whiteouts, hardlink targets): nothing can be below a
+      // non-directory, so the path is simply not there.
+      if (!create) {
+        out.missing = true;
+        out.path = here;
+        return out;
+      }
+      throw Error("layer entry '" + std::string(entry) + "': " + here + " is not a directory");
+    }
+    if (is_ignored(here)) {
+      out.ignored = true;
+      out.path = here;
+      return out;
+    }
+    Fd next(::openat(top(), c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid())
+      throw IoError("layer entry '" + std::string(entry) + "': open " + here + ": " + std::strerror(errno));
+    stack.push_back(std::move(next));
+  }
+  out.path = join_abs(names);
+  if (stack.empty()) {
+    out.fd = Fd(::openat(root_fd_.get(), ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!out.fd.valid()) throw IoError("reopening root " + root_.string() + ": " + std::strerror(errno));
+  } else {
+    out.fd = std::move(stack.back());
+  }
+  return out;
+}
+
+}  // namespace kiln::layer

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building and testing kiln needs. Idempotent:
+# does nothing (and needs no network) when everything is already installed.
+set -euo pipefail
+
+packages=(
+  # host build and tests
+  build-essential cmake ninja-build pkg-config file jq openssl ca-certificates
+  libgtest-dev libgmock-dev nlohmann-json3-dev libmbedtls-dev libarchive-dev
+  libcurl4-openssl-dev zlib1g-dev libzstd-dev
+  clang libclang-rt-14-dev
+  # static toolchain: node/npm fetch zig; dpkg-dev gives apt-get source
+  nodejs npm dpkg-dev xz-utils
+  # end-to-end tests: the real registry, independent checkers, sandbox, runc
+  docker-registry skopeo umoci runc busybox-static apache2-utils python3 python3-pytest util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup-host: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "setup-host: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,186 @@
+// Bearer token auth against the real docker-registry: the registry is
+// configured with auth.token and trusts a CA; the test runs a small token
+// server that checks Basic credentials and signs RS256 JWTs (with
+// `openssl dgst -sha256 -sign`) using a key whose certificate that CA issued,
+// sent in the JWT header's x5c.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "../http/test_server.h"
+#include "base/error.h"
+#include "registry/base64.h"
+#include "registry/client.h"
+#include "registry/status_error.h"
+#include "registry_server.h"
+#include "test_support.h"
+
+using namespace kiln;
+using namespace kiln::registry;
+using kiln::testing::CapturedLog;
+using kiln::testing::RegistryServer;
+using kiln::testing::Reply;
+using kiln::testing::SeenRequest;
+using kiln::testing::TempDir;
+using kiln::testing::TestServer;
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace {
+
+std::string b64url(std::string_view s) {
+  std::string b = base64_encode(s);
+  for (auto& c : b) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!b.empty() && b.back() == '=') b.pop_back();
+  return b;
+}
+
+std::string read_file(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+class TokenIssuer {
+ public:
+  explicit TokenIssuer(const TempDir& d) : dir_(d) {
+    std::string p = d.str();
+    kiln::testing::sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + p + "/tokca.key -out " + p +
+                      "/tokca.pem -days 2 -subj /CN=kiln-token-ca");
+    kiln::testing::sh("openssl req -newkey rsa:2048 -nodes -keyout " + p + "/signer.key -out " + p +
+                      "/signer.csr -subj /CN=kiln-token-signer");
+    kiln::testing::sh("openssl x509 -req -in " + p + "/signer.csr -CA " + p + "/tokca.pem -CAkey " + p +
+                      "/tokca.key -CAcreateserial -days 2 -out " + p + "/signer.pem");
+    kiln::testing::sh("openssl x509 -in " + p + "/signer.pem -outform DER -out " + p + "/signer.der");
+    x5c_ = base64_encode(read_file(d.str("signer.der")));
+  }
+  std::string bundle() const { return dir_.str("tokca.pem"); }
+
+  // A JWT granting exactly the requested repository scopes.
+  std::string issue(const std::string& subject, const std::vector<std::string>& scopes) {
+    std::lock_guard lk(mu_);
+    long now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::string access;
+    for (const auto& s : scopes) {
+      // repository:NAME:ACTIONS
+      auto first = s.find(':'), last = s.rfind(':');
+      if (first == std::string::npos || first == last) continue;
+      std::string name = s.substr(first + 1, last - first - 1);
+      std::string actions, list = s.substr(last + 1);
+      std::stringstream ss(list);
+      for (std::string a; std::getline(ss, a, ',');) actions += (actions.empty() ? "\"" : ",\"") + a + "\"";
+      access += (access.empty() ? "" : ",") + std::string("{\"type\":\"repository\",\"name\":\"") + name +
+                "\",\"actions\":[" + actions + "]}";
+    }
+    std::string header = R"({"typ":"JWT","alg":"RS256","x5c":[")" + x5c_ + R"("]})";
+    std::string claims = R"({"iss":"kiln-test-issuer","sub":")" + subject + R"(","aud":"kiln-test-service","exp":)" +
+                         std::to_string(now + 300) + R"(,"nbf":)" + std::to_string(now - 10) + R"(,"iat":)" +
+                         std::to_string(now) + R"(,"jti":"j)" + std::to_string(++serial_) + R"(","access":[)" + access + "]}";
+    std::string signing_input = b64url(header) + "." + b64url(claims);
+    std::ofstream(dir_.str("input")) << signing_input;
+    kiln::testing::sh("openssl dgst -sha256 -sign " + dir_.str("signer.key") + " -out " + dir_.str("sig") + " " +
+                      dir_.str("input"));
+    return signing_input + "." + b64url(read_file(dir_.str("sig")));
+  }
+
+ private:
+  const TempDir& dir_;
+  std::string x5c_;
+  std::mutex mu_;
+  int serial_ = 0;
+};
+
+}  // namespace
+
+TEST(RegistryBearer, PushAndPullWithTokensFromATokenServer) {
+  TempDir dir;
+  TokenIssuer issuer(dir);
+  std::mutex mu;
+  std::vector<std::string> seen_scopes;
+  int token_calls = 0;
+  const std::string good_auth = "Basic " + base64_encode("alice:t0ken-pass");
+  TestServer tokens([&](const SeenRequest& r) {
+    std::lock_guard lk(mu);
+    ++token_calls;
+    if (!r.has("authorization") || r.headers.at("authorization") != good_auth)
+      return Reply{401, {}, R"({"details":"invalid credentials"})"};
+    std::vector<std::string> scopes;
+    std::string q = r.target.substr(r.target.find('?') + 1);
+    std::stringstream ss(q);
+    for (std::string kv; std::getline(ss, kv, '&');)
+      if (kv.rfind("scope=", 0) == 0) scopes.push_back(url_decode(kv.substr(6)));
+    seen_scopes.insert(seen_scopes.end(), scopes.begin(), scopes.end());
+    return Reply{200, {{"Content-Type", "application/json"}},
+                 R"({"token":")" + issuer.issue("alice", scopes) + R"(","expires_in":300})"};
+  });
+  RegistryServer reg({.token_realm = tokens.url("/token"),
+                      .token_service = "kiln-test-service",
+                      .token_issuer = "kiln-test-issuer",
+                      .token_rootcerts = issuer.bundle()});
+  CapturedLog log;
+  Options o;
+  o.ca_file.clear();
+  o.retry_initial_delay = std::chrono::milliseconds(10);
+  auto kc = Keychain::parse(R"({"auths":{")" + reg.host() + R"(":{"username":"alice","password":"t0ken-pass"}}})",
+                            "/test/config.json");
+  Client c(o, kc, log.logger());
+  auto repo = parse_reference(reg.host() + "/kiln/app:v1");
+  std::string cfg = R"({"os":"linux","architecture":"amd64"})";
+  std::string layer(50000, 'L');
+  auto cd = kiln::testing::describe(cfg, image::media::kOciConfig);
+  auto ld = kiln::testing::describe(layer, image::media::kOciLayerGzip);
+  c.push_blob(repo, cd, kiln::testing::opener(cfg));
+  c.push_blob(repo, ld, kiln::testing::opener(layer));
+  std::string manifest = kiln::testing::manifest_json(cd, ld);
+  std::string digest = c.put_manifest(repo, image::media::kOciManifest, manifest);
+  EXPECT_EQ(c.get_manifest(repo).bytes, manifest);
+  EXPECT_EQ(c.get_manifest(with_digest(repo, digest)).bytes, manifest);
+  EXPECT_EQ(c.fetch_blob_bytes(repo, ld), layer);
+
+  // Mount into another repository needs pull on the source as well.
+  auto repo2 = parse_reference(reg.host() + "/kiln/copy:v1");
+  c.push_blob(repo2, ld, kiln::testing::opener("unused"), {repo});
+  EXPECT_NE(log.text().find("Mounted " + ld.digest), std::string::npos) << log.text();
+  {
+    std::lock_guard lk(mu);
+    auto has = [&](const std::string& s) { return std::find(seen_scopes.begin(), seen_scopes.end(), s) != seen_scopes.end(); };
+    EXPECT_TRUE(has("repository:kiln/app:pull,push"));
+    EXPECT_TRUE(has("repository:kiln/copy:pull,push"));
+    EXPECT_TRUE(has("repository:kiln/app:pull"));
+    // Tokens are cached: a handful of scope sets, not one call per request.
+    EXPECT_LE(token_calls, 6);
+  }
+  std::string logs = log.text();
+  EXPECT_EQ(logs.find("t0ken-pass"), std::string::npos);
+  EXPECT_EQ(logs.find("eyJ"), std::string::npos);  // no JWT in the logs
+
+  // Wrong password: the token server refuses, the message says where to look.
+  auto bad = Keychain::parse(R"({"auths":{")" + reg.host() + R"(":{"username":"alice","password":"nope-nope"}}})",
+                             "/test/config.json");
+  Client c2(o, bad, log.logger());
+  try {
+    c2.get_manifest(repo);
+    FAIL();
+  } catch (const StatusError& e) {
+    std::string m = e.what();
+    EXPECT_EQ(e.status(), 401);
+    EXPECT_NE(m.find("check the credentials for " + reg.host()), std::string::npos) << m;
+    EXPECT_EQ(m.find("nope-nope"), std::string::npos) << m;
+  }
+}
