@@ -48,8 +48,8 @@ bool apply_metadata(const Step& step, image::Config& config, StageFlags& flags) 
   if (in.as<EntrypointInst>()) {
     config.set_entrypoint(step.argv);
     // Docker: an ENTRYPOINT resets a CMD inherited from the base image, but
-    // not one given earlier in the same stage.
-    if (!flags.cmd_set) config.set_cmd(std::nullopt);
+    // not one given earlier in the same stage; evaluate() decides which.
+    if (step.clears_cmd) config.set_cmd(std::nullopt);
     return true;
   }
   if (in.as<ShellInst>()) {

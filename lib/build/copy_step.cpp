@@ -156,6 +156,7 @@ void run_copy(const Step& step, const CopyEnv& env) {
   std::string dest = destination_path(copy ? copy->dest : add->dest, step.working_dir);
 
   fs::CopyOptions co;
+  co.ignore = *env.ignore;  // a COPY never writes into /kaniko or a mount
   std::optional<fs::Owner> owner;
   if (!chown.empty()) {
     owner = fs::load_chown(env.root, chown);

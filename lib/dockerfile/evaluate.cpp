@@ -44,15 +44,25 @@ class Walker {
     workdir_ = base.working_dir;
   }
 
+  // A trigger is parsed as a Dockerfile of its own (it may carry heredocs)
+  // that must hold exactly one instruction; errors point at the FROM line.
   void trigger(const std::string& text) {
     const int line = stage_.line;
-    Instruction ins = with_location(plan_.filename, line, [&] {
-      Node node = parse_instruction_line(text, '\\', plan_.filename, line);
+    const std::string what = "base image ONBUILD trigger \"" + text + "\": ";
+    Instruction ins;
+    try {
+      ParsedFile f = parse(text, "ONBUILD");
+      if (f.nodes.size() != 1) throw kiln::UsageError("ONBUILD:1: onbuild trigger should be a single expression");
+      const Node& node = f.nodes[0];
       if (node.keyword == "onbuild" || node.keyword == "from" || node.keyword == "maintainer")
-        throw kiln::UsageError("base image ONBUILD trigger \"" + text + "\": " + to_upper(node.keyword) +
-                               " isn't allowed as an ONBUILD trigger");
-      return to_instruction(node, plan_.filename);
-    });
+        throw kiln::UsageError("ONBUILD:1: " + to_upper(node.keyword) + " isn't allowed as an ONBUILD trigger");
+      ins = to_instruction(node, "ONBUILD");
+    } catch (const kiln::UsageError& e) {
+      std::string msg = e.what();
+      // Drop the trigger's own "ONBUILD:<n>: " prefix.
+      size_t colon = msg.rfind("ONBUILD:", 0) == 0 ? msg.find(": ") : std::string::npos;
+      fail_at(plan_.filename, line, what + (colon == std::string::npos ? msg : msg.substr(colon + 2)));
+    }
     step(ins, true);
   }
 
@@ -96,18 +106,27 @@ class Walker {
       for (const auto& kv : env->vars) scope_.set_env(kv.key, kv.value);
       s.history = key_value_history("ENV", env->vars);
     } else if (auto* arg = std::get_if<ArgInst>(&k)) {
-      for (auto& d : arg->args) d.default_value = scope_.declare_arg(d);
-      s.history = arg_history(arg->args);
+      std::vector<std::pair<std::string, std::optional<std::string>>> recorded;
+      for (auto& d : arg->args) {
+        StageScope::DeclaredArg r = scope_.declare_arg(d);
+        d.default_value = r.expanded_default;
+        // BuildKit records the value the ARG resolved to; a proxy's
+        // --build-arg value may hold credentials, so only its default shows.
+        recorded.emplace_back(d.key, is_proxy_arg(d.key) ? r.expanded_default : r.value);
+      }
+      s.history = arg_history(recorded);
     } else if (auto* run = std::get_if<RunInst>(&k)) {
       for (auto& m : run->mounts) m = parse_mount(m.raw, [this](const std::string& v) { return x(v); });
       s.argv = run_argv(*run, s.script);
       s.history = run_history(s.argv, scope_.declared_args_for_history());
       s.empty_layer = false;
     } else if (auto* cmd = std::get_if<CmdInst>(&k)) {
+      cmd_set_ = true;
       s.argv = with_shell(cmd->cmd);
       s.history = argv_history("CMD", s.argv);
     } else if (auto* ep = std::get_if<EntrypointInst>(&k)) {
       s.argv = with_shell(ep->cmd);
+      s.clears_cmd = !cmd_set_;
       s.history = argv_history("ENTRYPOINT", s.argv);
     } else if (auto* label = std::get_if<LabelInst>(&k)) {
       for (auto& kv : label->labels) kv = {x(kv.key), x(kv.value)};
@@ -156,6 +175,7 @@ class Walker {
       wd->path = x(wd->path);
       workdir_ = resolve_workdir(workdir_, wd->path);
       s.history = "WORKDIR " + workdir_;
+      s.empty_layer = workdir_ == "/";
     } else if (std::get_if<OnbuildInst>(&k)) {
       // BuildKit stores the trigger verbatim and records no history for it;
       // it is expanded when a child build runs it.
@@ -200,6 +220,7 @@ class Walker {
   StageScope scope_;
   std::vector<std::string> shell_;
   std::string workdir_;
+  bool cmd_set_ = false;  // a CMD was seen in this stage
   std::vector<Step> steps_;
 };
 

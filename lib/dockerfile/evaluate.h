@@ -43,11 +43,22 @@ struct Step {
   // EXPOSE: ports normalised ("80/tcp"), ranges expanded.
   std::vector<std::string> exposed_ports;
 
+  // ENTRYPOINT with no CMD earlier in this stage: the config's Cmd must be
+  // cleared (inherited CMD would not suit the new entrypoint), as Docker does.
+  bool clears_cmd = false;
+
   // The history "created_by" text; nullopt for instructions BuildKit records
   // no history for (ONBUILD).
   std::optional<std::string> history;
-  bool empty_layer = true;  // false for RUN/COPY/ADD (the steps that change files)
+  // BuildKit's EmptyLayer: false for RUN/COPY/ADD and for a WORKDIR other
+  // than "/" (BuildKit creates the directory). kaniko only snapshots a WORKDIR
+  // that created a directory, which only the engine can know.
+  bool empty_layer = true;
 };
+
+// The PATH BuildKit puts into the config of a stage built FROM scratch and
+// into a RUN's environment when the config has no PATH.
+inline constexpr const char* kDefaultPathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // Throws kiln::UsageError ("<file>:<line>: ...") on expansion errors, bad
 // ports, bad signals and bad ONBUILD triggers.

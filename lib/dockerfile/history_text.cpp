@@ -51,9 +51,9 @@ std::string healthcheck_history(const HealthcheckInst& h) {
          go_quote(format_go_duration(h.start_interval_ns)) + " " + go_quote_rune(h.retries) + "}";
 }
 
-std::string arg_history(const std::vector<ArgDecl>& args) {
+std::string arg_history(const std::vector<std::pair<std::string, std::optional<std::string>>>& args) {
   std::string out = "ARG";
-  for (const auto& a : args) out += " " + a.key + (a.default_value ? "=" + *a.default_value : "");
+  for (const auto& [key, value] : args) out += " " + key + (value ? "=" + *value : "");
   return out;
 }
 

@@ -24,8 +24,8 @@ std::string key_value_history(const std::string& keyword, const std::vector<KeyV
 std::string expose_history(const std::vector<std::string>& normalized_ports);
 // "HEALTHCHECK &{[\"CMD-SHELL\" \"curl x\"] \"5m0s\" \"3s\" \"0s\" \"0s\" '\x03'}"
 std::string healthcheck_history(const HealthcheckInst& h);
-// "ARG a=1 b": defaults as written in the Dockerfile (expanded), never the
-// --build-arg values.
-std::string arg_history(const std::vector<ArgDecl>& args);
+// "ARG a=1 b": each ARG with the value it resolved to (nullopt: no value).
+// The caller passes only the Dockerfile default for proxy args.
+std::string arg_history(const std::vector<std::pair<std::string, std::optional<std::string>>>& args);
 
 }  // namespace kiln::dockerfile

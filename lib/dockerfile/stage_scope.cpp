@@ -51,7 +51,7 @@ void StageScope::set_env(const std::string& key, const std::string& value) {
   put(state_, key, value);
 }
 
-std::optional<std::string> StageScope::declare_arg(const ArgDecl& decl) {
+StageScope::DeclaredArg StageScope::declare_arg(const ArgDecl& decl) {
   std::optional<std::string> expanded_default;
   if (decl.default_value) expanded_default = expand(*decl.default_value);
   std::optional<std::string> value = args_.given_value(decl.key);
@@ -59,7 +59,7 @@ std::optional<std::string> StageScope::declare_arg(const ArgDecl& decl) {
   if (!value) value = args_.global_value(decl.key);
   if (value) put(state_, decl.key, *value);
   if (std::find(declared_.begin(), declared_.end(), decl.key) == declared_.end()) declared_.push_back(decl.key);
-  return expanded_default;
+  return {expanded_default, value};
 }
 
 std::vector<std::string> StageScope::run_env() const {

@@ -30,9 +30,12 @@ class StageScope {
   void set_env(const std::string& key, const std::string& value);
 
   // ARG: the build-arg value if given; else the default expanded now; else
-  // the global ARG of the same name. Returns the expanded default (what the
-  // history records), nullopt when there was none.
-  std::optional<std::string> declare_arg(const ArgDecl& decl);
+  // the global ARG of the same name.
+  struct DeclaredArg {
+    std::optional<std::string> expanded_default;  // nullopt when the ARG had none
+    std::optional<std::string> value;             // nullopt: declared without a value
+  };
+  DeclaredArg declare_arg(const ArgDecl& decl);
 
   const std::vector<std::string>& config_env() const { return config_; }
   // The state env plus proxy build-args: what a RUN sees.

@@ -8,7 +8,7 @@ bool is_valid_stop_signal(std::string_view s) {
   if (s.empty()) return false;
   bool digits = true;
   for (char c : s) digits = digits && c >= '0' && c <= '9';
-  if (digits) return s.size() <= 3 && std::stoi(std::string(s)) > 0;
+  if (digits) return s.size() <= 3 && std::stoi(std::string(s)) > 0 && std::stoi(std::string(s)) <= 255;
   std::string name(s);
   for (char& c : name)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');

@@ -38,8 +38,7 @@ std::string parent_of(const std::string& abs) {
 
 class Copier {
  public:
-  Copier(const std::filesystem::path& src_root, const std::filesystem::path& dest_root, const CopyOptions& o)
-      : src_root_(src_root), dest_root_(dest_root), opts_(o) {
+  Copier(const std::filesystem::path& dest_root, const CopyOptions& o) : dest_root_(dest_root), opts_(o) {
     meta_.uid = o.uid.value_or(0);
     meta_.gid = o.gid ? *o.gid : (o.uid ? static_cast<gid_t>(*o.uid) : 0);
     meta_.chmod = o.chmod;
@@ -54,7 +53,6 @@ class Copier {
 
   // A single non-directory source written as dest_path.
   void copy_top_file(const std::filesystem::path& src_host, const std::string& src_rel, const std::string& dest_path) {
-    if (excluded(src_rel)) return;
     if (dest_ignored(dest_path, resolve_in_root(dest_root_, dest_path, false))) return;
     mkdir_all(dest_root_, parent_of(dest_path), meta_.uid, meta_.gid, 0755);
     struct stat st;
@@ -123,7 +121,7 @@ class Copier {
   std::string in_image(const std::filesystem::path& host) const {
     std::string h = host.string();
     std::string r = dest_root_.string();
-    while (r.size() > 1 && r.back() == '/') r.pop_back();
+    while (!r.empty() && r.back() == '/') r.pop_back();  // "/" becomes "": every host path is then in-image
     return h.size() > r.size() ? h.substr(r.size()) : std::string("/");
   }
 
@@ -131,7 +129,6 @@ class Copier {
     return opts_.ignore.ignored(clean_abs(image_path)) || opts_.ignore.ignored(in_image(host));
   }
 
-  const std::filesystem::path& src_root_;
   const std::filesystem::path& dest_root_;
   const CopyOptions& opts_;
   EntryMeta meta_;
@@ -150,20 +147,40 @@ bool dest_is_dir(const std::filesystem::path& dest_root, std::string_view dest) 
 std::vector<std::string> copy_into_root(const std::filesystem::path& src_root, const std::vector<std::string>& sources,
                                         std::string_view dest, const std::filesystem::path& dest_root,
                                         const CopyOptions& opts) {
-  if (sources.empty()) throw UsageError("copy failed: no source files were specified");
-  // Expand first: every error about the sources comes before any write.
-  std::vector<std::string> expanded;
+  struct Source {
+    std::string rel;            // as named in the context
+    std::filesystem::path host; // after following a link named as the source
+    bool is_dir;
+  };
+  auto is_excluded = [&](const std::string& rel) { return opts.excluded && !rel.empty() && opts.excluded(rel); };
+  // Resolve everything first: every error about the sources comes before
+  // any write.
+  auto resolve_source = [&](const std::string& rel) {
+    std::filesystem::path host = resolve_beneath(src_root, rel, true);
+    struct stat st;
+    if (stat(host.c_str(), &st) != 0)
+      throw UsageError("copy failed: source " + (rel.empty() ? std::string(".") : rel) + ": " + std::strerror(errno));
+    return Source{rel, host, S_ISDIR(st.st_mode)};
+  };
+  std::vector<Source> expanded;
   for (const auto& s : sources) {
     if (has_wildcards(s)) {
-      auto m = glob_beneath(src_root, s);
-      expanded.insert(expanded.end(), m.begin(), m.end());
-    } else {
-      std::string rel = clean_source_path(s);
-      struct stat st;
-      if (lstat(resolve_beneath(src_root, rel, false).c_str(), &st) != 0)
-        throw UsageError("copy failed: source " + s + " not found in the build context");
-      expanded.push_back(rel);
+      for (const auto& rel : glob_beneath(src_root, s)) {
+        Source src = resolve_source(rel);
+        // An excluded file is not in the context as Docker sends it.
+        if (!src.is_dir && is_excluded(rel)) continue;
+        expanded.push_back(std::move(src));
+      }
+      continue;
     }
+    std::string rel = clean_source_path(s);
+    struct stat st;
+    if (lstat(resolve_beneath(src_root, rel, false).c_str(), &st) != 0)
+      throw UsageError("copy failed: source " + s + " not found in the build context");
+    Source src = resolve_source(rel);
+    if (!src.is_dir && is_excluded(rel))
+      throw UsageError("copy failed: source " + s + " not found in the build context (excluded by .dockerignore)");
+    expanded.push_back(std::move(src));
   }
   if (expanded.empty()) throw UsageError("copy failed: no source files were specified");
   std::string dest_abs = clean_abs(dest);
@@ -172,23 +189,18 @@ std::vector<std::string> copy_into_root(const std::filesystem::path& src_root, c
     throw UsageError("when using COPY with more than one source file, the destination must be a directory and end with a /: " +
                      std::string(dest));
 
-  Copier c(src_root, dest_root, opts);
-  for (const auto& rel : expanded) {
-    // A source argument that is a link is followed (inside src_root only).
-    std::filesystem::path host = resolve_beneath(src_root, rel, true);
-    struct stat st;
-    if (stat(host.c_str(), &st) != 0)
-      throw UsageError("copy failed: source " + (rel.empty() ? std::string(".") : rel) + ": " + std::strerror(errno));
+  Copier c(dest_root, opts);
+  for (const auto& src : expanded) {
     std::string target = dest_abs;
-    if (S_ISDIR(st.st_mode)) {
-      if (opts.parents && !rel.empty()) target = join(dest_abs, rel);
-      c.copy_dir_contents(host, rel, target);
+    if (src.is_dir) {
+      if (opts.parents && !src.rel.empty()) target = join(dest_abs, src.rel);
+      c.copy_dir_contents(src.host, src.rel, target);
     } else {
       if (opts.parents)
-        target = join(dest_abs, rel);
+        target = join(dest_abs, src.rel);
       else if (into_dir)
-        target = join(dest_abs, base_name(rel));
-      c.copy_top_file(host, rel, target);
+        target = join(dest_abs, base_name(src.rel));
+      c.copy_top_file(src.host, src.rel, target);
     }
   }
   return c.take_written();

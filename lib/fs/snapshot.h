@@ -70,7 +70,6 @@ class Snapshotter {
     bool racy = false;    // metadata too recent to prove the content unchanged
   };
 
-  std::vector<Record> record_all(std::vector<ScanEntry> scanned, std::int64_t start_ns, int root_fd);
   bool same(const Record& old, Record& now, int root_fd);
   void fill_content(Record& r, int root_fd);
 

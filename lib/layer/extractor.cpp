@@ -311,7 +311,9 @@ void Applier::finish_dirs() {
     std::string leaf = comps.back();
     comps.pop_back();
     auto dir = root_.open_dir(comps, false, abs);
-    if (dir.missing || dir.ignored) continue;
+    // A later entry may have swapped a parent for a symlink: check where the
+    // path leads now, not where it led when the directory was made.
+    if (dir.missing || dir.ignored || root_.is_ignored(child_path(dir.path, leaf))) continue;
     // Replaced or removed later in the layer: nothing to apply.
     Fd sub(::openat(dir.fd.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub.valid()) continue;

@@ -10,8 +10,16 @@ TarReader::TarReader(const ReadFn& read) : read_(read), buf_(256 * 1024) {
   archive_read_support_filter_gzip(ar_);
   archive_read_support_filter_zstd(ar_);
   archive_read_support_format_tar(ar_);
-  if (archive_read_open(ar_, this, nullptr, &TarReader::on_read, nullptr) != ARCHIVE_OK)
-    fail("opening layer stream");
+  if (archive_read_open(ar_, this, nullptr, &TarReader::on_read, nullptr) != ARCHIVE_OK) {
+    // The destructor does not run for a throwing constructor: free here.
+    try {
+      fail("opening layer stream");
+    } catch (...) {
+      archive_read_free(ar_);
+      ar_ = nullptr;
+      throw;
+    }
+  }
 }
 
 TarReader::~TarReader() {

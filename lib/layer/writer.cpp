@@ -93,6 +93,14 @@ Writer::Writer(std::filesystem::path out_file, Compression compression, int leve
   // pax_restricted: plain ustar headers unless a field needs a PAX record
   // (long names, big ids, xattrs), which is what other image builders emit.
   archive_write_set_format_pax_restricted(ar_);
+  // xattrs as SCHILY.xattr.* only: what Go's archive/tar, containerd and GNU
+  // tar read. libarchive would add LIBARCHIVE.xattr.* duplicates otherwise.
+  if (archive_write_set_format_option(ar_, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK) {
+    std::string msg = ar_err(ar_);
+    archive_write_free(ar_);
+    ar_ = nullptr;
+    throw Error("libarchive: pax xattrheader option refused: " + msg);
+  }
   archive_write_add_filter_none(ar_);
   if (archive_write_open2(ar_, this, nullptr, &WriterCallbacks::write, nullptr, nullptr) != ARCHIVE_OK) {
     std::string msg = ar_err(ar_);

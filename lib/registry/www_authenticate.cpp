@@ -78,7 +78,6 @@ std::vector<Challenge> parse_www_authenticate(std::string_view header) {
       ch.params[lower(name)] = value;
     }
     out.push_back(std::move(ch));
-    if (!sc.done() && sc.pos() == 0) break;
   }
   return out;
 }

@@ -138,9 +138,20 @@ TEST(Evaluate, ProxyArgsReachRunButNeverHistory) {
   EXPECT_FALSE(has_key(t[2].config_env, "HTTP_PROXY"));
 }
 
-TEST(Evaluate, ArgHistoryUsesDefaultsNotBuildArgValues) {
-  auto s = eval("FROM x\nARG user=someuser token\n", {{"token", "s3cr3t"}, {"user", "other"}});
-  EXPECT_EQ(s[0].history, "ARG user=someuser token");
+TEST(Evaluate, ArgHistoryRecordsResolvedValues) {
+  // As current BuildKit does (and the Dockerfile reference warns about).
+  auto s = eval("FROM x\nARG user=someuser token unset\n", {{"token", "t0k"}, {"user", "other"}});
+  EXPECT_EQ(s[0].history, "ARG user=other token=t0k unset");
+  auto t = eval("ARG G=global\nFROM x\nARG G\nARG D=${G}-d\n");
+  EXPECT_EQ(t[0].history, "ARG G=global");
+  EXPECT_EQ(t[1].history, "ARG D=global-d");
+}
+
+TEST(Evaluate, ProxyArgHistoryShowsOnlyTheDockerfileDefault) {
+  auto s = eval("FROM x\nARG HTTPS_PROXY=http://default:3128 ALL_PROXY\n",
+                {{"HTTPS_PROXY", "http://u:pw@p:1"}, {"ALL_PROXY", "socks5://u:pw@p:2"}});
+  EXPECT_EQ(s[0].history, "ARG HTTPS_PROXY=http://default:3128 ALL_PROXY");
+  EXPECT_TRUE(contains(s[0].run_env, "HTTPS_PROXY=http://u:pw@p:1"));
 }
 
 TEST(Evaluate, RunHistoryListsDeclaredArgs) {
@@ -241,8 +252,9 @@ TEST(Evaluate, WorkdirJoinsAndExpands) {
 
 TEST(Evaluate, ExposeNormalisesAndRecordsGoMap) {
   auto s = eval("FROM x\nENV P=8080\nEXPOSE 80 $P/UDP 443/tcp 7000-7002\n");
+  // BuildKit sorts the words as written before expanding them.
   EXPECT_EQ(s[1].exposed_ports,
-            (std::vector<std::string>{"80/tcp", "8080/udp", "443/tcp", "7000/tcp", "7001/tcp", "7002/tcp"}));
+            (std::vector<std::string>{"8080/udp", "443/tcp", "7000/tcp", "7001/tcp", "7002/tcp", "80/tcp"}));
   EXPECT_EQ(s[1].history, "EXPOSE map[443/tcp:{} 7000/tcp:{} 7001/tcp:{} 7002/tcp:{} 80/tcp:{} 8080/udp:{}]");
   EXPECT_EQ(error_of("FROM x\nEXPOSE 99999\n"), "Dockerfile:2: invalid port in EXPOSE 99999: 99999 is above 65535");
   EXPECT_EQ(error_of("FROM x\nEXPOSE 80/xyz\n"), "Dockerfile:2: invalid protocol in EXPOSE 80/xyz: use tcp, udp or sctp");
@@ -294,7 +306,19 @@ TEST(Evaluate, BaseOnbuildTriggersRunFirst) {
   EXPECT_EQ(error_of("FROM x\n", {}, bad),
             "Dockerfile:1: base image ONBUILD trigger \"FROM busybox\": FROM isn't allowed as an ONBUILD trigger");
   bad.onbuild = {"FORM busybox"};
-  EXPECT_EQ(error_of("FROM x\n", {}, bad), "Dockerfile:1: unknown instruction: FORM (did you mean FROM?)");
+  EXPECT_EQ(error_of("FROM x\n", {}, bad),
+            "Dockerfile:1: base image ONBUILD trigger \"FORM busybox\": unknown instruction: FORM (did you mean FROM?)");
+  bad.onbuild = {"RUN a\nRUN b"};
+  EXPECT_EQ(error_of("FROM x\n", {}, bad),
+            "Dockerfile:1: base image ONBUILD trigger \"RUN a\nRUN b\": onbuild trigger should be a single expression");
+}
+
+TEST(Evaluate, BaseOnbuildTriggerWithHeredoc) {
+  BaseConfig base;
+  base.onbuild = {"RUN <<EOF\necho from trigger\nEOF"};
+  auto s = eval("FROM x\n", {}, base);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].argv, (std::vector<std::string>{"/bin/sh", "-c", "echo from trigger\n"}));
 }
 
 TEST(Evaluate, MountValuesExpand) {
@@ -338,4 +362,36 @@ TEST(Evaluate, SpacedSoleHeredocRunsAsScript) {
 TEST(Evaluate, CopyHeredocKeepsQuotes) {
   auto s = eval("FROM x\nCOPY <<EOF /quotes\n\"foo\"\n'bar'\nEOF\n");
   EXPECT_EQ(s[0].instruction.as<CopyInst>()->inline_sources.at(0).content, "\"foo\"\n'bar'\n");
+}
+
+TEST(Evaluate, DeferredMountsParseWithStageVariables) {
+  auto s = eval("FROM x\nARG MODE=0700\nRUN --mount=type=cache,target=/c,mode=$MODE,uid=${UID:-5} x\n");
+  const auto& m = s[1].instruction.as<RunInst>()->mounts.at(0);
+  EXPECT_FALSE(m.deferred);
+  EXPECT_EQ(m.mode, 0700u);
+  EXPECT_EQ(m.uid, 5u);
+  EXPECT_EQ(m.type, MountType::Cache);
+  EXPECT_EQ(error_of("FROM x\nARG MODE=9\nRUN --mount=type=cache,target=/c,mode=$MODE x\n"),
+            "Dockerfile:3: invalid value for mode: 9");
+}
+
+TEST(Evaluate, EntrypointClearsInheritedCmdUnlessStageSetOne) {
+  auto s = eval("FROM x\nENTRYPOINT [\"a\"]\nCMD [\"b\"]\nENTRYPOINT [\"c\"]\n");
+  EXPECT_TRUE(s[0].clears_cmd);
+  EXPECT_FALSE(s[1].clears_cmd);
+  EXPECT_FALSE(s[2].clears_cmd);
+}
+
+TEST(Evaluate, WorkdirLayerFlag) {
+  auto s = eval("FROM x\nWORKDIR /\nWORKDIR /app\n");
+  EXPECT_TRUE(s[0].empty_layer);
+  EXPECT_FALSE(s[1].empty_layer);
+}
+
+TEST(Evaluate, StopSignalForms) {
+  EXPECT_EQ(eval("FROM x\nSTOPSIGNAL 9\n")[0].history, "STOPSIGNAL 9");
+  EXPECT_EQ(eval("FROM x\nSTOPSIGNAL term\n")[0].history, "STOPSIGNAL term");
+  EXPECT_EQ(eval("FROM x\nSTOPSIGNAL SIGRTMIN+3\n")[0].history, "STOPSIGNAL SIGRTMIN+3");
+  EXPECT_NE(error_of("FROM x\nSTOPSIGNAL 0\n"), "no error");
+  EXPECT_NE(error_of("FROM x\nSTOPSIGNAL 256\n"), "no error");
 }

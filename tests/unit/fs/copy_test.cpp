@@ -232,3 +232,23 @@ TEST(Copy, IgnoredDestinationsAreSkipped) {
   EXPECT_FALSE(std::filesystem::exists(f.root / "run/x"));
   EXPECT_THAT(w, ElementsAre("/etc", "/etc/app.conf", "/x"));
 }
+
+TEST(Copy, ReturnedPathsAreInImageWhateverTheRootSpelling) {
+  Fixture f;
+  f.ctx.write("a", "A");
+  auto w = copy_into_root(f.ctx.path(), {"a"}, "/x/", f.root.path().string() + "/", f.opts);
+  EXPECT_THAT(w, ElementsAre("/x/a"));
+}
+
+TEST(Copy, ExcludedSourcesAndAllOrNothingSourceChecks) {
+  Fixture f;
+  f.ctx.write("a.txt", "a");
+  f.ctx.write("b.txt", "b");
+  f.ctx.symlink("/etc/passwd", "out");
+  f.opts.excluded = [](std::string_view rel) { return rel == "b.txt"; };
+  EXPECT_THAT(usage_error([&] { f.copy({"b.txt"}, "/d/"); }), HasSubstr("b.txt"));
+  EXPECT_THAT(f.copy({"*.txt"}, "/d/"), ElementsAre("/d/a.txt"));
+  // The escaping second source is refused before the first is written.
+  EXPECT_THAT(usage_error([&] { f.copy({"a.txt", "out"}, "/e/"); }), HasSubstr("outside the build context"));
+  EXPECT_FALSE(std::filesystem::exists(f.root / "e"));
+}

@@ -136,6 +136,13 @@ TEST_F(Hostile, ReplacingAncestorOfIgnoredDirIsRefusedSoftly) {
   EXPECT_FALSE(fs::exists(root / "etc/passwd"));  // the opaque root marker did hide lower content
 }
 
+TEST_F(Hostile, DeferredDirectoryModesCannotBeRedirected) {
+  // Directory modes and times are applied after the layer; by then "p" is a
+  // symlink to the root, so "p/kaniko" would mean the ignored /kaniko.
+  apply({{"p/kaniko/", 'd', "", 0777, 0, 0, 42}, {"p", 'l', "/"}});
+  EXPECT_TRUE(fs::is_symlink(root / "p"));
+}
+
 TEST_F(Hostile, WhiteoutTricksAreRefused) {
   expect_refused({{".wh..", 'f'}}, ".wh..");
   expect_refused({{"etc/.wh..", 'f'}}, "etc/.wh..");

@@ -4,6 +4,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <cstring>
 #include <map>
 
 #include "base/error.h"
@@ -312,6 +313,35 @@ TEST(WriterNames, NonAsciiAndLongNamesRoundTrip) {
   std::string bytes = read_file(plain.finish().file);
   EXPECT_EQ(bytes.find("hdrcharset"), std::string::npos);
   EXPECT_NE(bytes.find("caf\xc3\xa9"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln::layer
+
+namespace kiln::layer {
+namespace {
+
+TEST(WriterXattrs, FileCapabilitiesSurviveWriteAndExtract) {
+  TempDir tmp;
+  fs::path src = tmp.path() / "src";
+  write_file(src / "ping", "binary", 0755);
+  // struct vfs_cap_data, revision 2, effective, CAP_NET_RAW (13) permitted.
+  unsigned char cap[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00};
+  if (::setxattr((src / "ping").c_str(), "security.capability", cap, sizeof cap, 0) != 0)
+    GTEST_SKIP() << "cannot set file capabilities here: " << std::strerror(errno);
+  Writer w(tmp.path() / "l", Compression::Gzip);
+  w.add_path(src, "ping");
+  auto r = w.finish();
+  std::string tar = decompress(r.file);
+  EXPECT_NE(tar.find("SCHILY.xattr.security.capability="), std::string::npos);
+  EXPECT_EQ(tar.find("LIBARCHIVE."), std::string::npos);  // no duplicate records
+  fs::path dst = tmp.path() / "dst";
+  fs::create_directory(dst);
+  extract_bytes(read_file(r.file), dst);
+  unsigned char got[64];
+  ssize_t n = ::getxattr((dst / "ping").c_str(), "security.capability", got, sizeof got);
+  ASSERT_EQ(n, 20);
+  EXPECT_EQ(std::memcmp(got, cap, 20), 0);
 }
 
 }  // namespace

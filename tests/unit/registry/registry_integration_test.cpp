@@ -45,7 +45,7 @@ const std::string kConfig = R"({"architecture":"amd64","os":"linux","rootfs":{"t
 
 std::string layer_bytes() {
   std::string s;
-  for (int i = 0; i < 300000; ++i) s += static_cast<char>((i * 7919) % 251);
+  for (int i = 0; i < 300000; ++i) s += static_cast<char>((i * 7919LL) % 251);
   return s;
 }
 
