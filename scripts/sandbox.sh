@@ -23,8 +23,9 @@
 #                         sequential builds in one CI container
 #   --keep                keep the temporary root and print its path on stderr
 #   --no-container-env    no container markers: neither container=kiln-sandbox
-#                         nor /.dockerenv (the sandbox then looks like a plain
-#                         host to kaniko's container detection)
+#                         nor /.dockerenv, and the host's PID and cgroup
+#                         namespaces (the sandbox then looks like a plain host
+#                         to container detection; mounts stay private)
 #   --busybox             install /bin/busybox (busybox-static) as /busybox/ with
 #                         its applets and add /busybox to PATH, like kaniko's
 #                         debug image
@@ -60,7 +61,13 @@ die() { echo "sandbox.sh: $*" >&2; exit 125; }
 if [[ "${1:-}" == "__inner" ]]; then
     shift
     # Only ever inside the fresh namespaces: never mount anything on the host.
-    [[ $$ == 1 ]] || die "__inner is internal (it must run as PID 1 of a new PID namespace)"
+    # (a host-like sandbox keeps the host's PID namespace, see below: then the
+    # mount namespace must differ from the one the outer half ran in)
+    if [[ -n "${KILN_SB_OUTER_MNTNS:-}" ]]; then
+        [[ "$(readlink /proc/self/ns/mnt)" != "$KILN_SB_OUTER_MNTNS" ]] || die "__inner is internal (no new mount namespace)"
+    else
+        [[ $$ == 1 ]] || die "__inner is internal (it must run as PID 1 of a new PID namespace)"
+    fi
     trap 'echo "sandbox.sh: setting up the sandbox failed (line $LINENO)" >&2; exit 125' ERR
     root="$KILN_SB_ROOT"
     mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
@@ -261,8 +268,17 @@ export KILN_SB_BINDS="$bindspec" KILN_SB_ENVS="$envspec" KILN_SB_PATH="$path"
 KILN_SB_CHROOT="$(command -v chroot)"
 export KILN_SB_CONTAINER_ENV="$container_env" KILN_SB_CHROOT
 set +e
-unshare --mount --pid --cgroup --fork --kill-child --propagation private \
-    /bin/bash "$SELF" __inner "$@" &
+if [[ "$container_env" == 1 ]]; then
+    unshare --mount --pid --cgroup --fork --kill-child --propagation private \
+        /bin/bash "$SELF" __inner "$@" &
+else
+    # --no-container-env: look like a plain host to container detection, so
+    # keep the host's PID and cgroup namespaces (a new PID namespace is itself
+    # a sign of a container); only the mounts stay private.
+    KILN_SB_OUTER_MNTNS="$(readlink /proc/self/ns/mnt)" \
+        unshare --mount --fork --kill-child --propagation private \
+        /bin/bash "$SELF" __inner "$@" &
+fi
 child=$!
 wait "$child"
 rc=$?

@@ -1,6 +1,8 @@
 #pragma once
 // COPY and ADD: files from the context, another stage, an image, a heredoc,
 // a URL (ADD) or a local archive (ADD, unpacked) into the image root.
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <string>

@@ -257,10 +257,10 @@ class GlobSearch {
   std::vector<int32_t> memo_;
 };
 
+// The text of runes [from, to); they are consecutive views into one string.
 std::string join(const std::vector<std::string_view>& runes, size_t from, size_t to) {
-  std::string s;
-  for (size_t i = from; i < to; ++i) s += runes[i];
-  return s;
+  if (from >= to) return {};
+  return std::string(runes[from].data(), runes[to - 1].data() + runes[to - 1].size());
 }
 
 std::string trim_prefix(std::string_view pattern, const std::string& value, bool greedy) {
@@ -283,49 +283,71 @@ std::string trim_suffix(std::string_view pattern, const std::string& value, bool
   return end < 0 ? value : join(runes, 0, runes.size() - static_cast<size_t>(end));
 }
 
+[[noreturn]] void throw_too_big() {
+  throw LexError("substitution result exceeds " + std::to_string(ShellLexer::kMaxReplaceResult) + " bytes");
+}
+
 // ${v//p/r} goes through Go's Regexp.ReplaceAllString, which reads r as a
 // template: $$ is a dollar, $name / ${name} a capture group. The pattern has
-// no groups, so only $0 (the whole match) yields text; other names yield "".
-std::string expand_template(std::string_view tmpl, std::string_view match) {
-  auto is_name = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  };
-  std::string out;
-  for (size_t i = 0; i < tmpl.size(); ++i) {
-    if (tmpl[i] != '$') {
-      out += tmpl[i];
-      continue;
-    }
-    if (i + 1 < tmpl.size() && tmpl[i + 1] == '$') {
-      out += '$';
-      ++i;
-      continue;
-    }
-    std::string_view name;
-    size_t next = i + 1;
-    if (next < tmpl.size() && tmpl[next] == '{') {
-      size_t j = next + 1;
-      while (j < tmpl.size() && is_name(tmpl[j])) ++j;
-      if (j > next + 1 && j < tmpl.size() && tmpl[j] == '}') {
-        name = tmpl.substr(next + 1, j - next - 1);
-        next = j + 1;
+// no groups, so only $0 (the whole match; "00" is not 0 to Go) yields text,
+// other names yield "", and a '$' that starts no name stays as it is. The
+// template is parsed once into literal runs and places for the match.
+class ReplaceTemplate {
+ public:
+  explicit ReplaceTemplate(std::string_view tmpl) {
+    auto is_name = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    };
+    std::string literal;
+    for (size_t i = 0; i < tmpl.size();) {
+      const size_t dollar = tmpl.find('$', i);
+      if (dollar == std::string_view::npos) {
+        literal += tmpl.substr(i);
+        break;
       }
-    } else {
-      size_t j = next;
-      while (j < tmpl.size() && is_name(tmpl[j])) ++j;
-      name = tmpl.substr(next, j - next);
-      next = j;
+      literal += tmpl.substr(i, dollar - i);
+      i = dollar + 1;
+      if (i < tmpl.size() && tmpl[i] == '$') {
+        literal += '$';
+        ++i;
+        continue;
+      }
+      std::string_view name;
+      if (i < tmpl.size() && tmpl[i] == '{') {
+        size_t j = i + 1;
+        while (j < tmpl.size() && is_name(tmpl[j])) ++j;
+        if (j > i + 1 && j < tmpl.size() && tmpl[j] == '}') {
+          name = tmpl.substr(i + 1, j - i - 1);
+          i = j + 1;
+        }
+      } else {
+        size_t j = i;
+        while (j < tmpl.size() && is_name(tmpl[j])) ++j;
+        name = tmpl.substr(i, j - i);
+        i = j;
+      }
+      if (name.empty()) {
+        literal += '$';
+      } else if (name == "0") {
+        parts_.push_back(std::move(literal));
+        literal.clear();
+      }
     }
-    if (name.empty()) {  // malformed: the dollar is kept as text
-      out += '$';
-      continue;
-    }
-    // Group 0 is the match; "00" is also the number 0 to Go.
-    if (name.find_first_not_of('0') == std::string_view::npos) out += match;
-    i = next - 1;
+    parts_.push_back(std::move(literal));
   }
-  return out;
-}
+
+  // Appends the replacement for one match: parts joined by the match.
+  void append(std::string& out, std::string_view match) const {
+    for (size_t k = 0; k < parts_.size(); ++k) {
+      if (k > 0) out += match;
+      out += parts_[k];
+      if (out.size() > ShellLexer::kMaxReplaceResult) throw_too_big();
+    }
+  }
+
+ private:
+  std::vector<std::string> parts_;  // literal runs; the match goes between them
+};
 
 std::string replace(std::string_view pattern, std::string_view replacement, const std::string& value, bool all) {
   auto toks = compile_pattern(pattern);
@@ -338,6 +360,7 @@ std::string replace(std::string_view pattern, std::string_view replacement, cons
   }
   // The loop of Go's replaceAll: an empty match right after a previous match
   // is not replaced, and the search always advances by at least one rune.
+  const ReplaceTemplate tmpl(replacement);
   std::string out;
   size_t last_end = 0;
   size_t search_pos = 0;
@@ -346,7 +369,7 @@ std::string replace(std::string_view pattern, std::string_view replacement, cons
     if (s < 0) break;
     const auto a = static_cast<size_t>(s), b = static_cast<size_t>(e);
     out += join(runes, last_end, a);
-    if (b > last_end || a == 0) out += expand_template(replacement, join(runes, a, b));
+    if (b > last_end || a == 0) tmpl.append(out, join(runes, a, b));
     last_end = b;
     search_pos = search_pos + 1 > b ? search_pos + 1 : b;
   }
@@ -433,7 +456,9 @@ class Expander {
       if (c == '$') {
         std::string v = dollar();
         text += v;
-        words.add_expanded(v);
+        // Only the outermost level's words are used; splitting a nested
+        // word's (possibly large) expansions would be wasted work.
+        if (stop == kEof) words.add_expanded(v);
       } else if (c == '\'') {
         std::string v = single_quoted();
         text += v;

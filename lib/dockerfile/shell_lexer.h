@@ -4,6 +4,7 @@
 // (FROM, ADD, COPY, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR,
 // ONBUILD's inner instruction, ARG, and the flags of those). RUN/CMD/ENTRYPOINT
 // bodies are never passed through here.
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <set>
@@ -49,6 +50,11 @@ class ShellLexer {
   // Nesting limit for ${...} inside ${...}: BuildKit has none (Go stacks grow),
   // but a C++ stack does not, and no real Dockerfile nests this deep.
   static constexpr int kMaxNesting = 200;
+  // Limit on what one ${v//p/r} may produce. Replace-all multiplies sizes, so
+  // nesting it (r containing another ${v//p/r}) grows the result
+  // exponentially: a 100-byte word could ask for gigabytes. Linux refuses
+  // any single environment string over 128 KiB anyway.
+  static constexpr size_t kMaxReplaceResult = size_t{1} << 18;
 
  private:
   char escape_;

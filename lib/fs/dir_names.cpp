@@ -1,5 +1,6 @@
 #include "fs/dir_names.h"
 
+#include <cstdint>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -12,8 +13,8 @@
 namespace kiln::fs {
 namespace {
 struct LinuxDirent64 {
-  ino64_t d_ino;
-  off64_t d_off;
+  std::uint64_t d_ino;
+  std::int64_t d_off;
   unsigned short d_reclen;
   unsigned char d_type;
   char d_name[];

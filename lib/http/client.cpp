@@ -264,6 +264,12 @@ Response Client::perform_once(Handle& h, const Request& req, const Sink& sink) {
   if (t.error) std::rethrow_exception(t.error);
   if (rc != CURLE_OK) {
     std::string detail = errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc);
+    // mbedTLS words this as "Cert verify failed: BADCERT_NOT_TRUSTED"; say
+    // what it means and what the user can do about it.
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+      detail = "TLS certificate verification failed (" + detail +
+               "); trust its CA (append it to /kaniko/ssl/certs/ca-certificates.crt or use "
+               "--registry-certificate) or skip verification (--skip-tls-verify-registry)";
     throw TransportError(req.method + " " + url_for_message(req.url) + ": " + detail, static_cast<int>(rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);

@@ -284,13 +284,15 @@ TEST(ShellLexer, Replacement) {
 TEST(ShellLexer, ReplaceAllReadsReplacementAsGoTemplate) {
   // BuildKit passes the replacement of ${v//p/r} to Go's ReplaceAllString:
   // $0 is the match, $$ a dollar, other $names are empty. ${v/p/r} is literal.
-  auto env = env_from_list({"FOO=ab", "R=<$0>", "D=$$", "N=$1x", "M=${0}!", "L=$-"});
+  auto env = env_from_list({"FOO=ab", "R=<$0>", "D=$$", "N=$1x", "M=${0}!", "L=$-", "Z=$00|${00}|${0", "B=${x"});
   check({{"${FOO//?/$R}", "<a><b>"},
          {"${FOO/?/$R}", "<$0>b"},
          {"${FOO//a/$D}", "$b"},
          {"${FOO//a/$N}", "b"},
          {"${FOO//a/$M}", "a!b"},
-         {"${FOO//a/$L}", "$-b"}}, env);
+         {"${FOO//a/$L}", "$-b"},
+         {"${FOO//a/$Z}", "||${0b"},  // leading zeros make no group number
+         {"${FOO//a/$B}", "${xb"}}, env);
 }
 
 TEST(ShellLexer, EscapeCharacterBacktick) {
@@ -427,4 +429,34 @@ TEST(ShellLexer, AbsurdPatternIsAnErrorNotAMemoryBlowup) {
   for (int i = 0; i < 1000; ++i) pattern += "*a";
   auto env = env_from_list({"V=" + std::string(10000, 'a'), "P=" + pattern});
   EXPECT_THAT(error_of("${V#$P}", env), HasSubstr("too complex"));
+}
+
+TEST(ShellLexer, NestedReplaceAllCannotExplode) {
+  // Each level inserts the inner result at all 33 positions of X: 65 bytes,
+  // 2177, 71873, then about 2.4 MB, which is refused.
+  auto env = env_from_list({"X=" + std::string(32, 'a'), "E="});
+  EXPECT_EQ(expand("${X//$E/x}", env).size(), 65u);
+  EXPECT_EQ(expand("${X//$E/${X//$E/x}}", env).size(), 2177u);
+  EXPECT_EQ(expand("${X//$E/${X//$E/${X//$E/x}}}", env).size(), 71873u);
+  EXPECT_THAT(error_of("${X//$E/${X//$E/${X//$E/${X//$E/x}}}}", env), HasSubstr("exceeds"));
+  // The same through $0 in the replacement template.
+  std::string zeros;
+  for (int i = 0; i < 1000; ++i) zeros += "$0";
+  auto many = env_from_list({"X=" + std::string(2000, 'a'), "Z=" + zeros});
+  EXPECT_THAT(error_of("${X//*/$Z}", many), HasSubstr("exceeds"));
+}
+
+TEST(ShellLexer, FuzzRegressionExponentialReplaceAll) {
+  // Found by tests/fuzz/shell_lexer_fuzz.cpp (timeout): nested ${IN//...}
+  // whose replacements contain $IN again, with $IN the word itself.
+  const std::string word(
+      "\377\377\377\377\377\377\377@t${IN//[/$\377@t${IN///ab[]/$IN/\377\377\377\377@t${IN//[/$\377@t${IN///ab[]/"
+      "$IN/\024/[*}/$\030/[GGGG}$\035\000\000*}\254{IN/.[\024/[*}/$\030/[GGGG}$\035\000\000*}\254{IN/.[/$A}",
+      131);
+  const auto base = env_from_list({"A=abc"});
+  const EnvLookup env = [&](std::string_view name) -> std::optional<std::string> {
+    if (name == "IN") return word;
+    return base(name);
+  };
+  EXPECT_THAT(error_of(word, env), HasSubstr("exceeds"));
 }
