@@ -59,7 +59,16 @@ class StringSource : public registry::BlobSource {
   std::size_t pos_ = 0;
 };
 
+// Output files may name directories that do not exist yet (kaniko creates them).
+void make_parent(const std::string& path) {
+  std::error_code ec;
+  fsys::path parent = fsys::path(path).parent_path();
+  if (!parent.empty()) fsys::create_directories(parent, ec);
+  if (ec) throw IoError("creating directory " + parent.string() + ": " + ec.message());
+}
+
 void write_text(const std::string& path, const std::string& text) {
+  make_parent(path);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out) throw IoError("writing " + path);
@@ -142,6 +151,7 @@ OutputResult write_outputs(const ImageState& img, const cli::ExecutorOptions& op
   }
 
   if (!opts.tar_path.empty()) {
+    make_parent(opts.tar_path);
     image::write_docker_archive(opts.tar_path, blobs.config_json, blobs.layers, opts.destinations);
     log.info("Wrote image tarball " + opts.tar_path);
   }
