@@ -7,7 +7,7 @@ HOST       := $(BUILD)/host
 JOBS       ?= 2
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup toolchain static host test unit unit-host e2e demo fuzz clean
+.PHONY: all setup toolchain static host test unit unit-host e2e demo fuzz images clean
 
 all: static
 
@@ -46,6 +46,10 @@ test: unit e2e
 
 demo: static
 	scripts/demo.sh $(CURDIR)/$(STATIC)/executor
+
+# The scratch, debug and warmer images, built by kiln itself (image/).
+images: static
+	scripts/build-images.sh $(CURDIR)/$(STATIC)
 
 fuzz: setup
 	scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)

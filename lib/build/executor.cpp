@@ -182,6 +182,10 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       be.created = rfc3339(std::time(nullptr));
     }
     be.ca_file = registry_options(opts, env.getenv).ca_file;
+    be.cache_dir = opts.cache_dir;
+    be.cache_ttl_seconds = opts.cache_ttl_seconds;
+    be.secrets = opts.secrets;
+    be.getenv = env.getenv;
 
     // Stages whose files a later stage copies (not merely builds FROM).
     std::set<int> keep;

@@ -28,7 +28,9 @@ std::string describe(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-void run_command(const Step& step, const image::Config& config, const std::filesystem::path& root, log::Logger& log) {
+void run_command(const Step& step, const image::Config& config, const RunContext& ctx) {
+  const std::filesystem::path& root = ctx.root;
+  log::Logger& log = *ctx.log;
   const RunInst* run = step.instruction.as<RunInst>();
   if (!run->mounts.empty())
     throw UsageError("line " + std::to_string(step.line) + ": RUN --mount is not supported by kiln yet");
@@ -60,7 +62,7 @@ void run_command(const Step& step, const image::Config& config, const std::files
     std::ofstream(script, std::ios::binary) << step.script->content;
     ::chmod(script.c_str(), 0755);
   }
-  log.info("RUN " + describe(step.argv));
+  log.info("Running: [" + describe(step.argv) + "]");
   int code;
   try {
     code = run_process(spec, log);

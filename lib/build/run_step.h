@@ -2,6 +2,11 @@
 // RUN: the command executed in the image root with the stage's user,
 // environment and working directory.
 #include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/executor_options.h"
 
 #include "dockerfile/evaluate.h"
 #include "image/config.h"
@@ -9,8 +14,20 @@
 
 namespace kiln::build {
 
+// What a RUN needs from the build beyond the step and the config.
+struct RunContext {
+  std::filesystem::path root = "/";
+  log::Logger* log = nullptr;
+  std::filesystem::path context_dir;   // RUN --mount=type=bind without from=
+  std::filesystem::path cache_dir;     // RUN --mount=type=cache lives below it (--cache-dir)
+  std::filesystem::path scratch;       // per-build scratch space under the kaniko dir
+  std::vector<std::string> secrets;    // --secret id=…,src=…|env=…
+  cli::GetEnv getenv;                  // for --secret env=
+  // The filesystem of a stage or image named by --mount from=.
+  std::function<std::filesystem::path(const std::string& from)> source_root;
+};
+
 // Throws kiln::Error naming the command and its exit code when it fails.
-void run_command(const dockerfile::Step& step, const image::Config& config, const std::filesystem::path& root,
-                 log::Logger& log);
+void run_command(const dockerfile::Step& step, const image::Config& config, const RunContext& ctx);
 
 }  // namespace kiln::build

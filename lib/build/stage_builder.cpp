@@ -65,17 +65,22 @@ fsys::path image_source_root(const BuildEnv& env, const std::string& name) {
   return dir / "rootfs";
 }
 
+// The filesystem `from` names (a stage's saved root, or an image).
+fsys::path source_root(const BuildEnv& env, const Plan& plan, int line, const std::string& from,
+                       const std::map<int, StageResult>& done) {
+  if (auto idx = plan.find_stage(from)) {
+    auto it = done.find(*idx);
+    if (it == done.end() || it->second.saved_root.empty())
+      throw Error(plan.filename + ":" + std::to_string(line) + ": --from=" + from + ": that stage's files were not kept");
+    return it->second.saved_root;
+  }
+  return image_source_root(env, from);
+}
+
 fsys::path copy_source(const BuildEnv& env, const Plan& plan, const Step& step, const std::map<int, StageResult>& done) {
   const auto* c = step.instruction.as<CopyInst>();
   if (!c || c->from.empty()) return env.context_dir;
-  if (auto idx = plan.find_stage(c->from)) {
-    auto it = done.find(*idx);
-    if (it == done.end() || it->second.saved_root.empty())
-      throw Error(plan.filename + ":" + std::to_string(step.line) + ": COPY --from=" + c->from +
-                  ": that stage's files were not kept");
-    return it->second.saved_root;
-  }
-  return image_source_root(env, c->from);
+  return source_root(env, plan, step.line, c->from, done);
 }
 
 std::string short_text(const Instruction& in) {
@@ -148,7 +153,16 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
     bool touches_files = false;
     auto tr = Clock::now();
     if (in.as<RunInst>()) {
-      run_command(step, img.config, env.root, log);
+      RunContext rc;
+      rc.root = env.root;
+      rc.log = &log;
+      rc.context_dir = env.context_dir;
+      rc.cache_dir = env.cache_dir;
+      rc.scratch = env.work->scratch();
+      rc.secrets = env.secrets;
+      rc.getenv = env.getenv;
+      rc.source_root = [&](const std::string& from) { return source_root(env, plan, step.line, from, done); };
+      run_command(step, img.config, rc);
       touches_files = true;
       t.run += since(tr);
     } else if (in.as<CopyInst>() || in.as<AddInst>()) {

@@ -10,6 +10,7 @@
 #include "build/image_state.h"
 #include "build/layer_from_changes.h"
 #include "build/work_dir.h"
+#include "cli/executor_options.h"
 #include "dockerfile/plan.h"
 #include "fs/ignore_list.h"
 #include "fs/snapshot.h"
@@ -34,6 +35,10 @@ struct BuildEnv {
   bool single_snapshot = false;
   std::string created;  // RFC 3339 time for history entries and the config
   std::string ca_file;  // for ADD <url>
+  std::filesystem::path cache_dir;     // --cache-dir: RUN cache mounts, cached base images
+  long long cache_ttl_seconds = 0;     // --cache-ttl
+  std::vector<std::string> secrets;    // --secret
+  cli::GetEnv getenv;
 };
 
 struct StageResult {
