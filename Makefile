@@ -42,7 +42,8 @@ e2e: static
 	KILN_EXECUTOR=$(CURDIR)/$(STATIC)/executor KILN_WARMER=$(CURDIR)/$(STATIC)/warmer \
 	  /usr/bin/python3 -m pytest -p no:cacheprovider tests/e2e -q -rfE
 
-test: unit e2e
+# Fuzzing runs before e2e so that pytest's summary is the last line of the log.
+test: unit fuzz e2e
 
 demo: static
 	scripts/demo.sh $(CURDIR)/$(STATIC)/executor
