@@ -4,6 +4,7 @@
 // regexp engine that understands what that construction can produce, so that
 // even Docker's odd corners (a ? inside [...] becoming "[^/]" inside the
 // class) match the same paths.
+#include "dockerfile/go_space.h"
 #include "dockerfile/dockerignore.h"
 
 #include <optional>
@@ -55,17 +56,7 @@ std::vector<char32_t> runes_of(std::string_view s) {
   return out;
 }
 
-// Go's unicode.IsSpace, which strings.TrimSpace trims.
-bool is_space(char32_t c) {
-  switch (c) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
-      return true;
-    default:
-      return c >= 0x2000 && c <= 0x200A;
-  }
-}
+bool is_space(char32_t c) { return is_go_space(c); }
 
 std::string_view trim_space(std::string_view s) {
   size_t b = 0;

@@ -12,6 +12,7 @@
 //  - process_words drops empty words, quoted ones ("") included.
 // Input is handled as UTF-8; a byte that is not valid UTF-8 is carried through
 // unchanged (BuildKit would turn it into U+FFFD).
+#include "dockerfile/go_space.h"
 #include "dockerfile/shell_lexer.h"
 
 #include <cstdint>
@@ -65,17 +66,7 @@ std::vector<std::string_view> split_runes(std::string_view s) {
   return out;
 }
 
-// Go's unicode.IsSpace: splitting happens at these.
-bool is_space(char32_t c) {
-  switch (c) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
-      return true;
-    default:
-      return c >= 0x2000 && c <= 0x200A;
-  }
-}
+bool is_space(char32_t c) { return is_go_space(c); }
 
 bool is_ascii_digit(char32_t c) { return c >= '0' && c <= '9'; }
 

@@ -11,22 +11,11 @@
 #include "base/error.h"
 #include "fs/dir_names.h"
 #include "fs/resolve.h"
+#include "fs/path_components.h"
 #include "fs/unique_fd.h"
 
 namespace kiln::fs {
 namespace {
-
-std::vector<std::string> split(std::string_view p) {
-  std::vector<std::string> parts;
-  std::size_t i = 0;
-  while (i <= p.size()) {
-    std::size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    if (j > i) parts.emplace_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
 
 std::string unescape(const std::string& c) {
   std::string out;
@@ -45,7 +34,7 @@ bool has_wildcards(std::string_view p) { return p.find_first_of("*?[\\") != std:
 
 std::string clean_source_path(std::string_view source) {
   std::vector<std::string> out;
-  for (auto& c : split(source)) {
+  for (auto& c : path_components(source)) {
     if (c == ".") continue;
     if (c == "..") {
       if (out.empty()) throw UsageError("forbidden path outside the build context: " + std::string(source));
@@ -61,7 +50,7 @@ std::string clean_source_path(std::string_view source) {
 
 std::vector<std::string> glob_beneath(const std::filesystem::path& root, std::string_view pattern) {
   std::vector<std::string> cands{""};
-  for (const auto& comp : split(clean_source_path(pattern))) {
+  for (const auto& comp : path_components(clean_source_path(pattern))) {
     std::vector<std::string> next;
     for (const auto& dir : cands) {
       if (!has_wildcards(comp)) {

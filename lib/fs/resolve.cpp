@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "fs/ignore_list.h"
+#include "fs/path_components.h"
 
 namespace kiln::fs {
 namespace {
@@ -19,14 +20,7 @@ constexpr int kMaxLinks = 40;  // Linux's own limit (MAXSYMLINKS)
 enum class Escape { Clamp, Refuse };
 
 void split_into(std::string_view p, std::deque<std::string>& out, bool front) {
-  std::vector<std::string> parts;
-  std::size_t i = 0;
-  while (i <= p.size()) {
-    std::size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    if (j > i) parts.emplace_back(p.substr(i, j - i));
-    i = j + 1;
-  }
+  std::vector<std::string> parts = path_components(p);
   if (front)
     out.insert(out.begin(), parts.begin(), parts.end());
   else
