@@ -3,10 +3,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
+#include <optional>
 #include <future>
 #include <system_error>
 
 #include "base/error.h"
+#include "cache/image_cache.h"
 #include "digest/digest.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
@@ -72,27 +75,80 @@ ImageState scratch_image(const image::Platform& platform) {
   return s;
 }
 
-PullResult pull_image(registry::Client& client, const registry::Reference& ref, const image::Platform& platform,
-                      const fsys::path& blob_dir, log::Logger& log) {
-  log.info("Retrieving image manifest " + ref.str());
-  registry::Manifest m = client.resolve(ref, platform);
-  image::Manifest manifest = image::parse_manifest(m.bytes, m.media_type);
-  const registry::Reference& src = m.source;
+namespace {
 
-  log.info("Retrieving image " + ref.str() + " from registry " + src.registry);
-  std::string config_bytes = client.fetch_blob_bytes(src, manifest.config);
+// ImageState from the documents, without layer files yet.
+PullResult describe(const registry::Reference& ref, const registry::Reference& src, const std::string& manifest_digest,
+                    const std::string& media_type, const image::Manifest& manifest, const std::string& config_bytes,
+                    const fsys::path& blob_dir) {
   PullResult r;
-  r.manifest_digest = m.digest;
+  r.manifest_digest = manifest_digest;
   r.image.config = image::Config::parse(config_bytes);
   r.image.name = ref.str();
-  r.image.format = (m.media_type == image::media::kOciManifest || manifest.media_type == image::media::kOciManifest ||
-                    (manifest.media_type.empty() && m.media_type.empty()))
+  r.image.format = (media_type == image::media::kOciManifest || manifest.media_type == image::media::kOciManifest ||
+                    (manifest.media_type.empty() && media_type.empty()))
                        ? image::ManifestFormat::Oci
                        : image::ManifestFormat::Docker;
   auto diff_ids = r.image.config.diff_ids();
   if (diff_ids.size() != manifest.layers.size())
     throw Error("image " + ref.str() + ": manifest lists " + std::to_string(manifest.layers.size()) +
                 " layers but its config has " + std::to_string(diff_ids.size()) + " diff_ids");
+  for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
+    Layer l;
+    l.descriptor = manifest.layers[i];
+    l.diff_id = diff_ids[i];
+    l.file = blob_dir / digest::parse(l.descriptor.digest).hex;
+    l.source = src;
+    r.image.layers.push_back(std::move(l));
+  }
+  return r;
+}
+
+// The image from a cache entry, its layers copied (and verified) into
+// blob_dir; nullopt, with a warning, when the entry turns out damaged.
+std::optional<PullResult> from_cache(const cache::ImageCache& c, const cache::CachedImage& hit,
+                                     const registry::Reference& ref, const fsys::path& blob_dir, log::Logger& log) {
+  try {
+    auto r = describe(ref, hit.source, hit.manifest_digest, hit.media_type, hit.manifest, hit.config_bytes, blob_dir);
+    std::error_code ec;
+    fsys::create_directories(blob_dir, ec);
+    for (const auto& l : r.image.layers) c.copy_layer(l.descriptor, l.file);
+    r.from_cache = true;
+    return r;
+  } catch (const std::exception& e) {
+    log.warn("Not using cached " + ref.str() + " (" + hit.manifest_digest + "): " + e.what());
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+PullResult pull_image(registry::Client& client, const registry::Reference& ref, const image::Platform& platform,
+                      const fsys::path& blob_dir, log::Logger& log, const BaseImageCache& cache) {
+  std::optional<cache::ImageCache> store;
+  if (!cache.dir.empty()) {
+    store.emplace(cache.dir, log);
+    if (auto hit = store->lookup(ref, platform, cache.ttl_seconds, static_cast<std::int64_t>(std::time(nullptr)))) {
+      log.info("Found " + hit->manifest_digest + " in local cache for " + ref.str());
+      if (auto r = from_cache(*store, *hit, ref, blob_dir, log)) return std::move(*r);
+    }
+  }
+
+  log.info("Retrieving image manifest " + ref.str());
+  registry::Manifest m = client.resolve(ref, platform);
+  if (store) {
+    // kaniko's rule: the registry names the digest, the cache may have it.
+    if (auto hit = store->find_digest(m.digest)) {
+      log.info("Found " + m.digest + " in local cache");
+      if (auto r = from_cache(*store, *hit, ref, blob_dir, log)) return std::move(*r);
+    }
+  }
+  image::Manifest manifest = image::parse_manifest(m.bytes, m.media_type);
+  const registry::Reference& src = m.source;
+
+  log.info("Retrieving image " + ref.str() + " from registry " + src.registry);
+  std::string config_bytes = client.fetch_blob_bytes(src, manifest.config);
+  PullResult r = describe(ref, src, m.digest, m.media_type, manifest, config_bytes, blob_dir);
 
   std::error_code ec;
   fsys::create_directories(blob_dir, ec);
@@ -100,8 +156,7 @@ PullResult pull_image(registry::Client& client, const registry::Reference& ref, 
   std::size_t next = 0;
   auto launch = [&](std::size_t i) {
     const auto& d = manifest.layers[i];
-    auto hex = digest::parse(d.digest).hex;
-    pending.push_back(std::async(std::launch::async, [&client, src, d, path = blob_dir / hex] {
+    pending.push_back(std::async(std::launch::async, [&client, src, d, path = r.image.layers[i].file] {
       download_blob(client, src, d, path);
     }));
   };
@@ -113,12 +168,6 @@ PullResult pull_image(registry::Client& client, const registry::Reference& ref, 
     } catch (...) {
       if (!first_error) first_error = std::current_exception();
     }
-    Layer l;
-    l.descriptor = manifest.layers[i];
-    l.diff_id = diff_ids[i];
-    l.file = blob_dir / digest::parse(l.descriptor.digest).hex;
-    l.source = src;
-    r.image.layers.push_back(std::move(l));
   }
   if (first_error) std::rethrow_exception(first_error);
   return r;

@@ -184,6 +184,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     be.ca_file = registry_options(opts, env.getenv).ca_file;
     be.cache_dir = opts.cache_dir;
     be.cache_ttl_seconds = opts.cache_ttl_seconds;
+    be.cache = opts.cache;
     be.secrets = opts.secrets;
     be.getenv = env.getenv;
 

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,45 @@ bool is_executable_file(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
 }
 
+// Child side of fork, only async-signal-safe calls: fail() never returns.
+template <class Fail>
+void setup_mount(const MountOp& m, const Fail& fail) {
+  const char* what = m.what.c_str();
+  switch (m.kind) {
+    case MountOp::Kind::Bind:
+      if (mount(m.source.c_str(), m.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) fail(what);
+      // A bind mount ignores MS_RDONLY on creation; only a remount applies it.
+      if (m.read_only &&
+          mount(nullptr, m.target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+        fail(what);
+      return;
+    case MountOp::Kind::Tmpfs:
+      if (mount("tmpfs", m.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, m.data.empty() ? nullptr : m.data.c_str()) !=
+          0)
+        fail(what);
+      return;
+    case MountOp::Kind::WriteFile: {
+      int fd = open(m.target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0) fail(what);
+      const char* p = m.data.data();
+      std::size_t left = m.data.size();
+      while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail(what);
+        p += n;
+        left -= static_cast<std::size_t>(n);
+      }
+      if (fchown(fd, m.uid, m.gid) != 0 || fchmod(fd, m.mode) != 0) fail(what);
+      close(fd);
+      return;
+    }
+    case MountOp::Kind::Detach:
+      if (umount2(m.target.c_str(), MNT_DETACH) != 0) fail(what);
+      return;
+  }
+}
+
 // Child side of fork: only async-signal-safe calls until exec.
 [[noreturn]] void exec_child(const ProcessSpec& s, const std::string& path, char* const* argv, char* const* envp,
                              int out_fd, int err_pipe) {
@@ -46,6 +86,14 @@ bool is_executable_file(const std::string& p) {
     _exit(127);
   };
   if (s.no_network && unshare(CLONE_NEWNET) != 0) fail("unshare(CLONE_NEWNET) for --network=none");
+  // Mounts come before the user switch (they need privileges) and before
+  // chdir (the working directory may lie inside a mount).
+  if (!s.mounts.empty()) {
+    if (unshare(CLONE_NEWNS) != 0) fail("RUN --mount: unshare(CLONE_NEWNS) (mount namespaces need CAP_SYS_ADMIN)");
+    // Private, so nothing mounted here propagates back to the container.
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("RUN --mount: making / private");
+    for (const MountOp& m : s.mounts) setup_mount(m, fail);
+  }
   if (setgroups(s.groups.size(), s.groups.data()) != 0 && geteuid() == 0) fail("setgroups");
   if (setgid(s.gid) != 0 && geteuid() == 0) fail("setgid");
   if (setuid(s.uid) != 0 && geteuid() == 0) fail("setuid");

@@ -7,7 +7,8 @@
 namespace kiln::build {
 namespace fsys = std::filesystem;
 
-registry::Options registry_options(const cli::ExecutorOptions& o, const cli::GetEnv& env) {
+registry::Options registry_options(const cli::RegistryFlags& o, const fsys::path& kaniko_dir,
+                                   const cli::GetEnv& env) {
   registry::Options r;
   r.insecure_all = o.insecure;
   r.insecure_pull = o.insecure_pull;
@@ -28,7 +29,7 @@ registry::Options registry_options(const cli::ExecutorOptions& o, const cli::Get
   if (auto f = env("SSL_CERT_FILE"); f && !f->empty()) {
     r.ca_file = *f;
   } else {
-    fsys::path bundle = fsys::path(o.kaniko_dir) / "ssl/certs/ca-certificates.crt";
+    fsys::path bundle = kaniko_dir / "ssl/certs/ca-certificates.crt";
     r.ca_file = fsys::exists(bundle, ec) ? bundle.string() : std::string();
   }
   if (auto d = env("SSL_CERT_DIR"); d && !d->empty() && fsys::is_directory(*d, ec)) r.ca_dir = *d;
@@ -38,14 +39,23 @@ registry::Options registry_options(const cli::ExecutorOptions& o, const cli::Get
     r.registry_map[m.substr(0, eq)].push_back(m.substr(eq + 1));
   }
   r.skip_default_registry_fallback = o.skip_default_registry_fallback;
-  r.push_retry = o.push_retry;
   r.pull_retry = o.image_download_retry;
   return r;
 }
 
-fsys::path docker_config_dir(const cli::ExecutorOptions& o, const cli::GetEnv& env) {
+registry::Options registry_options(const cli::ExecutorOptions& o, const cli::GetEnv& env) {
+  registry::Options r = registry_options(static_cast<const cli::RegistryFlags&>(o), o.kaniko_dir, env);
+  r.push_retry = o.push_retry;
+  return r;
+}
+
+fsys::path docker_config_dir(const fsys::path& kaniko_dir, const cli::GetEnv& env) {
   if (auto d = env("DOCKER_CONFIG"); d && !d->empty()) return *d;
-  return fsys::path(o.kaniko_dir) / ".docker";
+  return kaniko_dir / ".docker";
+}
+
+fsys::path docker_config_dir(const cli::ExecutorOptions& o, const cli::GetEnv& env) {
+  return docker_config_dir(fsys::path(o.kaniko_dir), env);
 }
 
 }  // namespace kiln::build

@@ -3,14 +3,20 @@
 #include <filesystem>
 
 #include "cli/executor_options.h"
+#include "cli/registry_flags.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
 
 namespace kiln::build {
 
+// The flags both programs share; kaniko_dir locates the image's CA bundle.
+registry::Options registry_options(const cli::RegistryFlags& o, const std::filesystem::path& kaniko_dir,
+                                   const cli::GetEnv& env);
+// The executor's: the shared ones plus its push settings.
 registry::Options registry_options(const cli::ExecutorOptions& o, const cli::GetEnv& env);
 
 // $DOCKER_CONFIG, else <kaniko-dir>/.docker, as kaniko's image sets it.
+std::filesystem::path docker_config_dir(const std::filesystem::path& kaniko_dir, const cli::GetEnv& env);
 std::filesystem::path docker_config_dir(const cli::ExecutorOptions& o, const cli::GetEnv& env);
 
 }  // namespace kiln::build

@@ -3,9 +3,12 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <optional>
 
 #include "base/error.h"
+#include "build/mount_setup.h"
 #include "build/process.h"
+#include "build/run_mounts.h"
 #include "fs/passwd.h"
 #include "fs/resolve.h"
 
@@ -32,8 +35,7 @@ void run_command(const Step& step, const image::Config& config, const RunContext
   const std::filesystem::path& root = ctx.root;
   log::Logger& log = *ctx.log;
   const RunInst* run = step.instruction.as<RunInst>();
-  if (!run->mounts.empty())
-    throw UsageError("line " + std::to_string(step.line) + ": RUN --mount is not supported by kiln yet");
+  const std::string location = "line " + std::to_string(step.line);
 
   ProcessSpec spec;
   spec.argv = step.argv;
@@ -65,6 +67,36 @@ void run_command(const Step& step, const image::Config& config, const RunContext
   log.info("Running: [" + describe(step.argv) + "]");
   int code;
   try {
+    // The session's scope ends before run_command returns, so its mount
+    // point stubs are gone before the snapshot that follows.
+    std::optional<MountSession> mounts;
+    if (!run->mounts.empty()) {
+      std::vector<PlannedMount> plan;
+      MountEnv me;
+      me.secrets = parse_secret_flags(ctx.secrets);
+      try {
+        plan = plan_mounts(run->mounts, step.working_dir, available_secrets(me.secrets, ctx.getenv));
+      } catch (const UsageError& e) {
+        throw UsageError(location + ": RUN " + e.what());
+      }
+      me.root = root;
+      me.context_dir = ctx.context_dir;
+      me.cache_dir = ctx.cache_dir;
+      me.scratch = ctx.scratch;
+      me.ignore = ctx.ignore;
+      me.getenv = ctx.getenv;
+      me.source_root = ctx.source_root;
+      me.log = &log;
+      me.location = location;
+      mounts.emplace(plan, me);
+      spec.mounts = mounts->ops();
+      // A secret env= overrides a variable of the same name, for this RUN only.
+      for (const auto& kv : mounts->env()) {
+        std::string key = kv.substr(0, kv.find('=') + 1);
+        std::erase_if(spec.env, [&](const std::string& e) { return e.compare(0, key.size(), key) == 0; });
+        spec.env.push_back(kv);
+      }
+    }
     code = run_process(spec, log);
   } catch (...) {
     if (!script.empty()) std::filesystem::remove(script);

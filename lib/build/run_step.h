@@ -9,6 +9,7 @@
 #include "cli/executor_options.h"
 
 #include "dockerfile/evaluate.h"
+#include "fs/ignore_list.h"
 #include "image/config.h"
 #include "log/log.h"
 
@@ -25,9 +26,14 @@ struct RunContext {
   cli::GetEnv getenv;                  // for --secret env=
   // The filesystem of a stage or image named by --mount from=.
   std::function<std::filesystem::path(const std::string& from)> source_root;
+  // Paths the snapshot skips: a --cache-dir outside them would be snapshotted,
+  // so cache mounts then live in scratch for this build only. May be null.
+  const fs::IgnoreList* ignore = nullptr;
 };
 
 // Throws kiln::Error naming the command and its exit code when it fails.
+// RUN --mount: see run_mounts.h (planning) and mount_setup.h (effects); the
+// mounts exist in the command's own mount namespace only.
 void run_command(const dockerfile::Step& step, const image::Config& config, const RunContext& ctx);
 
 }  // namespace kiln::build

@@ -25,6 +25,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// kaniko reads base images from --cache-dir only with --cache=true.
+BaseImageCache base_cache(const BuildEnv& env) {
+  if (!env.cache || env.cache_dir.empty()) return {};
+  return {env.cache_dir, env.cache_ttl_seconds};
+}
+
 ImageState base_for(const BuildEnv& env, const Plan& plan, const Stage& stage, const std::map<int, StageResult>& done) {
   if (stage.base_stage) {
     auto it = done.find(*stage.base_stage);
@@ -48,7 +54,7 @@ ImageState base_for(const BuildEnv& env, const Plan& plan, const Stage& stage, c
     platform.variant = b == std::string::npos ? "" : p.substr(b + 1);
   }
   auto ref = registry::parse_reference(stage.base_image);
-  return pull_image(*env.client, ref, platform, env.work->blobs(), *env.log).image;
+  return pull_image(*env.client, ref, platform, env.work->blobs(), *env.log, base_cache(env)).image;
 }
 
 // A source root for COPY --from that names an image rather than a stage:
@@ -57,7 +63,7 @@ fsys::path image_source_root(const BuildEnv& env, const std::string& name) {
   auto dir = env.work->path() / "images" / digest::sha256_hex(name).substr(0, 16);
   if (fsys::exists(dir / ".complete")) return dir / "rootfs";
   auto ref = registry::parse_reference(name);
-  auto pulled = pull_image(*env.client, ref, env.platform, env.work->blobs(), *env.log);
+  auto pulled = pull_image(*env.client, ref, env.platform, env.work->blobs(), *env.log, base_cache(env));
   fsys::create_directories(dir / "rootfs");
   fs::IgnoreList none;
   apply_layers(pulled.image, dir / "rootfs", none, *env.log);
@@ -162,6 +168,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
       rc.secrets = env.secrets;
       rc.getenv = env.getenv;
       rc.source_root = [&](const std::string& from) { return source_root(env, plan, step.line, from, done); };
+      rc.ignore = env.ignore;
       run_command(step, img.config, rc);
       touches_files = true;
       t.run += since(tr);

@@ -37,6 +37,7 @@ struct BuildEnv {
   std::string ca_file;  // for ADD <url>
   std::filesystem::path cache_dir;     // --cache-dir: RUN cache mounts, cached base images
   long long cache_ttl_seconds = 0;     // --cache-ttl
+  bool cache = false;                  // --cache: base images may come from cache_dir
   std::vector<std::string> secrets;    // --secret
   cli::GetEnv getenv;
 };

@@ -1,76 +1,13 @@
 #include "cli/executor_options.h"
 
 #include "base/error.h"
+#include "cli/flag_rows.h"
 #include "cli/flags.h"
 
 namespace kiln::cli {
 namespace {
 
-// Helpers that build table rows; each captures the field it writes.
-Flag str(std::string name, char sh, std::string* field, std::string help, std::string def = "") {
-  Flag f;
-  f.name = std::move(name);
-  f.shorthand = sh;
-  f.value_name = "string";
-  f.help = std::move(help);
-  if (!def.empty()) f.default_text = "\"" + def + "\"";
-  f.set = [field](std::string_view v) { *field = std::string(v); };
-  return f;
-}
-
-Flag list(std::string name, char sh, std::vector<std::string>* field, std::string help) {
-  Flag f;
-  f.name = std::move(name);
-  f.shorthand = sh;
-  f.value_name = "multi-arg";
-  f.help = std::move(help);
-  f.set = [field](std::string_view v) { field->emplace_back(v); };
-  return f;
-}
-
-Flag boolean(std::string name, bool* field, std::string help, bool def = false) {
-  Flag f;
-  f.name = std::move(name);
-  f.kind = FlagKind::Bool;
-  f.help = std::move(help);
-  if (def) f.default_text = "true";
-  std::string n = f.name;
-  f.set = [field, n](std::string_view v) { *field = parse_bool(n, v); };
-  return f;
-}
-
-Flag integer(std::string name, int* field, std::string help) {
-  Flag f;
-  f.name = std::move(name);
-  f.value_name = "int";
-  f.help = std::move(help);
-  std::string n = f.name;
-  f.set = [field, n](std::string_view v) { *field = parse_int(n, v); };
-  return f;
-}
-
-Flag key_value(std::string name, std::map<std::string, std::string>* field, std::string help) {
-  Flag f;
-  f.name = std::move(name);
-  f.value_name = "key=value";
-  f.help = std::move(help);
-  std::string n = f.name;
-  f.set = [field, n](std::string_view v) {
-    auto [k, val] = split_key_value(n, v);
-    (*field)[k] = val;
-  };
-  return f;
-}
-
-Flag with_aliases(Flag f, std::vector<std::string> aliases) {
-  f.aliases = std::move(aliases);
-  return f;
-}
-
-Flag hidden(Flag f) {
-  f.hidden = true;
-  return f;
-}
+using namespace rows;
 
 void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("dockerfile", 'f', &o.dockerfile, "Path to the dockerfile to be built.", "Dockerfile"));
@@ -126,56 +63,14 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("cache-repo", 0, &o.cache_repo,
              "Specify a repository to use as a cache, otherwise one will be inferred from the destination provided"));
   fs.add(str("cache-dir", 0, &o.cache_dir, "Specify a local directory to use as a cache.", "/cache"));
-  {
-    Flag f;
-    f.name = "cache-ttl";
-    f.value_name = "duration";
-    f.help = "Cache timeout (Go duration syntax).";
-    f.default_text = "336h0m0s";
-    f.set = [&o](std::string_view v) { o.cache_ttl_seconds = parse_duration_seconds("cache-ttl", v); };
-    fs.add(f);
-  }
+  fs.add(duration("cache-ttl", &o.cache_ttl_seconds, "Cache timeout (Go duration syntax).", "336h0m0s"));
   fs.add(boolean("cache-copy-layers", &o.cache_copy_layers, "Caches copy layers"));
   fs.add(boolean("cache-run-layers", &o.cache_run_layers, "Caches run layers", true));
   fs.add(boolean("compressed-caching", &o.compressed_caching, "Compress the cached layers.", true));
   fs.add(boolean("no-push-cache", &o.no_push_cache, "Do not push the cache layers to the registry"));
 
-  fs.add(boolean("insecure", &o.insecure, "Push to insecure registry using plain HTTP"));
-  fs.add(boolean("insecure-pull", &o.insecure_pull, "Pull from insecure registry using plain HTTP"));
-  fs.add(list("insecure-registry", 0, &o.insecure_registries,
-              "Insecure registry using plain HTTP to push and pull. Repeatable."));
-  fs.add(boolean("skip-tls-verify", &o.skip_tls_verify, "Push to insecure registry ignoring TLS verify"));
-  fs.add(boolean("skip-tls-verify-pull", &o.skip_tls_verify_pull, "Pull from insecure registry ignoring TLS verify"));
-  fs.add(list("skip-tls-verify-registry", 0, &o.skip_tls_verify_registries,
-              "Insecure registry ignoring TLS verify to push and pull. Repeatable."));
-  fs.add(key_value("registry-certificate", &o.registry_certificates,
-                   "Use the provided certificate for TLS communication with the given registry: my.registry.url=/path/to/cert"));
-  fs.add(key_value("registry-client-cert", &o.registry_client_certs,
-                   "Client certificate for mutual TLS with the given registry: my.registry.url=/path/cert,/path/key"));
-  fs.add(list("registry-mirror", 0, &o.registry_mirrors,
-              "Registry mirror to use as pull-through cache instead of docker.io. Repeatable."));
-  fs.add(list("registry-map", 0, &o.registry_maps,
-              "Registry map: orig=new, pulls of orig go to new. Repeatable; ';' separates several in one value."));
-  fs.add(boolean("skip-default-registry-fallback", &o.skip_default_registry_fallback,
-                 "Fail instead of falling back to the default registry when all mirrors fail"));
-  {
-    Flag f = list("credential-helpers", 0, &o.credential_helpers,
-                  "Credential helpers to use in addition to config.json (env is built in). Comma-separated, repeatable.");
-    f.set = [&o](std::string_view v) {
-      std::string s(v);
-      std::size_t start = 0;
-      while (start <= s.size()) {
-        auto comma = s.find(',', start);
-        auto part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!part.empty()) o.credential_helpers.push_back(part);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    };
-    fs.add(f);
-  }
+  add_registry_flags(fs, o);
   fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push operation"));
-  fs.add(integer("image-download-retry", &o.image_download_retry, "Number of retries for downloading the remote image"));
   fs.add(integer("image-fs-extract-retry", &o.image_fs_extract_retry, "Number of retries for image FS extraction"));
   fs.add(boolean("skip-push-permission-check", &o.skip_push_permission_check,
                  "Skip check of the push permission"));
@@ -192,19 +87,6 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(hidden(str("bucket", 'b', &o.context, "Deprecated: use --context gs://bucket/path")));
 }
 
-std::vector<std::string> split_semicolons(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    auto p = s.find(';', start);
-    auto part = s.substr(start, p == std::string::npos ? std::string::npos : p - start);
-    if (!part.empty()) out.push_back(part);
-    if (p == std::string::npos) break;
-    start = p + 1;
-  }
-  return out;
-}
-
 void apply_environment(ExecutorOptions& o, const GetEnv& env) {
   auto flag_bool = [&](const char* var, bool* field) {
     if (auto v = env(var); v && !v->empty()) *field = parse_bool(var, *v);
@@ -213,10 +95,7 @@ void apply_environment(ExecutorOptions& o, const GetEnv& env) {
   flag_bool("KANIKO_NO_PUSH", &o.no_push);
   flag_bool("KANIKO_CLEANUP", &o.cleanup);
   flag_bool("KANIKO_PRE_CLEANUP", &o.pre_cleanup);
-  if (auto v = env("KANIKO_REGISTRY_MIRROR"); v && !v->empty())
-    for (auto& m : split_semicolons(*v)) o.registry_mirrors.push_back(m);
-  if (auto v = env("KANIKO_REGISTRY_MAP"); v && !v->empty())
-    for (auto& m : split_semicolons(*v)) o.registry_maps.push_back(m);
+  apply_registry_environment(o, env);
 }
 
 }  // namespace
@@ -229,10 +108,7 @@ ExecutorOptions parse_executor_options(const std::vector<std::string>& args, con
   auto r = fs.parse(args);
   o.positional = std::move(r.positional);
   // --snapshotMode and friends set the same field, so nothing more to merge.
-  std::vector<std::string> maps;
-  for (auto& m : o.registry_maps)
-    for (auto& part : split_semicolons(m)) maps.push_back(part);
-  o.registry_maps = std::move(maps);
+  normalize_registry_flags(o);
   return o;
 }
 
@@ -255,9 +131,7 @@ void validate(const ExecutorOptions& o) {
   for (const auto& a : o.annotations)
     if (a.find('=') == std::string::npos)
       throw UsageError("invalid --annotation '" + a + "': expected key=value");
-  for (const auto& m : o.registry_maps)
-    if (m.find('=') == std::string::npos)
-      throw UsageError("invalid --registry-map '" + m + "': expected original=mapped");
+  validate_registry_flags(o);
 }
 
 std::string executor_usage() {

@@ -8,11 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/registry_flags.h"
+
 namespace kiln::cli {
 
-using GetEnv = std::function<std::optional<std::string>(std::string_view)>;
-
-struct ExecutorOptions {
+struct ExecutorOptions : RegistryFlags {
   // Build input.
   std::string dockerfile = "Dockerfile";
   std::string context = "/workspace/";
@@ -60,21 +60,8 @@ struct ExecutorOptions {
   bool compressed_caching = true;
   bool no_push_cache = false;
 
-  // Registries.
-  bool insecure = false;
-  bool insecure_pull = false;
-  std::vector<std::string> insecure_registries;
-  bool skip_tls_verify = false;
-  bool skip_tls_verify_pull = false;
-  std::vector<std::string> skip_tls_verify_registries;
-  std::map<std::string, std::string> registry_certificates;   // registry -> CA file
-  std::map<std::string, std::string> registry_client_certs;   // registry -> "cert,key"
-  std::vector<std::string> registry_mirrors;
-  std::vector<std::string> registry_maps;                     // "orig=new" (";" separates several)
-  bool skip_default_registry_fallback = false;
-  std::vector<std::string> credential_helpers;
+  // Registries: the shared fields come from RegistryFlags (the base).
   int push_retry = 0;
-  int image_download_retry = 0;
   int image_fs_extract_retry = 0;
   bool skip_push_permission_check = false;
   bool push_ignore_immutable_tag_errors = false;

@@ -144,3 +144,34 @@ def test_auth_failure(creds, registry_auth, busybox_image, context, run_build, t
                    registry_auth.auth_string()]:
         assert secret not in res.output, "a credential leaked into the output"
     assert not k.image_exists(dest)
+
+
+def test_registry_certificate_flag(registry_tls, busybox_image, context, run_build, pull_rootfs, tmp_path):
+    """--registry-certificate HOST=CA trusts a CA for that registry alone (the
+    bundle in /kaniko/ssl/certs does not have it)."""
+    base = busybox_image.push(registry_tls)
+    ctx = copy_context(context, base, "per-registry ca\n")
+    # The CA file must be inside the sandbox.
+    ca_dir = tmp_path / "certs"
+    ca_dir.mkdir()
+    (ca_dir / "reg.pem").write_text(registry_tls.ca.read_text())
+    dest = registry_tls.ref("tls-regcert:v1")
+    run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}",
+                    f"--registry-certificate={registry_tls.host}=/certs/reg.pem"],
+              binds=[(ca_dir, "/certs")])
+    assert (pull_rootfs(dest) / "f").read_text() == "per-registry ca\n"
+
+
+def test_registry_mirror_serves_docker_hub_names(registry_plain, busybox_image, context, run_build,
+                                                 pull_rootfs):
+    """FROM busybox (a Docker Hub name) is pulled from --registry-mirror: the
+    mirror holds library/busybox and nothing reaches the internet."""
+    busybox_image.push(registry_plain, repo="library/busybox")
+    ctx = context({"Dockerfile": "FROM busybox:latest\nCOPY f /f\n", "f": "mirrored\n"})
+    dest = registry_plain.ref("mirrored:v1")
+    res = run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}",
+                          f"--registry-mirror={registry_plain.host}", "--skip-default-registry-fallback",
+                          *registry_plain.insecure_args()])
+    rootfs = pull_rootfs(dest)
+    assert (rootfs / "f").read_text() == "mirrored\n"
+    assert (rootfs / "bin/busybox").exists(), res.describe()
