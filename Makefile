@@ -7,7 +7,7 @@ HOST       := $(BUILD)/host
 JOBS       ?= 2
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup toolchain static host test unit unit-host e2e demo fuzz images clean
+.PHONY: all setup toolchain static host test unit unit-host e2e demo fuzz images bench clean
 
 all: static
 
@@ -51,6 +51,13 @@ demo: static
 # The scratch, debug and warmer images, built by kiln itself (image/).
 images: static
 	scripts/build-images.sh $(CURDIR)/$(STATIC)
+
+# kiln against buildah on the same Dockerfiles (not part of the tests):
+# BENCH_ARGS="--runs 3 --scenarios a,b,c,d".
+bench: static
+	@command -v buildah >/dev/null && command -v debootstrap >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap time; }
+	/usr/bin/python3 bench/bench.py $(BENCH_ARGS)
 
 fuzz: setup
 	scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)

@@ -19,13 +19,13 @@
 # git remote origin, else https://github.com/kiln-build/kiln), BUSYBOX
 # (default /bin/busybox), KILN_CA_BUNDLE (default /etc/ssl/certs/ca-certificates.crt).
 #
-# Two things are not done by the executor itself, because kaniko's rules
-# (which kiln follows) forbid it:
+# Two things need care, because of the executor's snapshot ignore list:
 #   - /kaniko is the executor's own directory and never snapshotted: the build
 #     runs the executor from /kiln-self with --kaniko-dir=/kiln-self, so that
 #     COPY kaniko/ /kaniko/ lands in the layer.
-#   - /busybox is always in the snapshot ignore list (lib/fs/ignore_list.cpp),
-#     whatever --kaniko-dir says: COPY busybox/ /busybox/ produces no layer.
+#   - /busybox is always in the snapshot ignore list (lib/fs/ignore_list.cpp;
+#     kaniko's debug image gets the same effect from VOLUME /busybox), whatever
+#     --kaniko-dir says: COPY busybox/ /busybox/ produces no layer.
 #     The debug image's /busybox layer is therefore added with `umoci insert`
 #     (fixed mtimes and history date, so still reproducible) on top of the
 #     kiln-built debug target.
@@ -96,7 +96,7 @@ build_target() {
     fi
     # kiln writes Docker media types into its OCI layout; convert to OCI media
     # types (the blobs' contents are unchanged) so that umoci can use it.
-    rm -rf "$out/$target" "$out/$target.tar" "$out/$target.digest"
+    rm -rf "${out:?}/$target" "$out/$target.tar" "$out/$target.digest"
     skopeo copy --quiet --format oci "oci:$raw/$target" "oci:$out/$target:$version"
     if [[ "$target" == debug ]]; then
         umoci insert --image "$out/$target:$version" \
@@ -106,7 +106,7 @@ build_target() {
         umoci gc --layout "$out/$target"
     fi
     skopeo copy --quiet "oci:$out/$target:$version" "docker-archive:$out/$target.tar:kiln/$target:$version"
-    rm -rf --one-file-system "$root" "$raw/$target"
+    rm -rf --one-file-system "$root" "${raw:?}/$target"
 }
 
 : > "$work/sizes.txt"

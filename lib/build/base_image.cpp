@@ -126,17 +126,19 @@ std::optional<PullResult> from_cache(const cache::ImageCache& c, const cache::Ca
 PullResult pull_image(registry::Client& client, const registry::Reference& ref, const image::Platform& platform,
                       const fsys::path& blob_dir, log::Logger& log, const BaseImageCache& cache) {
   std::optional<cache::ImageCache> store;
+  std::string damaged;  // a digest whose cache entry just failed its check
   if (!cache.dir.empty()) {
     store.emplace(cache.dir, log);
     if (auto hit = store->lookup(ref, platform, cache.ttl_seconds, static_cast<std::int64_t>(std::time(nullptr)))) {
       log.info("Found " + hit->manifest_digest + " in local cache for " + ref.str());
       if (auto r = from_cache(*store, *hit, ref, blob_dir, log)) return std::move(*r);
+      damaged = hit->manifest_digest;
     }
   }
 
   log.info("Retrieving image manifest " + ref.str());
   registry::Manifest m = client.resolve(ref, platform);
-  if (store) {
+  if (store && m.digest != damaged) {
     // kaniko's rule: the registry names the digest, the cache may have it.
     if (auto hit = store->find_digest(m.digest)) {
       log.info("Found " + m.digest + " in local cache");

@@ -1,5 +1,7 @@
 #include "build/executor.h"
 
+#include <sys/resource.h>
+
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -82,9 +84,14 @@ std::function<bool(std::string_view)> load_dockerignore(const fsys::path& docker
 }
 
 void write_benchmark(const std::string& path, const StageTimings& t, double total, log::Logger& log) {
+  // Peak RSS of the executor itself: a wrapper's rusage cannot see it
+  // through the PID namespace of a container.
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
   std::ofstream out(path);
   out << "{\"total_seconds\":" << total << ",\"unpack_seconds\":" << t.unpack << ",\"run_seconds\":" << t.run
-      << ",\"snapshot_seconds\":" << t.snapshot << ",\"layer_seconds\":" << t.layer << "}\n";
+      << ",\"snapshot_seconds\":" << t.snapshot << ",\"layer_seconds\":" << t.layer
+      << ",\"peak_rss_mb\":" << ru.ru_maxrss / 1024.0 << "}\n";
   if (!out) log.warn("Unable to write benchmark file " + path);
 }
 

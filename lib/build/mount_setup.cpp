@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,6 +80,20 @@ MountSession::MountSession(const std::vector<PlannedMount>& plan, const MountEnv
 
 MountSession::~MountSession() { undo(); }
 
+void MountSession::check_no_leak(std::string_view mountinfo_text) const {
+  std::string leaked;
+  for (const auto& mp : fs::mount_points_from_mountinfo(mountinfo_text)) {
+    for (const auto& t : targets_) {
+      if (mp != t) continue;
+      ::umount2(t.c_str(), MNT_DETACH);
+      leaked += (leaked.empty() ? "" : ", ") + t;
+    }
+  }
+  if (!leaked.empty())
+    throw Error(env_.location + ": RUN --mount: mounts propagated out of the command (" + leaked +
+                "): the container's root mount is shared; kiln detached them and stops the build");
+}
+
 fsys::path MountSession::private_dir(const std::string& kind) {
   fsys::path dir = env_.scratch / "run-mounts" / (kind + "-" + std::to_string(private_count_++));
   fsys::create_directories(dir.parent_path());
@@ -101,6 +116,7 @@ fsys::path MountSession::mount_point(const std::string& target, bool directory, 
     if (!directory && S_ISDIR(st.st_mode))
       throw UsageError(env_.location + ": --mount=" + raw + ": target " + target +
                        " is a directory in the image; a file cannot be mounted on it");
+    targets_.push_back(host.string());
     return host;
   }
   Stub stub;
@@ -130,6 +146,7 @@ fsys::path MountSession::mount_point(const std::string& target, bool directory, 
   }
   if (::lstat(stub.anchor.c_str(), &st) == 0) stub.anchor_after = st.st_mtim;
   stubs_.push_back(stub);
+  targets_.push_back(host.string());
   return host;
 }
 

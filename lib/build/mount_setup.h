@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ class MountSession {
   const std::vector<MountOp>& ops() const { return ops_; }
   // "VAR=value" for secret env= mounts; values, never to be logged.
   const std::vector<std::string>& env() const { return secret_env_; }
+  // After the command: throws kiln::Error (after detaching them) when any
+  // mount shows up in this process's namespace, which only shared mount
+  // propagation could cause; the snapshot must never see mounted content.
+  void check_no_leak(std::string_view mountinfo_text) const;
 
  private:
   struct Stub {
@@ -68,6 +73,7 @@ class MountSession {
   MountEnv env_;
   std::vector<MountOp> ops_;
   std::vector<std::string> secret_env_;
+  std::vector<std::string> targets_;  // host paths mounted on in the child
   std::vector<Stub> stubs_;
   std::vector<int> lock_fds_;
   std::vector<std::filesystem::path> private_dirs_;  // removed after the RUN

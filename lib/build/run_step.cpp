@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <iterator>
 #include <optional>
 
 #include "base/error.h"
@@ -98,6 +99,11 @@ void run_command(const Step& step, const image::Config& config, const RunContext
       }
     }
     code = run_process(spec, log);
+    if (mounts) {
+      std::ifstream mi("/proc/self/mountinfo");
+      std::string text((std::istreambuf_iterator<char>(mi)), std::istreambuf_iterator<char>());
+      mounts->check_no_leak(text);
+    }
   } catch (...) {
     if (!script.empty()) std::filesystem::remove(script);
     throw;

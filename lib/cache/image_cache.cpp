@@ -1,6 +1,7 @@
 #include "cache/image_cache.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>

@@ -22,10 +22,15 @@ WarmResult warm_locked(registry::Client& client, const ImageCache& cache, const 
   registry::Manifest m = client.resolve(ref, platform);
   if (!force) {
     if (auto c = cache.find_digest(m.digest)) {
-      // Same content as cached: only the reference's time moves on.
-      cache.commit(ref, platform, m.digest, c->media_type, c->source, now);
-      log.info("Image " + ref.str() + " already in cache as " + m.digest);
-      return {m.digest, true};
+      // Every layer hashed: a damaged one is fetched again below.
+      bool intact = true;
+      for (const auto& l : c->manifest.layers) intact = cache.has_valid_blob(l) && intact;
+      if (intact) {
+        // Same content as cached: only the reference's time moves on.
+        cache.commit(ref, platform, m.digest, c->media_type, c->source, now);
+        log.info("Image " + ref.str() + " already in cache as " + m.digest);
+        return {m.digest, true};
+      }
     }
   }
   image::Manifest manifest = image::parse_manifest(m.bytes, m.media_type);

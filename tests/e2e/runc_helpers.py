@@ -17,7 +17,9 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -98,6 +100,7 @@ class Runc:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ids: list[str] = []
         self._detached: dict[str, subprocess.Popen] = {}
+        self._ttys: dict[str, int] = {}  # container id -> pty master fd we hold open
 
     def new_id(self, name):
         cid = f"kiln-e2e-{name}-{secrets.token_hex(4)}"
@@ -124,6 +127,47 @@ class Runc:
         rc = p.wait(timeout=timeout)
         if rc != 0:
             raise AssertionError(f"runc run -d {cid} failed (rc={rc}):\n{log.read_text(errors='replace')}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.state(cid) == "running":
+                return cid
+            time.sleep(0.1)
+        raise AssertionError(f"{cid} is not running: {self.state(cid)}\n{log.read_text(errors='replace')}")
+
+    def run_detached_tty(self, bundle: Path, name: str, timeout=30) -> str:
+        """`runc run -d --console-socket`: the container gets a pty whose master
+        this object receives (SCM_RIGHTS) and keeps open until cleanup(), like
+        Kubernetes' `tty: true`. The bundle needs process.terminal = true."""
+        cid = self.new_id(name)
+        log = self.workdir / f"{cid}.log"
+        sock_dir = Path(tempfile.mkdtemp(prefix="kiln-cs-"))  # AF_UNIX paths are short
+        sock_path = sock_dir / "console.sock"
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            srv.bind(str(sock_path))
+            srv.listen(1)
+            srv.settimeout(timeout)
+            with open(log, "wb") as f:
+                p = subprocess.Popen(["runc", "run", "-d", "--console-socket", str(sock_path),
+                                      "--bundle", str(bundle), cid],
+                                     stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+            self._detached[cid] = p
+            try:
+                conn, _ = srv.accept()
+            except socket.timeout:
+                raise AssertionError(f"runc sent no console for {cid}:\n{log.read_text(errors='replace')}")
+            with conn:
+                _, fds, _, _ = socket.recv_fds(conn, 4096, 1)
+            if not fds:
+                raise AssertionError(f"runc sent no pty master for {cid}")
+            self._ttys[cid] = fds[0]
+            rc = p.wait(timeout=timeout)
+            if rc != 0:
+                raise AssertionError(f"runc run -d {cid} failed (rc={rc}):\n{log.read_text(errors='replace')}")
+        finally:
+            srv.close()
+            shutil.rmtree(sock_dir, ignore_errors=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.state(cid) == "running":
@@ -162,6 +206,9 @@ class Runc:
             self.delete(cid)
             if self.state(cid) is not None:
                 problems.append(cid)
+        for fd in self._ttys.values():
+            os.close(fd)
+        self._ttys.clear()
         for p in self._detached.values():
             if p.poll() is None:
                 p.kill()

@@ -261,6 +261,26 @@ TEST(MountSession, CacheDirInsideTheImageIsNotUsed) {
   }
 }
 
+TEST(MountSession, LeakedMountStopsTheBuild) {
+  TempDir t;
+  fsys::path root = t.path / "root";
+  fsys::create_directories(root);
+  MountEnv env;
+  env.root = root;
+  env.scratch = t.path / "scratch";
+  env.location = "line 4";
+  MountSession s(plan({"type=tmpfs,target=/t"}), env);
+  std::string target = (root / "t").string();
+  EXPECT_NO_THROW(s.check_no_leak("22 1 0:21 / / rw - ext4 /dev/sda rw\n"));
+  try {
+    s.check_no_leak("22 1 0:21 / / rw - ext4 /dev/sda rw\n40 22 0:50 / " + target + " rw shared:9 - tmpfs tmpfs rw\n");
+    FAIL() << "no error";
+  } catch (const kiln::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 4: RUN --mount: mounts propagated"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(target), std::string::npos);
+  }
+}
+
 // The child side: needs root (mount namespaces); skipped otherwise.
 TEST(RunProcessMounts, TmpfsBindAndSecretExistForTheCommandOnly) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root for mount namespaces";

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""kiln against buildah on the same Dockerfiles, pushing to the same local
+registry. Prints wall time and peak RSS per tool, the kiln/buildah ratio of
+the medians, and kiln's own phase times from its BENCHMARK_FILE report.
+
+    bench/bench.py [--runs N] [--scenarios a,b,c,d] [--executor PATH]
+
+Runs alternate (kiln, buildah, kiln, ...) so that drift in the machine's
+speed hits both tools alike. Needs root, buildah, debootstrap, GNU time.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+import kiln_e2e as k  # noqa: E402
+
+CACHE = Path(os.environ.get("KILN_CACHE", "/var/cache/kiln")) / "bench"
+
+
+def debian_base(registry):
+    """A Debian bookworm minbase image (debootstrap, one layer), cached as a tarball."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tarball = CACHE / "bookworm-minbase.tar"
+    if not tarball.exists():
+        root = Path(tempfile.mkdtemp(prefix="kiln-bench-debootstrap-"))
+        try:
+            k.run(["debootstrap", "--variant=minbase", "bookworm", str(root), "http://deb.debian.org/debian"],
+                  timeout=1800)
+            k.run(["tar", "--numeric-owner", "--sort=name", "-C", str(root), "-cf", str(tarball) + ".tmp", "."])
+            os.rename(str(tarball) + ".tmp", tarball)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    layout = Path(tempfile.mkdtemp(prefix="kiln-bench-debian-"))
+    image = k.write_oci_layout(layout / "l", [tarball.read_bytes()],
+                               history=[{"created_by": "debootstrap --variant=minbase bookworm"}],
+                               config_extra={"Cmd": ["bash"]})
+    ref = registry.ref("debian:bookworm")
+    k.push_layout(image, ref, "docker")
+    shutil.rmtree(layout, ignore_errors=True)
+    return ref
+
+
+SCENARIOS = {
+    "a": ("30,000 files by RUN, then 100 changed, then a directory deleted", "busybox", """\
+FROM {busybox}
+RUN for d in $(seq 1 300); do mkdir -p /data/d$d; for f in $(seq 1 100); do echo $d-$f > /data/d$d/f$f; done; done
+RUN for f in $(seq 1 100); do echo changed > /data/d1/f$f; done
+RUN rm -rf /data/d2
+""", None),
+    "b": ("COPY of a 20,000-file, 200 MB context", "busybox", "FROM {busybox}\nCOPY files /files\n", "many_files"),
+    "c": ("a four-step app image on Debian", "debian", """\
+FROM {debian}
+ENV APP_HOME=/srv/app
+WORKDIR /srv/app
+COPY app/ ./
+RUN useradd -r app && chown -R app /srv/app && echo built > /srv/app/BUILT
+""", "app"),
+    "d": ("two stages, a 50 MB file copied between them", "busybox", """\
+FROM {busybox} AS build
+RUN head -c 52428800 /dev/urandom > /blob
+FROM {busybox}
+COPY --from=build /blob /blob
+""", None),
+}
+
+
+def make_context(kind, directory):
+    directory.mkdir(parents=True, exist_ok=True)
+    if kind == "many_files":
+        block = os.urandom(10240)
+        for d in range(200):
+            sub = directory / "files" / f"d{d}"
+            sub.mkdir(parents=True, exist_ok=True)
+            for f in range(100):
+                (sub / f"f{f}").write_bytes(block[: 10000] + f"{d}-{f}".encode())
+    elif kind == "app":
+        (directory / "app").mkdir()
+        for i in range(50):
+            (directory / "app" / f"module{i}.py").write_text(f"print({i})\n" * 200)
+
+
+def timed(argv, env=None):
+    """Runs argv under GNU time; returns (seconds, peak RSS in MB of the biggest process)."""
+    out = tempfile.NamedTemporaryFile(delete=False)
+    out.close()
+    start = time.monotonic()
+    res = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *argv], capture_output=True, text=True,
+                         env=env)
+    elapsed = time.monotonic() - start
+    if res.returncode != 0:
+        sys.stderr.write(res.stdout[-3000:] + res.stderr[-3000:])
+        raise SystemExit(f"failed: {' '.join(argv)}")
+    rss_kb = int(Path(out.name).read_text().strip().splitlines()[-1])
+    os.unlink(out.name)
+    return elapsed, rss_kb / 1024
+
+
+def run_kiln(executor, ctx, dockerfile, dest, registry, report):
+    argv = [str(REPO / "scripts/sandbox.sh"), "--executor", str(executor), "--context", str(ctx),
+            "--bind", f"{report.parent}:/report", "--env", f"BENCHMARK_FILE=/report/{report.name}", "--",
+            f"--dockerfile=/workspace/{dockerfile.name}", "--context=dir:///workspace",
+            f"--destination={dest}", *registry.insecure_args()]
+    return timed(argv)
+
+
+def run_buildah(store, ctx, dockerfile, dest):
+    base = ["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"), "--storage-driver", "overlay"]
+    t1, rss = timed([*base, "bud", "--isolation", "chroot", "--format", "docker", "--tls-verify=false", "--layers=false",
+                     "-f", str(dockerfile), "-t", dest, str(ctx)])
+    t2, _ = timed([*base, "push", "--tls-verify=false", dest, f"docker://{dest}"])
+    return t1 + t2, rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--scenarios", default="a,b,c,d")
+    ap.add_argument("--executor", default=str(REPO / "build/static/executor"))
+    opts = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kiln-bench-"))
+    registry = k.Registry(work / "registry")
+    registry.start()
+    try:
+        bases = {"busybox": k.BusyboxImage(work).push(registry, "docker")}
+        if any(SCENARIOS[s][1] == "debian" for s in opts.scenarios.split(",")):
+            bases["debian"] = debian_base(registry)
+        rows = []
+        for name in opts.scenarios.split(","):
+            title, _, dockerfile_text, ctx_kind = SCENARIOS[name]
+            ctx = work / f"ctx-{name}"
+            make_context(ctx_kind, ctx)
+            dockerfile = ctx / "Dockerfile.bench"
+            dockerfile.write_text(dockerfile_text.format(**bases))
+            kiln_t, kiln_rss, bud_t, bud_rss, phases = [], [], [], [], []
+            for i in range(opts.runs):
+                report = work / f"report-{name}-{i}.json"
+                t, rss = run_kiln(opts.executor, ctx, dockerfile, registry.ref(f"bench-{name}:kiln{i}"), registry, report)
+                kiln_t.append(t)
+                phases.append(json.loads(report.read_text()))
+                # The executor reports its own peak RSS (GNU time only sees the sandbox wrapper).
+                kiln_rss.append(phases[-1].pop("peak_rss_mb"))
+                store = work / f"buildah-{name}-{i}"
+                t, rss = run_buildah(store, ctx, dockerfile, registry.ref(f"bench-{name}:buildah{i}"))
+                bud_t.append(t)
+                bud_rss.append(rss)
+                subprocess.run(["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"),
+                                "--storage-driver", "overlay", "rm", "--all"], capture_output=True)
+                subprocess.run(["umount", "-R", str(store / "root" / "overlay")], capture_output=True)
+                shutil.rmtree(store, ignore_errors=True)
+            km, bm = statistics.median(kiln_t), statistics.median(bud_t)
+            ph = {key.replace("_seconds", ""): statistics.median(p[key] for p in phases) for key in phases[0]}
+            rows.append((name, title, km, bm, km / bm, max(kiln_rss), max(bud_rss), ph))
+        print(f"\n{'':3}{'scenario':58}{'kiln s':>8}{'buildah s':>10}{'ratio':>7}{'kiln MB':>9}{'bud MB':>8}")
+        for name, title, km, bm, ratio, krss, brss, ph in rows:
+            print(f"{name:3}{title:58}{km:8.2f}{bm:10.2f}{ratio:7.2f}{krss:9.0f}{brss:8.0f}")
+            print(f"{'':3}  kiln phases (median s): " + ", ".join(f"{k_}={v:.2f}" for k_, v in ph.items()))
+        print(f"\n(median of {opts.runs} alternating runs; wall time includes the push; peak RSS of the largest process)")
+    finally:
+        registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
