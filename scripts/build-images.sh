@@ -19,16 +19,10 @@
 # git remote origin, else https://github.com/kiln-build/kiln), BUSYBOX
 # (default /bin/busybox), KILN_CA_BUNDLE (default /etc/ssl/certs/ca-certificates.crt).
 #
-# Two things need care, because of the executor's snapshot ignore list:
-#   - /kaniko is the executor's own directory and never snapshotted: the build
+# One thing needs care, because of the executor's snapshot ignore list:
+#   /kaniko is the executor's own directory and never snapshotted: the build
 #     runs the executor from /kiln-self with --kaniko-dir=/kiln-self, so that
 #     COPY kaniko/ /kaniko/ lands in the layer.
-#   - /busybox is always in the snapshot ignore list (lib/fs/ignore_list.cpp;
-#     kaniko's debug image gets the same effect from VOLUME /busybox), whatever
-#     --kaniko-dir says: COPY busybox/ /busybox/ produces no layer.
-#     The debug image's /busybox layer is therefore added with `umoci insert`
-#     (fixed mtimes and history date, so still reproducible) on top of the
-#     kiln-built debug target.
 set -euo pipefail
 
 SELF="$(readlink -f "${BASH_SOURCE[0]}")"
@@ -74,9 +68,8 @@ install -m 0644 "$REPO/image/Dockerfile" "$ctx/Dockerfile"
 chmod 0755 "$ctx" "$ctx/kaniko" "$ctx/kaniko/ssl" "$ctx/kaniko/ssl/certs" "$ctx/etc"
 find "$ctx" -exec touch -h -d @0 {} +
 
-busybox_src="$work/busybox-src"
-"$REPO/shell/install-busybox.sh" "$busybox_src/busybox" 2>/dev/null
-find "$busybox_src" -exec touch -h -d @0 {} +
+"$REPO/shell/install-busybox.sh" "$ctx/busybox" 2>/dev/null
+find "$ctx/busybox" -exec touch -h -d @0 {} +
 
 # --- one kiln build per target, each in a fresh sandbox root ------------------
 build_target() {
@@ -94,17 +87,9 @@ build_target() {
         cat "$work/$target.log" >&2
         die "kiln failed to build the $target image"
     fi
-    # kiln writes Docker media types into its OCI layout; convert to OCI media
-    # types (the blobs' contents are unchanged) so that umoci can use it.
+    # Re-tag into the output layout under the version (blobs unchanged).
     rm -rf "${out:?}/$target" "$out/$target.tar" "$out/$target.digest"
     skopeo copy --quiet --format oci "oci:$raw/$target" "oci:$out/$target:$version"
-    if [[ "$target" == debug ]]; then
-        umoci insert --image "$out/$target:$version" \
-            --history.created 1970-01-01T00:00:00Z --history.author kiln \
-            --history.created_by "COPY busybox/ /busybox/ (busybox-static, via umoci insert)" \
-            "$busybox_src/busybox" /busybox
-        umoci gc --layout "$out/$target"
-    fi
     skopeo copy --quiet "oci:$out/$target:$version" "docker-archive:$out/$target.tar:kiln/$target:$version"
     rm -rf --one-file-system "$root" "${raw:?}/$target"
 }

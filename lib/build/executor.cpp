@@ -112,6 +112,10 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
   io.kaniko_dir = opts.kaniko_dir;
   io.ignore_var_run = opts.ignore_var_run;
   io.ignore_paths = opts.ignore_paths;
+  {
+    std::error_code ec;
+    io.ignore_busybox = fsys::exists(root / "busybox", ec);
+  }
   std::string mountinfo;
   {
     std::ifstream mi("/proc/self/mountinfo");
@@ -124,6 +128,9 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     log.info("Cleaning the filesystem before the build (--pre-cleanup)");
     fs::wipe_root(root, ignore);
   }
+
+  if (opts.cache)
+    log.warn("--cache: kiln has no registry layer cache yet (base images do come from --cache-dir); every step runs");
 
   WorkDir work(opts.kaniko_dir);
   auto cleanup = [&] {

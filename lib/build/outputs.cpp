@@ -158,7 +158,13 @@ OutputResult write_outputs(const ImageState& img, const cli::ExecutorOptions& op
   if (!opts.oci_layout_path.empty()) {
     std::optional<std::string> tag;
     if (!dests.empty() && !dests[0].tag.empty()) tag = dests[0].tag;
-    image::write_oci_image(opts.oci_layout_path, blobs, tag);
+    // An OCI layout is read by OCI tools (skopeo's oci: transport, umoci),
+    // which only look for OCI media types in index.json: write the image in
+    // OCI form there whatever the pushed format is.
+    if (format == image::ManifestFormat::Oci)
+      image::write_oci_image(opts.oci_layout_path, blobs, tag);
+    else
+      image::write_oci_image(opts.oci_layout_path, assemble(img, image::ManifestFormat::Oci, annotations), tag);
     log.info("Wrote OCI layout " + opts.oci_layout_path);
   }
   if (!opts.digest_file.empty()) write_text(opts.digest_file, out.digest);

@@ -97,9 +97,10 @@ void IgnoreList::add(std::string_view abs_path) {
 IgnoreList IgnoreList::for_build(const Options& opts, std::string_view mountinfo_text) {
   IgnoreList l;
   l.add(opts.kaniko_dir.empty() ? "/kaniko" : opts.kaniko_dir);
-  // kaniko always ignores these: its debug image's shell, and the kernel
-  // filesystems (which are mounts anyway in a real container).
-  for (const char* p : {"/busybox", "/proc", "/sys", "/dev"}) l.add(p);
+  // The kernel filesystems (mounts anyway in a real container), and the
+  // debug image's shell when there is one.
+  for (const char* p : {"/proc", "/sys", "/dev"}) l.add(p);
+  if (opts.ignore_busybox) l.add("/busybox");
   if (opts.ignore_var_run) l.add("/var/run");
   for (const auto& mp : mount_points_from_mountinfo(mountinfo_text))
     if (clean_abs(mp) != "/") l.add(mp);

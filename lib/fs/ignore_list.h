@@ -20,6 +20,10 @@ class IgnoreList {
   struct Options {
     std::string kaniko_dir = "/kaniko";
     bool ignore_var_run = true;
+    // The debug image's shell. Protected when the container has one (kaniko
+    // gets the same from VOLUME /busybox in its debug image); a build in a
+    // container without it may create /busybox like any other path.
+    bool ignore_busybox = true;
     std::vector<std::string> ignore_paths;  // --ignore-path, absolute in-image paths
   };
 

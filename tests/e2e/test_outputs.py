@@ -78,6 +78,19 @@ def test_oci_layout_path(registry_plain, busybox_image, context, run_build, outd
     k.run(["skopeo", "copy", "--quiet", f"oci:{layout}", f"oci:{copy}:x"])
     rootfs = k.unpack_layout(f"{copy}:x", tmp_path / "unpacked")
     assert (rootfs / "f").read_text() == "layout\n"
+    # OCI tools find images in a layout by OCI media type and tag: whatever
+    # the base's format, the layout holds the image in OCI form.
+    assert index["manifests"][0]["mediaType"] == k.OCI_MANIFEST
+
+
+def test_oci_layout_found_by_tag(registry_plain, busybox_image, context, run_build, outdir):
+    base = busybox_image.push(registry_plain, "docker")
+    ctx = simple_context(context, base, "tagged\n")
+    dest = registry_plain.ref("layout-tag:v7")
+    run_build(ctx, ["--context=dir:///workspace", "--no-push", f"--destination={dest}",
+                    "--oci-layout-path=/output/layout", *registry_plain.insecure_args()], binds=[(outdir, "/output")])
+    info = json.loads(k.run(["skopeo", "inspect", f"oci:{outdir / 'layout'}:v7"]).stdout)
+    assert info["Labels"] == {"kind": "output-test"}
 
 
 def test_digest_files(registry_plain, busybox_image, context, run_build, outdir):

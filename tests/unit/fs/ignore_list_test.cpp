@@ -45,6 +45,16 @@ TEST(IgnoreList, ForBuildHasDefaultsAndMountsButNotRoot) {
   EXPECT_FALSE(l.ignored("/usr/bin/sh"));
 }
 
+TEST(IgnoreList, BusyboxOnlyWhenTheContainerHasOne) {
+  IgnoreList::Options o;
+  EXPECT_TRUE(IgnoreList::for_build(o, "").ignored("/busybox/sh"));
+  o.ignore_busybox = false;
+  auto l = IgnoreList::for_build(o, "");
+  EXPECT_FALSE(l.ignored("/busybox"));
+  EXPECT_FALSE(l.ignored("/busybox/sh"));
+  EXPECT_TRUE(l.ignored("/kaniko"));
+}
+
 TEST(IgnoreList, VarRunOptional) {
   IgnoreList::Options o;
   o.ignore_var_run = false;
