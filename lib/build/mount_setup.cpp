@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "fs/copy.h"
 #include "fs/resolve.h"
 
 namespace kiln::build {
@@ -164,6 +165,9 @@ fsys::path MountSession::cache_directory(const PlannedMount& p) {
   fsys::create_directories(base);
   fsys::path dir = base / p.cache_key;
   fsys::path lock = base / (p.cache_key + ".lock");
+  // The same cache twice in one RUN: it is already ours (locking it again
+  // through a second descriptor would wait for ourselves forever).
+  if (!locked_keys_.insert(p.cache_key).second) return dir;
   int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw IoError(env_.location + ": --mount=" + p.raw + ": cannot open " + lock.string() + ": " + errno_text());
   int how = p.sharing == dockerfile::CacheSharing::Shared   ? LOCK_SH
@@ -199,6 +203,33 @@ fsys::path MountSession::cache_directory(const PlannedMount& p) {
   return dir;
 }
 
+// BuildKit binds the context as sent, without what .dockerignore excludes.
+// When the source holds such paths, a filtered copy is bound instead of the
+// context itself (otherwise the context is bound as is: no copy).
+fsys::path MountSession::filtered_context(const PlannedMount& p, const fsys::path& src, bool directory) {
+  auto rel = [&](const fsys::path& x) { return x.lexically_relative(env_.context_dir).generic_string(); };
+  auto not_found = [&] {
+    return UsageError(env_.location + ": --mount=" + p.raw + ": source " + p.source +
+                      " is excluded by .dockerignore");
+  };
+  std::string top = rel(src);
+  if (top != "." && env_.context_excluded(top)) throw not_found();
+  bool any = false;
+  if (directory) {
+    for (auto it = fsys::recursive_directory_iterator(src); it != fsys::recursive_directory_iterator(); ++it)
+      if (env_.context_excluded(rel(it->path()))) {
+        any = true;
+        break;
+      }
+  }
+  if (!any) return src;
+  fsys::path copy = private_dir("context");
+  fs::CopyOptions co;
+  co.excluded = env_.context_excluded;
+  fs::copy_into_root(env_.context_dir, {"/" + (top == "." ? std::string() : top)}, "/", copy, co);
+  return copy;
+}
+
 void MountSession::prepare(const PlannedMount& p, std::vector<MountOp>& secret_ops) {
   const std::string what = "mounting --mount=" + p.raw + " at " + p.target;
   auto debug = [&](const std::string& m) {
@@ -213,6 +244,7 @@ void MountSession::prepare(const PlannedMount& p, std::vector<MountOp>& secret_o
         throw UsageError(env_.location + ": --mount=" + p.raw + ": source " + (p.source.empty() ? "/" : p.source) +
                          " not found in " + (p.from.empty() ? "the build context" : p.from));
       bool directory = S_ISDIR(st.st_mode);
+      if (p.from.empty() && env_.context_excluded) src = filtered_context(p, src, directory);
       if (!p.read_only) {
         // rw: the command may write, but into a private copy thrown away
         // after the RUN, never into the context or a stage.

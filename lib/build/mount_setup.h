@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <string_view>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ namespace kiln::build {
 struct MountEnv {
   std::filesystem::path root;         // image root
   std::filesystem::path context_dir;  // bind without from=
+  std::function<bool(std::string_view rel)> context_excluded;  // .dockerignore; null: none
   std::filesystem::path cache_dir;    // --cache-dir; caches live in <cache_dir>/run-cache
   std::filesystem::path scratch;      // per-build scratch (private copies, secret staging)
   const fs::IgnoreList* ignore = nullptr;  // paths the snapshot skips (may be null)
@@ -68,6 +70,7 @@ class MountSession {
   std::filesystem::path mount_point(const std::string& target, bool directory, const std::string& raw);
   std::filesystem::path cache_directory(const PlannedMount& p);
   std::filesystem::path private_dir(const std::string& kind);
+  std::filesystem::path filtered_context(const PlannedMount& p, const std::filesystem::path& src, bool directory);
   void undo() noexcept;
 
   MountEnv env_;
@@ -76,6 +79,7 @@ class MountSession {
   std::vector<std::string> targets_;  // host paths mounted on in the child
   std::vector<Stub> stubs_;
   std::vector<int> lock_fds_;
+  std::set<std::string> locked_keys_;  // caches this session holds
   std::vector<std::filesystem::path> private_dirs_;  // removed after the RUN
   int private_count_ = 0;
 };

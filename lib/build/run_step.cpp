@@ -82,6 +82,7 @@ void run_command(const Step& step, const image::Config& config, const RunContext
       }
       me.root = root;
       me.context_dir = ctx.context_dir;
+      me.context_excluded = ctx.context_excluded;
       me.cache_dir = ctx.cache_dir;
       me.scratch = ctx.scratch;
       me.ignore = ctx.ignore;

@@ -29,6 +29,9 @@ struct RunContext {
   // Paths the snapshot skips: a --cache-dir outside them would be snapshotted,
   // so cache mounts then live in scratch for this build only. May be null.
   const fs::IgnoreList* ignore = nullptr;
+  // .dockerignore of the context (null: none); a bind of the context hides
+  // what it excludes, as BuildKit's filtered context does.
+  std::function<bool(std::string_view rel)> context_excluded;
 };
 
 // Throws kiln::Error naming the command and its exit code when it fails.

@@ -169,6 +169,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
       rc.getenv = env.getenv;
       rc.source_root = [&](const std::string& from) { return source_root(env, plan, step.line, from, done); };
       rc.ignore = env.ignore;
+      rc.context_excluded = env.context_excluded;
       run_command(step, img.config, rc);
       touches_files = true;
       t.run += since(tr);

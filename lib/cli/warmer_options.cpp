@@ -17,7 +17,8 @@ void build_table(FlagSet& fs, WarmerOptions& o) {
   fs.add(list("build-arg", 0, &o.build_args,
               "ARG values for expanding the Dockerfile's FROM lines (k=v, or k from the environment). Repeatable."));
   fs.add(with_shorthand(boolean("force", &o.force, "Force cache overwriting: download even what is cached."), 'f'));
-  fs.add(duration("cache-ttl", &o.cache_ttl_seconds, "Cache timeout (Go duration syntax).", "336h0m0s"));
+  fs.add(duration("cache-ttl", &o.cache_ttl_seconds,
+                  "Accepted as kaniko does; the executor's --cache-ttl decides how long a cached tag is used.", "336h0m0s"));
   fs.add(with_aliases(str("custom-platform", 0, &o.custom_platform,
                           "Platform of the images to cache, e.g. linux/arm64 (default linux/amd64)"),
                       {"customPlatform"}));

@@ -19,6 +19,7 @@ def args(registry, dest, *extra):
 def image_blobs(ref, workdir: Path) -> dict:
     """Every blob of the image (manifest, config, layers), layers decompressed."""
     reg = k.registry_for(ref)
+    Path(workdir).mkdir(parents=True, exist_ok=True)
     layout = Path(workdir) / "blobs-layout"
     k.run(["skopeo", "copy", "--quiet", *reg.skopeo_args("src-"), f"docker://{ref}", f"oci:{layout}:x"])
     out = {}
@@ -143,7 +144,9 @@ RUN --mount=type=cache,id=owned,target=/c2,uid=1000,mode=0700,sharing=locked sta
         assert not (rootfs / "var/cache").exists(), "the mount point stub must not be in the image"
         assert not (rootfs / "c2").exists()
         blobs = image_blobs(dest, tmp_path / f"b{n}")
-        assert_nowhere("cache-marker", layers_only(blobs))
+        # What this build wrote into the cache is in no layer (seen.txt of
+        # build 2 holds build 1's line, on purpose).
+        assert_nowhere(f"build {n} cache-marker", layers_only(blobs))
         assert not any(p.startswith("var/cache") for p in layer_paths(blobs))
     assert seen == ["", "build 1 cache-marker\n"], "the second build sees what the first left in the cache"
     data = list(cache.glob("run-cache/*/data"))
@@ -152,7 +155,8 @@ RUN --mount=type=cache,id=owned,target=/c2,uid=1000,mode=0700,sharing=locked sta
 
 def test_bind_mounts_from_context_and_stage(registry_plain, busybox_image, context, run_build, pull_rootfs):
     base = busybox_image.push(registry_plain)
-    ctx = context({"src/hello.txt": "hello from the context\n", "Dockerfile": f"""\
+    ctx = context({"src/hello.txt": "hello from the context\n", "src/private.env": "ignored-marker\n",
+                   ".dockerignore": "src/private.env\n", "Dockerfile": f"""\
 FROM {base} AS builder
 RUN mkdir /out && echo from-stage > /out/artifact
 FROM {base}
@@ -163,6 +167,7 @@ RUN --mount=type=bind,source=src,target=/mnt/rw,rw sh -c 'echo scribble > /mnt/r
 RUN --mount=source=src/hello.txt,target=/etc/hello.conf cat /etc/hello.conf > /file-bind.txt
 WORKDIR /work
 RUN --mount=source=src,target=rel ls rel > /rel.txt
+RUN --mount=target=/mnt/all ls /mnt/all > /all.txt
 """})
     dest = registry_plain.ref("mounts-bind:v1")
     run_build(ctx, args(registry_plain, dest))
@@ -174,7 +179,9 @@ RUN --mount=source=src,target=rel ls rel > /rel.txt
     assert (ctx / "src/hello.txt").read_text() == "hello from the context\n", "rw writes are discarded"
     assert not (ctx / "src/new").exists()
     assert (rootfs / "file-bind.txt").read_text() == "hello from the context\n"
-    assert (rootfs / "rel.txt").read_text() == "hello.txt\n", "a relative target is joined to WORKDIR"
+    assert (rootfs / "rel.txt").read_text() == "hello.txt\n", \
+        "a relative target is joined to WORKDIR; .dockerignore'd files are not in a context bind"
+    assert (rootfs / "all.txt").read_text() == "Dockerfile\nsrc\n", "the context root, .dockerignore applied"
     for stub in ("mnt", "etc/hello.conf", "work/rel", "out"):
         assert not (rootfs / stub).exists(), f"/{stub} must not be in the image"
     assert (rootfs / "work").is_dir()

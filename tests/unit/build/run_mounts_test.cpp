@@ -261,6 +261,51 @@ TEST(MountSession, CacheDirInsideTheImageIsNotUsed) {
   }
 }
 
+TEST(MountSession, CacheSeedingAndPrivateSharing) {
+  TempDir t;
+  fsys::path root = t.path / "root";
+  fsys::create_directories(root);
+  fsys::create_directories(t.path / "stage" / "seed");
+  std::ofstream(t.path / "stage" / "seed" / "f") << "seeded";
+  MountEnv env;
+  env.root = root;
+  env.cache_dir = t.path / "cache";
+  env.scratch = t.path / "scratch";
+  env.location = "line 2";
+  std::string asked;
+  env.source_root = [&](const std::string& from) {
+    asked = from;
+    return t.path / "stage";
+  };
+  fsys::path shared = t.path / "cache" / "run-cache" / cache_key("c");
+  {
+    MountSession locked(plan({"type=cache,id=c,target=/x,from=builder,source=/seed,sharing=locked"}), env);
+    EXPECT_EQ(asked, "builder");
+    EXPECT_TRUE(fsys::exists(shared / "f")) << "a fresh cache is seeded from from=/source";
+    // While `locked` holds the cache, a private user gets a directory of its own.
+    MountSession priv(plan({"type=cache,id=c,target=/y,sharing=private"}), env);
+    ASSERT_EQ(priv.ops().size(), 1u);
+    EXPECT_NE(priv.ops()[0].source, shared.string());
+    EXPECT_TRUE(fsys::is_empty(priv.ops()[0].source));
+  }
+  std::ofstream(t.path / "stage" / "seed" / "g") << "later";
+  MountSession again(plan({"type=cache,id=c,target=/x,from=builder,source=/seed"}), env);
+  EXPECT_FALSE(fsys::exists(shared / "g")) << "an existing cache is not seeded again";
+  EXPECT_EQ(again.ops()[0].source, shared.string());
+}
+
+TEST(MountSession, SameLockedCacheTwiceInOneRunDoesNotDeadlock) {
+  TempDir t;
+  fsys::create_directories(t.path / "root");
+  MountEnv env;
+  env.root = t.path / "root";
+  env.cache_dir = t.path / "cache";
+  env.scratch = t.path / "scratch";
+  MountSession s(plan({"type=cache,id=c,target=/a,sharing=locked", "type=cache,id=c,target=/b,sharing=locked"}), env);
+  ASSERT_EQ(s.ops().size(), 2u);
+  EXPECT_EQ(s.ops()[0].source, s.ops()[1].source);
+}
+
 TEST(MountSession, LeakedMountStopsTheBuild) {
   TempDir t;
   fsys::path root = t.path / "root";
