@@ -1,6 +1,7 @@
 #pragma once
 // Builds a small real image on disk for the output tests: one gzip layer made
 // by the system tar, its digests computed independently of kiln's writer.
+#include "../support/temp_dir.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,21 +21,10 @@ namespace kiln::image::testing {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// The shared helper, named for this suite's temp directories.
+class TempDir : public kiln::testing::TempDir {
  public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "kiln-image-XXXXXX").string();
-    if (!::mkdtemp(t.data())) throw std::runtime_error("mkdtemp");
-    path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : kiln::testing::TempDir("kiln-image") {}
 };
 
 inline std::string slurp(const fs::path& p) {

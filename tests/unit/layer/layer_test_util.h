@@ -2,6 +2,7 @@
 // Helpers shared by the layer tests: scratch directories, hand-made tar
 // streams (for layers no honest writer would produce) and a fingerprint of a
 // directory tree to prove that something did not change.
+#include "../support/temp_dir.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -28,21 +29,10 @@ namespace kiln::layer::testing {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// The shared helper, named for this suite's temp directories.
+class TempDir : public kiln::testing::TempDir {
  public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "kiln-layer-XXXXXX").string();
-    if (!::mkdtemp(t.data())) throw std::runtime_error("mkdtemp");
-    path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : kiln::testing::TempDir("kiln-layer") {}
 };
 
 inline void write_file(const fs::path& p, const std::string& content, mode_t mode = 0644) {
