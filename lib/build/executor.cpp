@@ -141,7 +141,14 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     }
   };
   try {
-    auto ctx = context::resolve(context::parse_spec(opts.context), opts.context_sub_path, work.scratch(), log);
+    context::ResolveOptions ro;
+    ro.sub_path = opts.context_sub_path;
+    ro.scratch = work.scratch();
+    ro.log = &log;
+    ro.getenv = env.getenv;
+    ro.git_options = opts.git;
+    ro.ca_file = registry_options(opts, env.getenv).ca_file;
+    auto ctx = context::resolve(context::parse_spec(opts.context), ro);
     fsys::path dockerfile_path = locate_dockerfile(opts.dockerfile, ctx.dir);
     auto parsed = dockerfile::parse(read_file(dockerfile_path, "Dockerfile"), dockerfile_path.filename().string());
 

@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include "base/error.h"
+#include "context/git_source.h"
+#include "context/object_source.h"
 #include "layer/extractor.h"
 
 namespace kiln::context {
@@ -49,7 +51,10 @@ Spec parse_spec(std::string_view c) {
   return {Kind::Dir, std::string(c)};
 }
 
-Resolved resolve(const Spec& spec, std::string_view sub_path, const fs::path& scratch, log::Logger& log) {
+Resolved resolve(const Spec& spec, const ResolveOptions& opts) {
+  log::Logger& log = *opts.log;
+  const fs::path& scratch = opts.scratch;
+  const std::string& sub_path = opts.sub_path;
   Resolved r;
   switch (spec.kind) {
     case Kind::Dir:
@@ -91,10 +96,17 @@ Resolved resolve(const Spec& spec, std::string_view sub_path, const fs::path& sc
       break;
     }
     case Kind::Git:
+      r.dir = scratch / "context";
+      r.owned = true;
+      fetch_git(spec.location, opts, r.dir);
+      break;
     case Kind::S3:
     case Kind::Gcs:
     case Kind::Azure:
-      throw UsageError("context '" + spec.location + "': this kind of context is not supported by kiln yet");
+      r.dir = scratch / "context";
+      r.owned = true;
+      fetch_object_context(spec, opts, r.dir);
+      break;
   }
   if (!sub_path.empty()) r.dir /= fs::path(std::string(sub_path)).relative_path();
   std::error_code ec;

@@ -3,8 +3,11 @@
 // sources named by a prefix; each ends up as a local directory that the
 // build reads (and never writes).
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "log/log.h"
 
@@ -25,10 +28,20 @@ struct Resolved {
   bool owned = false;         // true when kiln unpacked it and must remove it
 };
 
-// Makes the context available as a directory. `scratch` is a directory under
-// the kaniko dir where archives are unpacked. Throws kiln::Error naming the
-// context when it is missing, unreadable or of a kind not supported yet.
-Resolved resolve(const Spec& spec, std::string_view sub_path, const std::filesystem::path& scratch,
-                 log::Logger& log);
+// What fetching a context may need besides the spec, passed in as values.
+struct ResolveOptions {
+  std::string sub_path;                 // --context-sub-path
+  std::filesystem::path scratch;        // a directory under the kaniko dir for fetched contexts
+  log::Logger* log = nullptr;
+  // The process environment (GIT_*, AWS_*, GOOGLE_*, AZURE_*, S3_* variables).
+  std::function<std::optional<std::string>(std::string_view)> getenv;
+  std::vector<std::string> git_options;  // --git key=value,... (branch, single-branch, recurse-submodules, insecure-skip-tls)
+  std::string ca_file;                   // CA bundle for HTTPS fetches (the registry one)
+};
+
+// Makes the context available as a directory under `scratch` (or the local
+// directory itself). Throws kiln::Error naming the context when it is
+// missing, unreadable or of a kind not supported yet.
+Resolved resolve(const Spec& spec, const ResolveOptions& opts);
 
 }  // namespace kiln::context
