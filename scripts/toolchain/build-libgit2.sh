@@ -1,0 +1,136 @@
+#!/bin/bash
+# Builds libgit2 (for git:// build contexts) as a static x86_64-linux-musl
+# archive with the same zig toolchain as build-deps.sh, from Debian bookworm's
+# source packages libgit2 and http-parser, into its own prefix:
+#
+#   ${KILN_CACHE:-/var/cache/kiln}/git-<hash>   the prefix (include/, lib/)
+#   ${KILN_CACHE:-/var/cache/kiln}/git          symlink to the newest complete one
+#
+# <hash> covers this script and the main dependency prefix it links against
+# (mbedTLS for HTTPS, zlib), so editing either rebuilds libgit2 only, and
+# editing this script never rebuilds the main prefix.
+#
+# Idempotent: a finished prefix is reused (instant, no network). Build times
+# go to <prefix>/build-times.log. Options (environment): KILN_CACHE,
+# KILN_JOBS (default 2), KILN_KEEP_BUILD=1 to keep the build tree.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+export KILN_CACHE="${KILN_CACHE:-/var/cache/kiln}"
+JOBS="${KILN_JOBS:-2}"
+TOOLCHAIN="$REPO/cmake/zig-musl.cmake"
+
+say() { echo "build-libgit2: $*" >&2; }
+
+# The main prefix (instant when it is complete; builds it otherwise).
+DEPS="$("$HERE/build-deps.sh")"
+HASH=$( { cat "$HERE/build-libgit2.sh"; basename "$DEPS"; } | sha256sum | cut -c1-12)
+PREFIX="$KILN_CACHE/git-$HASH"
+LINK="$KILN_CACHE/git"
+SRC="$KILN_CACHE/src"
+BUILD="$KILN_CACHE/build/git-$HASH"
+LOG="$PREFIX/build-times.log"
+
+if [ -f "$PREFIX/.complete" ]; then
+  [ "$(readlink "$LINK" 2>/dev/null)" = "git-$HASH" ] || ln -sfn "git-$HASH" "$LINK"
+  say "up to date: $PREFIX"
+  echo "$PREFIX"
+  exit 0
+fi
+
+ZIGBIN="$("$HERE/install-zig.sh")"
+export CC="$ZIGBIN/zig-cc" AR="$ZIGBIN/zig-ar" RANLIB="$ZIGBIN/zig-ranlib"
+# The toolchain file searches this prefix only: mbedTLS and zlib come from it.
+export KILN_DEPS_PREFIX="$DEPS"
+unset PKG_CONFIG_PATH
+export PKG_CONFIG_LIBDIR="$DEPS/lib/pkgconfig"
+
+rm -rf "$PREFIX" "$BUILD"
+mkdir -p "$PREFIX/include" "$PREFIX/lib" "$SRC" "$BUILD"
+
+# ---- Debian source packages ------------------------------------------------
+# build-deps.sh has already added the deb-src entry and fetched the index.
+fetch_source() { # PKG: the newest version whose files the mirror serves
+  local p=$1 v
+  ls "$SRC/${p}"_*.dsc >/dev/null 2>&1 && return 0
+  say "downloading source package $p"
+  (cd "$SRC" && apt-get source --download-only -qq -o APT::Sandbox::User=root "$p") && return 0
+  # A mirror without the security pool lists versions it cannot serve: try
+  # the others, newest first.
+  for v in $(apt-cache showsrc "$p" | sed -n 's/^Version: //p' | sort -rV | uniq); do
+    say "retrying $p=$v"
+    (cd "$SRC" && apt-get source --download-only -qq -o APT::Sandbox::User=root "$p=$v") && return 0
+  done
+  say "could not download the source package $p"
+  return 1
+}
+fetch_source http-parser
+fetch_source libgit2
+
+unpack() { # PKG -> prints the unpacked, Debian-patched source dir
+  local dsc dir
+  dsc=$(ls "$SRC/$1"_*.dsc | sort -V | tail -1)
+  dir="$BUILD/$1-src"
+  rm -rf "$dir"
+  dpkg-source --no-check -x "$dsc" "$dir" >/dev/null 2>&1
+  echo "$dir"
+}
+version_of() { basename "$(ls "$SRC/$1"_*.dsc | sort -V | tail -1)" .dsc; }
+
+step() { # NAME FUNCTION: run it with its output in a log, record its time
+  local name=$1 fn=$2 t0
+  say "$name: building"
+  t0=$(date +%s)
+  ( "$fn" ) >"$BUILD/$name.log" 2>&1 &
+  if ! wait $!; then say "$name: FAILED, see $BUILD/$name.log"; tail -40 "$BUILD/$name.log" >&2; exit 1; fi
+  printf '%-12s %4ss  %s\n' "$name" $(( $(date +%s) - t0 )) "$(cat "$BUILD/$name.version")" | tee -a "$LOG" >&2
+}
+
+# ---- libraries -------------------------------------------------------------
+# Debian's libgit2 tarball has no deps/: its HTTP parser is this one C file.
+build_http_parser() {
+  version_of http-parser >"$BUILD/http-parser.version"
+  local s; s=$(unpack http-parser)
+  cd "$s"
+  "$CC" -O2 -DHTTP_PARSER_STRICT=0 -c http_parser.c -o http_parser.o
+  rm -f libhttp_parser.a
+  "$AR" rcs libhttp_parser.a http_parser.o
+  install -m 644 http_parser.h "$PREFIX/include/"
+  install -m 644 libhttp_parser.a "$PREFIX/lib/"
+}
+
+build_libgit2() {
+  version_of libgit2 >"$BUILD/libgit2.version"
+  local s; s=$(unpack libgit2)
+  # With mbedTLS, libgit2 bakes the build host's OpenSSL CA path in as the
+  # default; kiln sets the CA locations at run time instead (the container's
+  # paths are not the build host's).
+  sed -i 's/^\t\tif(NOT CERT_LOCATION)$/\t\tif(FALSE)/' "$s/cmake/SelectHTTPSBackend.cmake"
+  grep -q '^		if(FALSE)$' "$s/cmake/SelectHTTPSBackend.cmake"
+  cmake -S "$s" -B "$BUILD/libgit2" -G "Unix Makefiles" \
+    -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_LIBDIR=lib \
+    -DCMAKE_POSITION_INDEPENDENT_CODE=OFF -DBUILD_SHARED_LIBS=OFF \
+    -DBUILD_TESTS=OFF -DBUILD_CLI=OFF -DBUILD_EXAMPLES=OFF -DBUILD_FUZZERS=OFF \
+    -DUSE_HTTPS=mbedTLS -DUSE_SHA1=CollisionDetection -DUSE_SHA256=mbedTLS \
+    -DUSE_SSH=OFF -DUSE_GSSAPI=OFF -DUSE_NTLMCLIENT=OFF -DUSE_BUNDLED_ZLIB=OFF \
+    -DUSE_THREADS=ON -DREGEX_BACKEND=regcomp \
+    -DUSE_HTTP_PARSER=system \
+    -DHTTP_PARSER_INCLUDE_DIR="$PREFIX/include" -DHTTP_PARSER_LIBRARY="$PREFIX/lib/libhttp_parser.a"
+  cmake --build "$BUILD/libgit2" -j"$JOBS"
+  cmake --install "$BUILD/libgit2"
+}
+
+T0=$(date +%s)
+step http-parser build_http_parser
+step libgit2     build_libgit2
+
+find "$PREFIX/lib" \( -name '*.so*' -o -name '*.la' \) -delete
+echo "$DEPS" >"$PREFIX/deps-prefix"
+printf '%-12s %4ss\n' "total" $(( $(date +%s) - T0 )) | tee -a "$LOG" >&2
+touch "$PREFIX/.complete"
+ln -sfn "git-$HASH" "$LINK"
+[ "${KILN_KEEP_BUILD:-0}" = 1 ] || rm -rf "$BUILD"
+say "done: $PREFIX (symlinked from $LINK)"
+echo "$PREFIX"
