@@ -11,7 +11,7 @@
 #include "base/error.h"
 #include "context/git_source.h"
 #include "context/object_source.h"
-#include "layer/extractor.h"
+#include "context/tar_unpack.h"
 
 namespace kiln::context {
 namespace fs = std::filesystem;
@@ -19,23 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-// Unpacks a (compressed) tar context with the same hardened extractor that
-// applies image layers: no entry may land outside the context directory.
-void unpack_tar(const std::function<std::size_t(char*, std::size_t)>& read, const fs::path& dest,
-                std::string_view what, log::Logger& log) {
-  fs::create_directories(dest);
-  layer::ExtractOptions eo;
-  eo.ignored = [](std::string_view) { return false; };
-  eo.chown = geteuid() == 0;
-  eo.logger = &log;
-  try {
-    auto st = layer::extract(read, dest, eo);
-    log.info("Unpacked " + std::string(what) + ": " + std::to_string(st.entries) + " entries");
-  } catch (const std::exception& e) {
-    throw Error("context " + std::string(what) + ": " + e.what());
-  }
-}
 
 }  // namespace
 
@@ -82,16 +65,21 @@ Resolved resolve(const Spec& spec, const ResolveOptions& opts) {
       r.dir = scratch / "context";
       r.owned = true;
       std::size_t total = 0;
-      unpack_tar(
-          [&total](char* b, std::size_t n) {
-            ssize_t got;
-            do got = ::read(STDIN_FILENO, b, n);
-            while (got < 0 && errno == EINTR);
-            if (got < 0) throw Error(std::string("reading stdin: ") + std::strerror(errno));
-            total += static_cast<std::size_t>(got);
-            return static_cast<std::size_t>(got);
-          },
-          r.dir, "tar://stdin", log);
+      try {
+        unpack_tar(
+            [&total](char* b, std::size_t n) {
+              ssize_t got;
+              do got = ::read(STDIN_FILENO, b, n);
+              while (got < 0 && errno == EINTR);
+              if (got < 0) throw Error(std::string("reading stdin: ") + std::strerror(errno));
+              total += static_cast<std::size_t>(got);
+              return static_cast<std::size_t>(got);
+            },
+            r.dir, "tar://stdin", log);
+      } catch (const Error&) {
+        // Nothing at all arrived: say that, not what the unpacker made of it.
+        if (total != 0) throw;
+      }
       if (total == 0) throw Error("context tar://stdin: stdin was empty; pipe a tar.gz of the context into the executor");
       break;
     }
