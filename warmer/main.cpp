@@ -88,7 +88,7 @@ int warm_all(const kiln::cli::WarmerOptions& o, const std::vector<Target>& targe
   if (ec) throw kiln::IoError("creating cache directory " + o.cache_dir + ": " + ec.message());
   kiln::registry::Client client(
       kiln::build::registry_options(o, o.kaniko_dir, getenv_opt),
-      kiln::registry::Keychain::load(kiln::build::docker_config_dir(o.kaniko_dir, getenv_opt).string()), log);
+      kiln::build::load_keychain(o, kiln::build::docker_config_dir(o.kaniko_dir, getenv_opt), getenv_opt, log), log);
   kiln::cache::ImageCache cache(o.cache_dir, log);
   int failed = 0;
   for (const auto& t : targets) {

@@ -5,11 +5,15 @@
 #include <memory>
 
 #include "base/error.h"
+#include "build/base_image.h"
+#include "build/digest_files.h"
 #include "digest/digest.h"
 #include "image/docker_archive.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "image/oci_layout.h"
+#include "registry/file_source.h"
+#include "registry/push_image.h"
 
 namespace kiln::build {
 namespace fsys = std::filesystem;
@@ -27,51 +31,12 @@ std::string convert_layer_type(const std::string& t, image::ManifestFormat f) {
   return t;
 }
 
-class FileSource : public registry::BlobSource {
- public:
-  explicit FileSource(const fsys::path& p) : f_(std::fopen(p.c_str(), "rb")), path_(p) {
-    if (!f_) throw IoError("opening layer blob " + p.string());
-  }
-  ~FileSource() override { std::fclose(f_); }
-  std::size_t read(char* buf, std::size_t n) override {
-    std::size_t got = std::fread(buf, 1, n, f_);
-    if (got == 0 && std::ferror(f_)) throw IoError("reading " + path_.string());
-    return got;
-  }
-
- private:
-  std::FILE* f_;
-  fsys::path path_;
-};
-
-class StringSource : public registry::BlobSource {
- public:
-  explicit StringSource(const std::string& s) : s_(s) {}
-  std::size_t read(char* buf, std::size_t n) override {
-    std::size_t k = std::min(n, s_.size() - pos_);
-    std::copy_n(s_.data() + pos_, k, buf);
-    pos_ += k;
-    return k;
-  }
-
- private:
-  const std::string& s_;
-  std::size_t pos_ = 0;
-};
-
 // Output files may name directories that do not exist yet (kaniko creates them).
 void make_parent(const std::string& path) {
   std::error_code ec;
   fsys::path parent = fsys::path(path).parent_path();
   if (!parent.empty()) fsys::create_directories(parent, ec);
   if (ec) throw IoError("creating directory " + parent.string() + ": " + ec.message());
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  make_parent(path);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw IoError("writing " + path);
 }
 
 }  // namespace
@@ -121,35 +86,36 @@ OutputResult write_outputs(const ImageState& img, const cli::ExecutorOptions& op
     cfg.size = static_cast<std::int64_t>(blobs.config_json.size());
     cfg.media_type = format == image::ManifestFormat::Oci ? std::string(image::media::kOciConfig)
                                                           : std::string(image::media::kDockerConfig);
-    // Three phases so that no destination gets a tag while another one is
-    // still missing blobs: upload everywhere, confirm everywhere, then tag.
-    for (const auto& dest : dests) {
-      for (std::size_t i = 0; i < img.layers.size(); ++i) {
-        const Layer& l = img.layers[i];
-        const image::Descriptor& d = blobs.layers[i].descriptor;
-        std::vector<registry::Reference> mounts;
-        if (l.source) mounts.push_back(*l.source);
-        if (l.file.empty()) throw Error("layer " + d.digest + " has no local copy to push to " + dest.repo_str());
-        client.push_blob(dest, d, [&l] { return std::make_unique<FileSource>(l.file); }, mounts);
-      }
-      client.push_blob(dest, cfg, [&blobs] { return std::make_unique<StringSource>(blobs.config_json); });
+    // Three phases (upload everywhere, confirm, then tag): see push_image.h.
+    registry::PushManifest pm;
+    pm.media_type = blobs.manifest_media_type;
+    pm.bytes = blobs.manifest_json;
+    for (std::size_t i = 0; i < img.layers.size(); ++i) {
+      const Layer& l = img.layers[i];
+      registry::PushBlob pb;
+      pb.descriptor = blobs.layers[i].descriptor;
+      if (l.file.empty() && !dests.empty())
+        throw Error("layer " + pb.descriptor.digest + " has no local copy to push to " + dests.front().repo_str());
+      // A base layer was streamed into the root, not kept: it is downloaded
+      // only when the destination can neither find nor mount it.
+      pb.open = [&l] {
+        ensure_local(l);
+        return std::make_unique<registry::FileSource>(l.file);
+      };
+      if (l.source) pb.mount_from.push_back(*l.source);
+      pm.blobs.push_back(std::move(pb));
     }
-    for (const auto& dest : dests) {
-      for (const auto& lb : blobs.layers)
-        if (!client.blob_exists(dest, lb.descriptor.digest))
-          throw IoError("pushing " + dest.str() + ": the registry does not have layer " + lb.descriptor.digest +
-                        " after upload; no tag was written");
-      if (!client.blob_exists(dest, cfg.digest))
-        throw IoError("pushing " + dest.str() + ": the registry does not have the config after upload; no tag was written");
-    }
-    for (const auto& dest : dests) {
-      std::string got = client.put_manifest(dest, blobs.manifest_media_type, blobs.manifest_json);
-      log.info("Pushed " + dest.repo_str() + "@" + got);
-    }
+    registry::PushBlob config;
+    config.descriptor = cfg;
+    config.open = [&blobs] { return std::make_unique<registry::StringSource>(blobs.config_json); };
+    pm.blobs.push_back(std::move(config));
+    registry::push_image(client, pm, dests, log);
   } else {
     log.info("Skipping push to container registry due to --no-push flag");
   }
 
+  if (!opts.tar_path.empty() || !opts.oci_layout_path.empty())
+    for (const auto& l : img.layers) ensure_local(l);  // these outputs hold every layer's bytes
   if (!opts.tar_path.empty()) {
     make_parent(opts.tar_path);
     image::write_docker_archive(opts.tar_path, blobs.config_json, blobs.layers, opts.destinations);
@@ -167,17 +133,8 @@ OutputResult write_outputs(const ImageState& img, const cli::ExecutorOptions& op
       image::write_oci_image(opts.oci_layout_path, assemble(img, image::ManifestFormat::Oci, annotations), tag);
     log.info("Wrote OCI layout " + opts.oci_layout_path);
   }
-  if (!opts.digest_file.empty()) write_text(opts.digest_file, out.digest);
-  if (!opts.image_name_digest_file.empty()) {
-    std::string text;
-    for (const auto& d : dests) text += d.repo_str() + "@" + out.digest + "\n";
-    write_text(opts.image_name_digest_file, text);
-  }
-  if (!opts.image_name_tag_digest_file.empty()) {
-    std::string text;
-    for (const auto& d : dests) text += d.repo_str() + ":" + d.tag + "@" + out.digest + "\n";
-    write_text(opts.image_name_tag_digest_file, text);
-  }
+  write_digest_files({opts.digest_file, opts.image_name_digest_file, opts.image_name_tag_digest_file}, dests,
+                     out.digest);
   return out;
 }
 

@@ -58,4 +58,19 @@ fsys::path docker_config_dir(const cli::ExecutorOptions& o, const cli::GetEnv& e
   return docker_config_dir(fsys::path(o.kaniko_dir), env);
 }
 
+registry::Keychain load_keychain(const cli::RegistryFlags& o, const fsys::path& docker_config,
+                                 const cli::GetEnv& env, log::Logger& log) {
+  registry::Keychain k = registry::Keychain::load(docker_config.string());
+  for (const auto& h : o.credential_helpers) {
+    if (h == "env") {
+      k.use_env_credentials(env);
+    } else {
+      log.warn("--credential-helpers: '" + h + "' is not built into kiln (only 'env' is); name a " +
+               "docker-credential-* program on PATH in the credHelpers of " + docker_config.string() +
+               "/config.json instead");
+    }
+  }
+  return k;
+}
+
 }  // namespace kiln::build

@@ -27,7 +27,7 @@ void add_registry_flags(FlagSet& fs, RegistryFlags& o) {
                  "Fail instead of falling back to the default registry when all mirrors fail"));
   {
     Flag f = list("credential-helpers", 0, &o.credential_helpers,
-                  "Credential helpers to use in addition to config.json (env is built in). Comma-separated, repeatable.");
+                  "Credential helpers asked after config.json: env (KANIKO_<HOST>_USER/_PASSWORD); kaniko's cloud helpers are not built in (a warning says so). Comma-separated, repeatable.");
     f.set = [&o](std::string_view v) {
       std::string s(v);
       std::size_t start = 0;

@@ -89,6 +89,14 @@ class Client {
   // PUTs a manifest by ref.tag (or ref.digest when no tag); returns its digest.
   std::string put_manifest(const Reference& ref, std::string_view media_type, const std::string& bytes);
 
+  // docker login's check: GET /v2/ on `registry` (push settings) with the
+  // keychain's credential for it; a Bearer challenge fetches a token with no
+  // scope, which is where a token server checks the password. Returns false
+  // when the registry asks for no credentials (nothing was checked). Throws
+  // StatusError (401/403: refused) or a transport error. Defined in
+  // login_check.cpp.
+  bool check_login(const std::string& registry);
+
   // Where pulls of `ref` are tried, in order (mirrors, map, origin).
   std::vector<Reference> pull_candidates(const Reference& ref) const;
 

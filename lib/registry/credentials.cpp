@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "registry/base64.h"
 #include "registry/credential_helper.h"
+#include "registry/env_credentials.h"
 #include "registry/reference.h"
 
 namespace kiln::registry {
@@ -46,6 +47,10 @@ Keychain Keychain::parse(std::string_view text, const std::string& origin) {
     // reading, which may be a password.
     throw UsageError("reading registry credentials from " + origin + ": malformed JSON near byte " +
                      std::to_string(e.byte));
+  } catch (const nlohmann::json::exception&) {
+    // A number too large for a double (found by fuzzing: "126E710"); the
+    // message would quote the token, so it is not passed on.
+    throw UsageError("reading registry credentials from " + origin + ": malformed JSON (a number out of range)");
   }
   if (!j.is_object()) throw UsageError("reading registry credentials from " + origin + ": not a JSON object");
   auto str = [&](const nlohmann::json& o, const char* key) -> std::string {
@@ -101,7 +106,13 @@ std::optional<Credential> Keychain::lookup(std::string_view registry_host) const
   // Falling back to "auths" after a helper said "not found" is more
   // forgiving than docker (which would go anonymous) and never less secure.
   if (auto it = auths_.find(host); it != auths_.end()) return it->second;
+  if (env_) return env_credential(host, env_);
   return std::nullopt;
+}
+
+void Keychain::use_env_credentials(EnvLookup env) {
+  if (!env_) origin_ += " or the KANIKO_<HOST>_USER/_PASSWORD variables";
+  env_ = std::move(env);
 }
 
 }  // namespace kiln::registry

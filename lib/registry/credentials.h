@@ -2,6 +2,7 @@
 // Registry credentials from Docker's config.json, as kaniko reads them from
 // $DOCKER_CONFIG (default /kaniko/.docker): "auths" entries, per-registry
 // "credHelpers" and the default "credsStore" (docker-credential-<name>).
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,6 +19,9 @@ struct Credential {
   }
 };
 
+// How the keychain reads the environment (injected: no global state).
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
 class Keychain {
  public:
   // Reads <docker_config_dir>/config.json. A missing file (or directory)
@@ -32,6 +36,13 @@ class Keychain {
   // kiln::IoError when a helper fails for another reason than "not found".
   std::optional<Credential> lookup(std::string_view registry_host) const;
 
+  // --credential-helpers=env: after config.json (auths, credHelpers,
+  // credsStore) has nothing for a registry, KANIKO_<HOST>_USER and
+  // KANIKO_<HOST>_PASSWORD are asked (see env_credentials.h). config.json
+  // ranks first because it is what `executor login` and docker write on
+  // purpose; the variables are a fallback a CI system sets for every job.
+  void use_env_credentials(EnvLookup env);
+
   // The file the credentials came from, for messages ("check the
   // credentials for reg:5000 in /kaniko/.docker/config.json").
   const std::string& origin() const { return origin_; }
@@ -41,6 +52,7 @@ class Keychain {
   std::map<std::string, Credential> auths_;        // key: normalised host
   std::map<std::string, std::string> helpers_;      // host -> helper name
   std::string store_;                               // credsStore
+  EnvLookup env_;                                   // set by use_env_credentials
 };
 
 // "https://index.docker.io/v1/" → "index.docker.io"; "http://reg:5000/x" →

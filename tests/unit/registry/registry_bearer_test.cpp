@@ -184,3 +184,48 @@ TEST(RegistryBearer, PushAndPullWithTokensFromATokenServer) {
     EXPECT_EQ(m.find("nope-nope"), std::string::npos) << m;
   }
 }
+
+// executor login's check: no repository scope, so the token server is where
+// a wrong password shows; the registry then accepts GET /v2/ with the token.
+TEST(RegistryBearer, CheckLoginAsksTheTokenServer) {
+  TempDir dir;
+  TokenIssuer issuer(dir);
+  std::mutex mu;
+  std::vector<std::string> targets;
+  const std::string good_auth = "Basic " + base64_encode("alice:t0ken-pass");
+  TestServer tokens([&](const SeenRequest& r) {
+    std::lock_guard lk(mu);
+    targets.push_back(r.target);
+    if (!r.has("authorization") || r.headers.at("authorization") != good_auth)
+      return Reply{401, {}, R"({"details":"invalid credentials"})"};
+    return Reply{200, {{"Content-Type", "application/json"}},
+                 R"({"token":")" + issuer.issue("alice", {}) + R"(","expires_in":300})"};
+  });
+  RegistryServer reg({.token_realm = tokens.url("/token"),
+                      .token_service = "kiln-test-service",
+                      .token_issuer = "kiln-test-issuer",
+                      .token_rootcerts = issuer.bundle()});
+  CapturedLog log;
+  Options o;
+  o.ca_file.clear();
+  auto keychain = [&](const std::string& pass) {
+    return Keychain::parse(R"({"auths":{")" + reg.host() + R"(":{"username":"alice","password":")" + pass + R"("}}})",
+                           "login");
+  };
+  Client good(o, keychain("t0ken-pass"), log.logger());
+  EXPECT_TRUE(good.check_login(reg.host()));
+  {
+    std::lock_guard lk(mu);
+    ASSERT_FALSE(targets.empty());
+    EXPECT_EQ(targets.back().find("scope="), std::string::npos) << targets.back();
+  }
+  Client bad(o, keychain("nope-nope"), log.logger());
+  try {
+    bad.check_login(reg.host());
+    FAIL() << "a wrong password must be refused";
+  } catch (const StatusError& e) {
+    EXPECT_EQ(e.status(), 401);
+    EXPECT_EQ(std::string(e.what()).find("nope-nope"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(log.text().find("t0ken-pass"), std::string::npos);
+}

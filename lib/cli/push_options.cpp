@@ -1,0 +1,68 @@
+#include "cli/push_options.h"
+
+#include "base/error.h"
+#include "cli/flag_rows.h"
+#include "cli/flags.h"
+
+namespace kiln::cli {
+namespace {
+
+using namespace rows;
+
+void build_table(FlagSet& fs, PushOptions& o) {
+  fs.add(list("destination", 'd', &o.destinations,
+              "Registry the image should be pushed to. Set it repeatedly for multiple destinations."));
+  fs.add(str("digest-file", 0, &o.digest_file, "Specify a file to save the digest of the pushed image to."));
+  fs.add(str("image-name-with-digest-file", 0, &o.image_name_digest_file,
+             "Specify a file to save the image name w/ digest of the pushed image to."));
+  fs.add(str("image-name-tag-with-digest-file", 0, &o.image_name_tag_digest_file,
+             "Specify a file to save the image name w/ image tag w/ digest of the pushed image to."));
+  fs.add(str("image-format", 0, &o.image_format,
+             "Manifest format for a docker-archive tarball: docker or oci (default docker; oci when a layer is "
+             "not gzip). An OCI layout's manifest is pushed as it is."));
+  fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push of an image"));
+  fs.add(str("kaniko-dir", 0, &o.kaniko_dir, "Path to the kaniko directory (takes precedence over KANIKO_DIR)", "/kaniko"));
+  add_registry_flags(fs, o);
+  fs.add(str("verbosity", 'v', &o.verbosity, "Log level (trace, debug, info, warn, error, fatal, panic)", "info"));
+  fs.add(str("log-format", 0, &o.log_format, "Log format (text, color, json); color only when stderr is a terminal", "color"));
+  fs.add(boolean("log-timestamp", &o.log_timestamp, "Timestamp in log output"));
+  fs.add(boolean("help", &o.help, "help for push"));
+}
+
+}  // namespace
+
+PushOptions parse_push_options(const std::vector<std::string>& args, const GetEnv& env) {
+  PushOptions o;
+  if (auto v = env("KANIKO_DIR"); v && !v->empty()) o.kaniko_dir = *v;
+  apply_registry_environment(o, env);
+  FlagSet fs("executor push");
+  build_table(fs, o);
+  auto r = fs.parse(args);
+  o.positional = std::move(r.positional);
+  normalize_registry_flags(o);
+  return o;
+}
+
+void validate(const PushOptions& o) {
+  if (o.positional.empty())
+    throw UsageError("executor push needs the image to push: a docker-archive tarball or an OCI layout directory");
+  if (o.positional.size() > 1) throw UsageError("executor push takes one image, got '" + o.positional[1] + "' too");
+  if (o.destinations.empty()) throw UsageError("you must provide --destination");
+  if (!o.image_format.empty() && o.image_format != "docker" && o.image_format != "oci")
+    throw UsageError("invalid --image-format '" + o.image_format + "': use docker or oci");
+  validate_registry_flags(o);
+}
+
+std::string push_usage() {
+  PushOptions o;
+  FlagSet fs("executor push");
+  build_table(fs, o);
+  return "Pushes an image saved by an earlier build (--no-push with --tar-path or --oci-layout-path) to every\n"
+         "--destination: blobs first, their presence confirmed, tags last. Every blob is checked against its\n"
+         "digest as it is read; a damaged tarball or layout is an error and no tag is written. Needs no container.\n\n" +
+         fs.usage("executor push (TARBALL | OCI-LAYOUT-DIR[:TAG]) --destination REF [--destination REF]... [flags]") +
+         "\nEnvironment: KANIKO_DIR, KANIKO_REGISTRY_MIRROR, KANIKO_REGISTRY_MAP, DOCKER_CONFIG (default\n"
+         "/kaniko/.docker), SSL_CERT_FILE, SSL_CERT_DIR, http_proxy/https_proxy/no_proxy.\n";
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,34 @@
+#include "registry/push_image.h"
+
+#include <algorithm>
+
+#include "base/error.h"
+
+namespace kiln::registry {
+
+std::size_t StringSource::read(char* buf, std::size_t n) {
+  std::size_t k = std::min(n, s_.size() - pos_);
+  std::copy_n(s_.data() + pos_, k, buf);
+  pos_ += k;
+  return k;
+}
+
+std::vector<std::string> push_image(Client& client, const PushManifest& image, const std::vector<Reference>& dests,
+                                    log::Logger& log) {
+  for (const auto& dest : dests)
+    for (const auto& b : image.blobs) client.push_blob(dest, b.descriptor, b.open, b.mount_from);
+  for (const auto& dest : dests)
+    for (const auto& b : image.blobs)
+      if (!client.blob_exists(dest, b.descriptor.digest))
+        throw IoError("pushing " + dest.str() + ": the registry does not have blob " + b.descriptor.digest +
+                      " after upload; no tag was written");
+  std::vector<std::string> digests;
+  for (const auto& dest : dests) {
+    std::string got = client.put_manifest(dest, image.media_type, image.bytes);
+    log.info("Pushed " + dest.repo_str() + "@" + got);
+    digests.push_back(got);
+  }
+  return digests;
+}
+
+}  // namespace kiln::registry
