@@ -17,6 +17,8 @@
 #   --ca FILE             append FILE to /kaniko/ssl/certs/ca-certificates.crt
 #                         (which starts as the host's CA bundle); repeatable
 #   --bind HOST:SANDBOX   bind-mount a host file or directory; repeatable
+#   --tmpfs SANDBOX:SIZE  mount a tmpfs of SIZE (tmpfs size=, e.g. 2m) at the
+#                         sandbox path, after the binds (a small disk to fill); repeatable
 #   --env K=V             extra environment variable; repeatable
 #   --root DIR            use DIR as the sandbox root (created if missing, kept
 #                         afterwards): several runs can share one root, like
@@ -112,6 +114,10 @@ if [[ "${1:-}" == "__inner" ]]; then
         src="${spec%%:*}"; dst="${spec#*:}"
         mount --bind "$src" "$root/$dst"
     done <<< "${KILN_SB_BINDS:-}"
+    while IFS= read -r spec; do
+        [[ -n "$spec" ]] || continue
+        mount -t tmpfs -o "nosuid,nodev,size=${spec##*:}" tmpfs "$root/${spec%:*}"
+    done <<< "${KILN_SB_TMPFS:-}"
 
     envs=(HOME=/root "PATH=$KILN_SB_PATH" SSL_CERT_DIR=/kaniko/ssl/certs DOCKER_CONFIG=/kaniko/.docker/)
     if [[ "$KILN_SB_CONTAINER_ENV" == 1 ]]; then
@@ -130,7 +136,7 @@ usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 executor="" warmer="" context="" docker_config="" root="" keep=0
 container_env=1 busybox=0 mode="exec"
-cas=() binds=() envs=()
+cas=() binds=() envs=() tmpfses=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --executor) executor="${2:?--executor needs a path}"; shift 2 ;;
@@ -139,6 +145,7 @@ while [[ $# -gt 0 ]]; do
         --docker-config) docker_config="${2:?--docker-config needs a file}"; shift 2 ;;
         --ca) cas+=("${2:?--ca needs a file}"); shift 2 ;;
         --bind) binds+=("${2:?--bind needs HOST:SANDBOX}"); shift 2 ;;
+        --tmpfs) tmpfses+=("${2:?--tmpfs needs SANDBOX:SIZE}"); shift 2 ;;
         --env) envs+=("${2:?--env needs K=V}"); shift 2 ;;
         --root) root="${2:?--root needs a directory}"; shift 2 ;;
         --keep) keep=1; shift ;;
@@ -256,6 +263,12 @@ for b in "${binds[@]}"; do
 done
 envspec=""
 for e in "${envs[@]}"; do envspec+="$e"$'\n'; done
+tmpfsspec=""
+for t in "${tmpfses[@]}"; do
+    [[ "$t" =~ ^/[^:]*:[0-9]+[kmg%]?$ && "$t" != *..* ]] || die "--tmpfs '$t' is not /SANDBOXPATH:SIZE (e.g. /kaniko/work:2m)"
+    mkdir -p "$root${t%:*}"
+    tmpfsspec+="$t"$'\n'
+done
 
 if [[ $mode == exec ]]; then
     [[ -x "$root/kaniko/executor" ]] || die "no /kaniko/executor in the sandbox root (give --executor PATH)"
@@ -264,21 +277,23 @@ fi
 
 # --- run ----------------------------------------------------------------------
 export KILN_SB_ROOT="$root" KILN_SB_RUNDIR="$rundir" KILN_SB_CONTEXT="${context:+$(readlink -f "$context")}"
-export KILN_SB_BINDS="$bindspec" KILN_SB_ENVS="$envspec" KILN_SB_PATH="$path"
+export KILN_SB_BINDS="$bindspec" KILN_SB_ENVS="$envspec" KILN_SB_PATH="$path" KILN_SB_TMPFS="$tmpfsspec"
 KILN_SB_CHROOT="$(command -v chroot)"
 export KILN_SB_CONTAINER_ENV="$container_env" KILN_SB_CHROOT
 set +e
 if [[ "$container_env" == 1 ]]; then
     unshare --mount --pid --cgroup --fork --kill-child --propagation private \
-        /bin/bash "$SELF" __inner "$@" &
+        /bin/bash "$SELF" __inner "$@" <&0 &
 else
     # --no-container-env: look like a plain host to container detection, so
     # keep the host's PID and cgroup namespaces (a new PID namespace is itself
     # a sign of a container); only the mounts stay private.
     KILN_SB_OUTER_MNTNS="$(readlink /proc/self/ns/mnt)" \
         unshare --mount --fork --kill-child --propagation private \
-        /bin/bash "$SELF" __inner "$@" &
+        /bin/bash "$SELF" __inner "$@" <&0 &
 fi
+# (<&0 above: a non-interactive shell gives background jobs /dev/null as
+# stdin; the executor must see ours, for tar://stdin and --password-stdin.)
 child=$!
 wait "$child"
 rc=$?

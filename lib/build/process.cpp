@@ -73,6 +73,9 @@ void setup_mount(const MountOp& m, const Fail& fail) {
 [[noreturn]] void exec_child(const ProcessSpec& s, const std::string& path, char* const* argv, char* const* envp,
                              int out_fd, int err_pipe) {
   setpgid(0, 0);
+  // The executor blocks SIGTERM/SIGINT (see interrupt.h); the command must
+  // not inherit that.
+  unblock_signals_in_child();
   dup2(out_fd, STDOUT_FILENO);
   dup2(out_fd, STDERR_FILENO);
   int devnull = open("/dev/null", O_RDONLY);
@@ -149,6 +152,17 @@ int run_process(const ProcessSpec& spec, log::Logger& log) {
     // dup2 clears O_CLOEXEC on the new descriptors 1 and 2.
     exec_child(spec, path, argv.data(), envp.data(), out[1], err[1]);
   }
+  // Also here, not only in the child: the group must exist before anyone
+  // (the interrupt watcher) signals it.
+  setpgid(pid, pid);
+  if (spec.interrupt) spec.interrupt->set_child_group(pid);
+  // Should reading the output throw, the group must not stay registered.
+  struct ClearGroup {
+    Interrupt* in;
+    ~ClearGroup() {
+      if (in) in->clear_child_group();
+    }
+  } clear_group{spec.interrupt};
   close(out[1]);
   close(err[1]);
   // Stream the command's output as it comes, in chunks, so long builds show
@@ -176,11 +190,20 @@ int run_process(const ProcessSpec& spec, log::Logger& log) {
   }
   close(err[0]);
   int status = 0;
+  if (spec.interrupt) {
+    // Wait for the exit without reaping: until the group is cleared the
+    // leader's pid cannot be reused, so the watcher never kills a stranger.
+    siginfo_t info{};
+    while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    spec.interrupt->clear_child_group();
+  }
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   // Reap anything the command left in its process group so no daemon it
   // started survives into the snapshot.
   kill(-pid, SIGKILL);
+  if (spec.interrupt) spec.interrupt->check();
   if (!exec_error.empty()) throw Error("RUN: cannot start " + spec.argv[0] + ": " + exec_error);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

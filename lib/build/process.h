@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "build/interrupt.h"
 #include "log/log.h"
 
 namespace kiln::build {
@@ -43,9 +44,13 @@ struct ProcessSpec {
   std::vector<gid_t> groups;      // supplementary groups
   bool no_network = false;        // RUN --network=none: a fresh, empty network namespace
   std::vector<MountOp> mounts;    // RUN --mount, performed in order before the user switch
+  // SIGTERM/SIGINT to the build: kills the command's process group; then
+  // run_process throws Interrupted instead of returning. May be null.
+  Interrupt* interrupt = nullptr;
 };
 
-// Returns the exit status (128+signal when killed). Throws kiln::Error when
+// Returns the exit status (128+signal when killed). Throws Interrupted when
+// the build was interrupted while the command ran. Throws kiln::Error when
 // the process cannot be started (missing executable, bad working directory),
 // naming the command.
 int run_process(const ProcessSpec& spec, log::Logger& log);

@@ -99,6 +99,7 @@ void run_command(const Step& step, const image::Config& config, const RunContext
         spec.env.push_back(kv);
       }
     }
+    spec.interrupt = ctx.interrupt;
     code = run_process(spec, log);
     if (mounts) {
       std::ifstream mi("/proc/self/mountinfo");

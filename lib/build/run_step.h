@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "build/interrupt.h"
 #include "cli/executor_options.h"
 
 #include "dockerfile/evaluate.h"
@@ -32,6 +33,8 @@ struct RunContext {
   // .dockerignore of the context (null: none); a bind of the context hides
   // what it excludes, as BuildKit's filtered context does.
   std::function<bool(std::string_view rel)> context_excluded;
+  // SIGTERM/SIGINT watcher (interrupt.h); null: none.
+  Interrupt* interrupt = nullptr;
 };
 
 // Throws kiln::Error naming the command and its exit code when it fails.

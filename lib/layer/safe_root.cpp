@@ -37,10 +37,26 @@ SafeRoot::SafeRoot(const std::filesystem::path& root, IgnoredFn ignored) : root_
 }
 
 SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool create, std::string_view entry) const {
-  // stack[i] is the descriptor of the directory named by names[0..i-1].
-  std::vector<Fd> stack;
+  // cur is the directory named by names (invalid: the root). Only one
+  // descriptor is held, however deep the walk: a layer with thousands of
+  // nested directories must not run into the descriptor limit. ".." goes
+  // back by walking names again from the root (no symlinks on that way:
+  // each was a directory when it was entered, and O_NOFOLLOW checks it).
+  Fd cur;
   std::vector<std::string> names;
-  auto top = [&] { return stack.empty() ? root_fd_.get() : stack.back().get(); };
+  auto top = [&] { return cur.valid() ? cur.get() : root_fd_.get(); };
+  auto reopen = [&] {
+    Fd d;
+    std::string walked;
+    for (const auto& n : names) {
+      walked += "/" + n;
+      Fd next(::openat(d.valid() ? d.get() : root_fd_.get(), n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!next.valid())
+        throw IoError("layer entry '" + std::string(entry) + "': reopen " + walked + ": " + std::strerror(errno));
+      d = std::move(next);
+    }
+    cur = std::move(d);
+  };
   std::deque<std::string> pending(comps.begin(), comps.end());
   int links = 0;
   Dir out;
@@ -49,9 +65,9 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
     pending.pop_front();
     if (c.empty() || c == ".") continue;
     if (c == "..") {  // the root is its own parent, as in the container
-      if (!stack.empty()) {
-        stack.pop_back();
+      if (!names.empty()) {
         names.pop_back();
+        reopen();
       }
       continue;
     }
@@ -82,7 +98,7 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
         throw Error("layer entry '" + std::string(entry) + "': too many levels of symbolic links");
       std::string target = read_link_at(top(), c, entry);
       if (!target.empty() && target[0] == '/') {
-        stack.clear();
+        cur = Fd();
         names.clear();
       }
       // Components of the target go in front of what is left, unresolved:
@@ -118,14 +134,14 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
     Fd next(::openat(top(), c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next.valid())
       throw IoError("layer entry '" + std::string(entry) + "': open " + here + ": " + std::strerror(errno));
-    stack.push_back(std::move(next));
+    cur = std::move(next);
   }
   out.path = join_abs(names);
-  if (stack.empty()) {
+  if (!cur.valid()) {
     out.fd = Fd(::openat(root_fd_.get(), ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!out.fd.valid()) throw IoError("reopening root " + root_.string() + ": " + std::strerror(errno));
   } else {
-    out.fd = std::move(stack.back());
+    out.fd = std::move(cur);
   }
   return out;
 }

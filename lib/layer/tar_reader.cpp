@@ -51,15 +51,19 @@ archive_entry* TarReader::next() {
   archive_entry* e = nullptr;
   int rc = archive_read_next_header(ar_, &e);
   if (rc == ARCHIVE_EOF) return nullptr;
-  if (rc == ARCHIVE_OK || rc == ARCHIVE_WARN) return e;
-  fail("reading next header");
+  if (rc == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+    const char* name = archive_entry_pathname(e);
+    entry_ = name ? name : "";
+    return e;
+  }
+  fail(entry_.empty() ? std::string("reading the first header") : "reading the header after entry '" + entry_ + "'");
 }
 
 bool TarReader::data_block(const void** buf, std::size_t* size, std::int64_t* offset) {
   la_int64_t off = 0;
   int rc = archive_read_data_block(ar_, buf, size, &off);
   if (rc == ARCHIVE_EOF) return false;
-  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) fail(std::string("reading data of ") + "entry");
+  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) fail("reading the data of entry '" + entry_ + "'");
   *offset = off;
   return true;
 }

@@ -36,6 +36,7 @@ class TarReader {
   struct archive* ar_ = nullptr;
   std::vector<char> buf_;
   std::exception_ptr source_error_;
+  std::string entry_;  // the current entry's name, for errors reading its data
 };
 
 }  // namespace kiln::layer

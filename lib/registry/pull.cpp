@@ -3,6 +3,7 @@
 
 #include "base/error.h"
 #include "digest/sha256.h"
+#include "http/transport_error.h"
 #include "image/media_types.h"
 #include "registry/client.h"
 #include "registry/index_entries.h"
@@ -166,6 +167,13 @@ void Client::fetch_blob(const Reference& repo, const image::Descriptor& desc, co
         req.url = "/v2/" + c.repository + "/blobs/" + desc.digest;
         auto resp = send(c.registry, Mode::Pull, req, {repository_scope(c.repository, "pull")}, tee);
         if (resp.status != 200) fail(what, c.registry, resp);
+        // A body that ended early but looked complete (a proxy or registry
+        // announcing too short a Content-Length) is a broken transfer like a
+        // reset: retried, resuming after what was delivered.
+        if (delivered < desc.size)
+          throw http::TransportError(what + " via " + c.registry + ": the response ended after " +
+                                         std::to_string(delivered) + " of " + std::to_string(desc.size) + " bytes",
+                                     0);
       });
       break;
     } catch (const UsageError&) {
