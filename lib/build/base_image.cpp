@@ -4,25 +4,33 @@
 
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <optional>
-#include <future>
+#include <string>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include "base/error.h"
 #include "cache/image_cache.h"
 #include "digest/digest.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
+#include "layer/decompressor.h"
 #include "layer/extractor.h"
+#include "layer/pipe.h"
+#include "layer/stream_extract.h"
 
 namespace kiln::build {
 namespace fsys = std::filesystem;
 
 namespace {
 
-// How many blobs download at once: enough to hide per-request latency, few
-// enough not to thrash a 2-core CI runner.
-constexpr std::size_t kParallelDownloads = 3;
+// The ring between download and extraction: enough to ride out a stall of
+// either side, small enough to bound memory whatever the layer's size.
+constexpr std::size_t kStreamBuffer = 8 * 1024 * 1024;
+
+using Sink = std::function<void(const char*, std::size_t)>;
 
 class File {
  public:
@@ -45,23 +53,57 @@ class File {
   std::FILE* f_;
 };
 
-void download_blob(registry::Client& client, const registry::Reference& repo, const image::Descriptor& d,
-                   const fsys::path& dest) {
+// A complete blob is there: files under a digest name only ever appear by
+// rename after their digest was checked (ensure_local, the cache).
+bool have_file(const Layer& l) {
+  if (l.file.empty()) return false;
   std::error_code ec;
-  if (fsys::exists(dest, ec) && static_cast<std::int64_t>(fsys::file_size(dest, ec)) == d.size) return;
-  // Downloaded under a temporary name and renamed only after the client has
-  // verified size and digest, so a file named by a digest always has it.
-  fsys::path tmp = dest;
-  tmp += ".partial";
-  {
-    File out(tmp, "wb");
-    client.fetch_blob(repo, d, [&out, &tmp](const char* p, std::size_t n) {
-      if (std::fwrite(p, 1, n, out.get()) != n) throw IoError("writing " + tmp.string());
-    });
-    out.close(tmp);
+  auto size = fsys::file_size(l.file, ec);
+  return !ec && static_cast<std::int64_t>(size) == l.descriptor.size;
+}
+
+// Extracts a layer whose blob bytes `feed` pushes into a sink. Reading and
+// decompressing run on a thread of their own (for a registry blob: the
+// download, its digest check and inflate), extraction on this one: the two
+// largest costs of an unpack, on two cores. The thread ends in close() only
+// after `feed` returned (for a download: size and digest checked) and the
+// compressed stream ended properly, so extraction succeeds only then. A
+// failure there reaches the extractor's next read; an extraction failure
+// aborts the pipe, which stops the feed at its next write.
+layer::ExtractStats extract_via_thread(const std::function<void(const Sink&)>& feed, const std::string& what,
+                                       const fsys::path& root, const layer::ExtractOptions& eo) {
+  layer::BytePipe pipe(kStreamBuffer);
+  std::thread producer([&pipe, &feed, &what] {
+    try {
+      layer::Decompressor plain([&pipe](const char* p, std::size_t n) { pipe.write(p, n); }, what);
+      feed([&plain](const char* p, std::size_t n) { plain.write(p, n); });
+      plain.finish();
+      pipe.close();
+    } catch (...) {
+      pipe.fail(std::current_exception());
+    }
+  });
+  try {
+    auto stats = layer::extract_from_pipe(pipe, root, eo);
+    producer.join();
+    return stats;
+  } catch (...) {
+    producer.join();
+    throw;
   }
-  fsys::rename(tmp, dest, ec);
-  if (ec) throw IoError("renaming " + tmp.string() + ": " + ec.message());
+}
+
+void read_file_into(const fsys::path& p, const Sink& sink) {
+  File in(p, "rb");
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    std::size_t n = std::fread(buf.data(), 1, buf.size(), in.get());
+    if (n > 0) sink(buf.data(), n);
+    if (n < buf.size()) {
+      if (std::ferror(in.get())) throw IoError("reading " + p.string());
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -110,9 +152,13 @@ std::optional<PullResult> from_cache(const cache::ImageCache& c, const cache::Ca
                                      const registry::Reference& ref, const fsys::path& blob_dir, log::Logger& log) {
   try {
     auto r = describe(ref, hit.source, hit.manifest_digest, hit.media_type, hit.manifest, hit.config_bytes, blob_dir);
-    std::error_code ec;
-    fsys::create_directories(blob_dir, ec);
-    for (const auto& l : r.image.layers) c.copy_layer(l.descriptor, l.file);
+    // Checked in place and used from the cache: no copy. A bad blob makes
+    // the whole entry a miss here, before anything is unpacked.
+    for (auto& l : r.image.layers) {
+      if (!c.has_valid_blob(l.descriptor))
+        throw Error("cached layer " + l.descriptor.digest + " is missing or damaged");
+      l.file = c.blob_path(l.descriptor.digest);
+    }
     r.from_cache = true;
     return r;
   } catch (const std::exception& e) {
@@ -154,24 +200,14 @@ PullResult pull_image(registry::Client& client, const registry::Reference& ref, 
 
   std::error_code ec;
   fsys::create_directories(blob_dir, ec);
-  std::vector<std::future<void>> pending;
-  std::size_t next = 0;
-  auto launch = [&](std::size_t i) {
-    const auto& d = manifest.layers[i];
-    pending.push_back(std::async(std::launch::async, [&client, src, d, path = r.image.layers[i].file] {
-      download_blob(client, src, d, path);
-    }));
-  };
-  std::exception_ptr first_error;
-  for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
-    while (next < manifest.layers.size() && next < i + kParallelDownloads) launch(next++);
-    try {
-      pending[i].get();
-    } catch (...) {
-      if (!first_error) first_error = std::current_exception();
-    }
-  }
-  if (first_error) std::rethrow_exception(first_error);
+  // Nothing is downloaded here: apply_layers streams each layer when the
+  // root needs it, ensure_local copies one to disk if an output needs it.
+  // The client outlives every image of the build (BuildEnv owns it).
+  registry::Client* cl = &client;
+  for (auto& l : r.image.layers)
+    l.fetch = [cl, src, d = l.descriptor](const std::function<void(const char*, std::size_t)>& sink) {
+      cl->fetch_blob(src, d, sink);
+    };
   return r;
 }
 
@@ -182,14 +218,43 @@ void apply_layers(const ImageState& image, const fsys::path& root, const fs::Ign
   eo.logger = &log;
   for (std::size_t i = 0; i < image.layers.size(); ++i) {
     const Layer& l = image.layers[i];
-    File in(l.file, "rb");
     try {
-      layer::extract([&in](char* b, std::size_t n) { return std::fread(b, 1, n, in.get()); }, root, eo);
+      const std::string what = "layer " + l.descriptor.digest;
+      if (have_file(l)) {
+        extract_via_thread([&l](const Sink& sink) { read_file_into(l.file, sink); }, what, root, eo);
+      } else if (l.fetch) {
+        extract_via_thread(l.fetch, what, root, eo);
+      } else {
+        throw Error("no copy at " + (l.file.empty() ? std::string("(none)") : l.file.string()) +
+                    " and no registry to fetch it from");
+      }
     } catch (const std::exception& e) {
       throw Error("unpacking layer " + std::to_string(i + 1) + " (" + l.descriptor.digest + ") of " + image.name +
                   ": " + e.what());
     }
   }
+}
+
+void ensure_local(const Layer& l) {
+  if (have_file(l)) return;
+  if (!l.fetch || l.file.empty())
+    throw Error("layer " + l.descriptor.digest + " has no local copy and no registry to fetch it from");
+  std::error_code ec;
+  fsys::create_directories(l.file.parent_path(), ec);
+  // Downloaded under a temporary name and renamed only after the client has
+  // verified size and digest, so a file named by a digest always has it.
+  // The name is unique per thread so that two callers never share one.
+  fsys::path tmp = l.file;
+  tmp += ".partial-" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  {
+    File out(tmp, "wb");
+    l.fetch([&out, &tmp](const char* p, std::size_t n) {
+      if (std::fwrite(p, 1, n, out.get()) != n) throw IoError("writing " + tmp.string());
+    });
+    out.close(tmp);
+  }
+  fsys::rename(tmp, l.file, ec);
+  if (ec) throw IoError("renaming " + tmp.string() + ": " + ec.message());
 }
 
 }  // namespace kiln::build

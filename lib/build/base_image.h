@@ -1,7 +1,8 @@
 #pragma once
-// Base images: resolving a reference to a manifest and config, downloading
-// the layer blobs (several at once, each verified), and applying them in
-// order to the root.
+// Base images: resolving a reference to a manifest and config, and applying
+// the layers in order to the root, each streamed from the registry through
+// decompression straight into the filesystem (no copy on disk), its digest
+// checked in the same pass.
 #include <filesystem>
 #include <functional>
 
@@ -29,20 +30,31 @@ struct BaseImageCache {
   long long ttl_seconds = 0;  // --cache-ttl
 };
 
-// Fetches manifest and config and downloads every layer blob into blob_dir
-// (named by digest; a blob already there is reused). Layers download in
-// parallel; the blobs are complete and verified when this returns.
+// Fetches manifest and config; downloads no layer. Each layer gets `fetch`
+// (streams it from the registry) and `file` = blob_dir/<hex>, where a copy
+// is written only if something later needs the bytes on disk (ensure_local).
 // With a cache: a reference pinned by digest, or a tag cached within the TTL,
 // comes from the cache without contacting the registry; otherwise the
-// registry resolves the reference and cached blobs of that digest are used
-// instead of downloads. Cached blobs are copied into blob_dir, verified on
-// the way; a damaged entry is reported and the registry used instead.
+// registry resolves the reference and a cache entry of that digest is used
+// instead. Cached layers are checked (size and SHA-256) in place and used
+// from the cache directory itself (`file` points there, nothing is copied);
+// a damaged entry is reported and the registry used instead.
 PullResult pull_image(registry::Client& client, const registry::Reference& ref, const image::Platform& platform,
                       const std::filesystem::path& blob_dir, log::Logger& log, const BaseImageCache& cache = {});
 
 // Applies the layers in order to root with the hardened extractor; ignored
-// paths are never touched. Throws naming the layer at fault.
+// paths are never touched. A layer whose `file` holds the complete blob is
+// read from there; otherwise it is streamed through `fetch` while it is
+// extracted, and a wrong size or digest (known only at the end) fails the
+// layer: the root then holds part of it, and the caller's failure path wipes
+// it. Throws naming the layer (number and digest) at fault.
 void apply_layers(const ImageState& image, const std::filesystem::path& root, const fs::IgnoreList& ignore,
                   log::Logger& log);
+
+// Writes the layer's blob to its `file` (downloaded through `fetch` under a
+// temporary name, renamed once verified) unless it is already there. For
+// outputs that need the bytes on disk: an OCI layout, a tarball, a push to a
+// registry that cannot mount the blob from `source`.
+void ensure_local(const Layer& layer);
 
 }  // namespace kiln::build

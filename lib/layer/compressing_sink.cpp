@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include "base/error.h"
 #include "digest/sha256.h"
 #include "layer/fd.h"
+#include "layer/parallel_gzip.h"
 
 namespace kiln::layer {
 
@@ -27,14 +27,12 @@ struct CompressingSink::Impl {
   digest::Sha256 file_hash;
   std::int64_t in_bytes = 0;
   std::int64_t out_bytes = 0;
-  z_stream z{};
-  bool z_live = false;
+  std::unique_ptr<ParallelGzip> gz;
   ZSTD_CCtx* zc = nullptr;
   std::vector<unsigned char> out = std::vector<unsigned char>(kOutChunk);
   bool finished = false;
 
   ~Impl() {
-    if (z_live) deflateEnd(&z);
     if (zc) ZSTD_freeCCtx(zc);
   }
 
@@ -54,19 +52,6 @@ struct CompressingSink::Impl {
     }
   }
 
-  void deflate_some(const void* data, std::size_t n, int flush) {
-    z.next_in = static_cast<Bytef*>(const_cast<void*>(data));
-    z.avail_in = static_cast<uInt>(n);
-    do {
-      z.next_out = out.data();
-      z.avail_out = static_cast<uInt>(out.size());
-      int rc = deflate(&z, flush);
-      if (rc == Z_STREAM_ERROR) throw Error("gzip: deflate failed for " + path.string());
-      emit(out.data(), out.size() - z.avail_out);
-      if (flush == Z_FINISH && rc == Z_STREAM_END) break;
-    } while (z.avail_out == 0 || (flush == Z_FINISH));
-  }
-
   void zstd_some(const void* data, std::size_t n, ZSTD_EndDirective mode) {
     ZSTD_inBuffer in{data, n, 0};
     for (;;) {
@@ -80,7 +65,7 @@ struct CompressingSink::Impl {
   }
 };
 
-CompressingSink::CompressingSink(const std::filesystem::path& out_file, Compression c, int level)
+CompressingSink::CompressingSink(const std::filesystem::path& out_file, Compression c, int level, unsigned threads)
     : impl_(std::make_unique<Impl>()) {
   impl_->path = out_file;
   impl_->comp = c;
@@ -88,18 +73,20 @@ CompressingSink::CompressingSink(const std::filesystem::path& out_file, Compress
   if (!impl_->fd.valid())
     throw IoError("creating layer file " + out_file.string() + ": " + std::strerror(errno));
   if (c == Compression::Gzip) {
-    // windowBits 15+16 asks zlib for a gzip wrapper; with no gz_header set the
-    // header carries mtime 0 and no name, so the bytes depend on content only.
-    int lvl = level < 0 ? Z_DEFAULT_COMPRESSION : level;
-    if (deflateInit2(&impl_->z, lvl, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-      throw Error("gzip: cannot initialise level " + std::to_string(level));
-    impl_->z_live = true;
+    Impl* m = impl_.get();
+    impl_->gz = std::make_unique<ParallelGzip>([m](const void* p, std::size_t n) { m->emit(p, n); }, level, threads);
   } else if (c == Compression::Zstd) {
     impl_->zc = ZSTD_createCCtx();
     if (!impl_->zc) throw Error("zstd: cannot create context");
     int lvl = level < 0 ? ZSTD_CLEVEL_DEFAULT : level;
     ZSTD_CCtx_setParameter(impl_->zc, ZSTD_c_compressionLevel, lvl);
     ZSTD_CCtx_setParameter(impl_->zc, ZSTD_c_checksumFlag, 1);
+    // Always at least one worker, even on one core: zstd's multi-threaded
+    // frame format differs from its single-threaded one, and the digest of a
+    // layer must not depend on the machine that built it.
+    if (threads == 0) threads = default_compression_threads();
+    std::size_t rc = ZSTD_CCtx_setParameter(impl_->zc, ZSTD_c_nbWorkers, static_cast<int>(threads));
+    if (ZSTD_isError(rc)) throw Error(std::string("zstd: cannot use worker threads: ") + ZSTD_getErrorName(rc));
   }
 }
 
@@ -111,7 +98,7 @@ void CompressingSink::write(const void* data, std::size_t n) {
   impl_->tar_hash.update(data, n);
   impl_->in_bytes += static_cast<std::int64_t>(n);
   switch (impl_->comp) {
-    case Compression::Gzip: impl_->deflate_some(data, n, Z_NO_FLUSH); break;
+    case Compression::Gzip: impl_->gz->write(data, n); break;
     case Compression::Zstd: impl_->zstd_some(data, n, ZSTD_e_continue); break;
     case Compression::None: impl_->emit(data, n); break;
   }
@@ -119,7 +106,7 @@ void CompressingSink::write(const void* data, std::size_t n) {
 
 CompressingSink::Totals CompressingSink::finish() {
   if (impl_->finished) throw Error("layer sink finished twice: " + impl_->path.string());
-  if (impl_->comp == Compression::Gzip) impl_->deflate_some(nullptr, 0, Z_FINISH);
+  if (impl_->comp == Compression::Gzip) impl_->gz->finish();
   if (impl_->comp == Compression::Zstd) impl_->zstd_some(nullptr, 0, ZSTD_e_end);
   impl_->finished = true;
   if (::close(impl_->fd.release()) != 0)

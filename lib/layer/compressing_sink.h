@@ -13,8 +13,11 @@ namespace kiln::layer {
 
 class CompressingSink {
  public:
-  // level -1 picks the codec's default (gzip 6, zstd 3).
-  CompressingSink(const std::filesystem::path& out_file, Compression c, int level);
+  // level -1 picks the codec's default (gzip 6, zstd 3). threads: how many
+  // cores compress (0: all of them, see default_compression_threads). The
+  // bytes written do not depend on it (see parallel_gzip.h; zstd's
+  // multi-threaded frames are the same for any number of workers >= 1).
+  CompressingSink(const std::filesystem::path& out_file, Compression c, int level, unsigned threads = 0);
   ~CompressingSink();
   CompressingSink(const CompressingSink&) = delete;
   CompressingSink& operator=(const CompressingSink&) = delete;

@@ -9,24 +9,40 @@
 
 namespace kiln::layer {
 
+// The C.UTF-8 locale object, made once per owner: newlocale per tar entry
+// cost more than the entry itself on trees of many small files.
+class Utf8Locale {
+ public:
+  Utf8Locale() : loc_(::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0))) {}
+  ~Utf8Locale() {
+    if (loc_) ::freelocale(loc_);
+  }
+  Utf8Locale(const Utf8Locale&) = delete;
+  Utf8Locale& operator=(const Utf8Locale&) = delete;
+  locale_t get() const { return loc_; }
+
+ private:
+  locale_t loc_;
+};
+
+// Switches the calling thread to `utf8` for one scope.
 class ScopedUtf8Locale {
  public:
-  ScopedUtf8Locale() {
-    loc_ = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
-    if (loc_) prev_ = ::uselocale(loc_);
+  explicit ScopedUtf8Locale(const Utf8Locale& utf8) {
+    if (utf8.get()) {
+      prev_ = ::uselocale(utf8.get());
+      active_ = true;
+    }
   }
   ~ScopedUtf8Locale() {
-    if (loc_) {
-      ::uselocale(prev_);
-      ::freelocale(loc_);
-    }
+    if (active_) ::uselocale(prev_);
   }
   ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
   ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
 
  private:
-  locale_t loc_ = static_cast<locale_t>(0);
   locale_t prev_ = static_cast<locale_t>(0);
+  bool active_ = false;
 };
 
 }  // namespace kiln::layer

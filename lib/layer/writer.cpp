@@ -120,7 +120,7 @@ void Writer::add_path(const std::filesystem::path& root, std::string_view rel_pa
   if (rel.empty()) throw Error("layer writer: empty entry path");
   if (("/" + rel + "/").find("/../") != std::string::npos)
     throw Error("layer writer: entry path '" + rel + "' contains '..'");
-  ScopedUtf8Locale utf8;
+  ScopedUtf8Locale utf8(utf8_);
   std::string full = (root / rel).string();
   struct stat st {};
   if (::lstat(full.c_str(), &st) != 0) throw IoError("lstat " + full + ": " + std::strerror(errno));
@@ -179,7 +179,8 @@ void Writer::add_path(const std::filesystem::path& root, std::string_view rel_pa
 
   // Stream the content. If the file shrank since lstat, pad with zeros so the
   // tar stays well-formed; the header already promised st_size bytes.
-  std::vector<char> buf(256 * 1024);
+  if (buf_.empty()) buf_.resize(256 * 1024);
+  std::vector<char>& buf = buf_;
   std::int64_t left = st.st_size;
   while (left > 0) {
     ssize_t n = ::read(content.get(), buf.data(), static_cast<std::size_t>(std::min<std::int64_t>(left, buf.size())));
@@ -201,7 +202,7 @@ void Writer::write_bytes(const void* p, std::size_t n) {
 
 void Writer::write_marker(const std::string& name) {
   if (finished_) throw Error("layer writer: add after finish (" + name + ")");
-  ScopedUtf8Locale utf8;
+  ScopedUtf8Locale utf8(utf8_);
   EntryPtr e(archive_entry_new());
   archive_entry_set_pathname(e.get(), name.c_str());
   archive_entry_set_filetype(e.get(), AE_IFREG);

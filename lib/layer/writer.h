@@ -17,8 +17,10 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "layer/compression.h"
+#include "layer/utf8_locale.h"
 
 struct archive;  // libarchive's handle, kept out of this header
 
@@ -74,6 +76,8 @@ class Writer {
   // (dev, ino) of multiply-linked files already written → their entry name.
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
   bool finished_ = false;
+  Utf8Locale utf8_;
+  std::vector<char> buf_;  // file contents pass through here; allocated once, not per file
   friend struct WriterCallbacks;
 };
 
