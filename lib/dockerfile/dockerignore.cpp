@@ -6,6 +6,7 @@
 // class) match the same paths.
 #include "dockerfile/go_space.h"
 #include "dockerfile/dockerignore.h"
+#include "dockerfile/utf8_decode.h"
 
 #include <optional>
 #include <utility>
@@ -16,35 +17,11 @@ namespace kiln::dockerfile {
 
 namespace {
 
-constexpr char32_t kMaxRune = 0x10FFFF;
-// Bytes that are not valid UTF-8 decode to code points above Unicode, so no
-// literal or range ever matches them except a negated class.
-constexpr char32_t kBadByteBase = 0x110000;
-
-struct Decoded {
-  char32_t cp;
-  size_t len;
-};
-
-Decoded decode(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return {b0, 1};
-  size_t len;
-  char32_t cp;
-  char32_t min;
-  if ((b0 & 0xE0) == 0xC0) { len = 2; cp = b0 & 0x1F; min = 0x80; }
-  else if ((b0 & 0xF0) == 0xE0) { len = 3; cp = b0 & 0x0F; min = 0x800; }
-  else if ((b0 & 0xF8) == 0xF0) { len = 4; cp = b0 & 0x07; min = 0x10000; }
-  else return {kBadByteBase + b0, 1};
-  if (i + len > s.size()) return {kBadByteBase + b0, 1};
-  for (size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {kBadByteBase + b0, 1};
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > kMaxRune || (cp >= 0xD800 && cp <= 0xDFFF)) return {kBadByteBase + b0, 1};
-  return {cp, len};
-}
+// Bytes that are not valid UTF-8 decode to code points above Unicode
+// (utf8_decode.h), so no literal or range ever matches them except a negated
+// class.
+using Decoded = Utf8Step;
+Decoded decode(std::string_view s, size_t i) { return decode_utf8(s, i); }
 
 std::vector<char32_t> runes_of(std::string_view s) {
   std::vector<char32_t> out;

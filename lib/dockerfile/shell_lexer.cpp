@@ -14,6 +14,7 @@
 // unchanged (BuildKit would turn it into U+FFFD).
 #include "dockerfile/go_space.h"
 #include "dockerfile/shell_lexer.h"
+#include "dockerfile/utf8_decode.h"
 
 #include <cstdint>
 #include <map>
@@ -26,34 +27,14 @@ namespace kiln::dockerfile {
 namespace {
 
 constexpr char32_t kEof = 0xFFFFFFFF;
-// Code points for bytes that are not valid UTF-8: outside Unicode, so they
-// never compare equal to a real character.
-constexpr char32_t kBadByteBase = 0x110000;
-
 struct Rune {
   char32_t cp;
   std::string_view raw;  // the bytes it was decoded from
 };
 
 Rune decode_rune(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  const Rune bad{kBadByteBase + b0, s.substr(i, 1)};
-  if (b0 < 0x80) return {b0, s.substr(i, 1)};
-  size_t len;
-  char32_t cp;
-  char32_t min;
-  if ((b0 & 0xE0) == 0xC0) { len = 2; cp = b0 & 0x1F; min = 0x80; }
-  else if ((b0 & 0xF0) == 0xE0) { len = 3; cp = b0 & 0x0F; min = 0x800; }
-  else if ((b0 & 0xF8) == 0xF0) { len = 4; cp = b0 & 0x07; min = 0x10000; }
-  else return bad;
-  if (i + len > s.size()) return bad;
-  for (size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return bad;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return bad;
-  return {cp, s.substr(i, len)};
+  Utf8Step d = decode_utf8(s, i);
+  return {d.cp, s.substr(i, d.len)};
 }
 
 std::vector<std::string_view> split_runes(std::string_view s) {
