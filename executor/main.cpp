@@ -5,11 +5,15 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
 #include "build/executor.h"
+#include "build/interrupt.h"
+#include "build/login_command.h"
+#include "build/push_command.h"
 #include "cli/executor_options.h"
 #include "kiln_version.h"
 #include "log/log.h"
@@ -36,6 +40,14 @@ kiln::log::Logger::Options logger_options(const kiln::cli::ExecutorOptions& o) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Subcommands with their own flags (kiln's additions; they need no container).
+  if (!args.empty() && (args[0] == "login" || args[0] == "push")) {
+    kiln::build::CommandIo io{getenv_opt, [] {
+                                return std::string(std::istreambuf_iterator<char>(std::cin), {});
+                              }};
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    return args[0] == "login" ? kiln::build::run_login(rest, io) : kiln::build::run_push(rest, io);
+  }
   kiln::cli::ExecutorOptions opts;
   try {
     opts = kiln::cli::parse_executor_options(args, getenv_opt);
@@ -64,10 +76,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   kiln::log::Logger log(lo);
+  // Before run_build starts any thread (see interrupt.h).
+  kiln::build::Interrupt interrupt;
   try {
     kiln::build::Environment env;
     env.getenv = getenv_opt;
+    env.interrupt = &interrupt;
     kiln::build::run_build(opts, env, log);
+  } catch (const kiln::build::Interrupted& e) {
+    log.error(std::string(e.what()) + "; build stopped before the push, no destination written");
+    return 128 + e.signal();
   } catch (const kiln::UsageError& e) {
     log.error(e.what());
     return 1;

@@ -7,7 +7,7 @@ packages=(
   # host build and tests
   build-essential cmake ninja-build pkg-config file jq openssl ca-certificates
   libgtest-dev libgmock-dev nlohmann-json3-dev libmbedtls-dev libarchive-dev
-  libcurl4-openssl-dev zlib1g-dev libzstd-dev
+  libcurl4-openssl-dev zlib1g-dev libzstd-dev libgit2-dev
   clang libclang-rt-14-dev
   # static toolchain: dpkg-dev gives apt-get source (npm, which fetches zig, below)
   dpkg-dev xz-utils

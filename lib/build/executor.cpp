@@ -9,7 +9,10 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "build/build_report.h"
 #include "build/container_check.h"
+#include "build/dry_run.h"
+#include "build/layer_cache.h"
 #include "build/outputs.h"
 #include "build/registry_setup.h"
 #include "build/stage_builder.h"
@@ -83,15 +86,15 @@ std::function<bool(std::string_view)> load_dockerignore(const fsys::path& docker
   return nullptr;
 }
 
-void write_benchmark(const std::string& path, const StageTimings& t, double total, log::Logger& log) {
+void write_benchmark(const std::string& path, BuildReport report, double total, log::Logger& log) {
   // Peak RSS of the executor itself: a wrapper's rusage cannot see it
   // through the PID namespace of a container.
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
+  report.total_seconds = total;
+  report.peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
   std::ofstream out(path);
-  out << "{\"total_seconds\":" << total << ",\"unpack_seconds\":" << t.unpack << ",\"run_seconds\":" << t.run
-      << ",\"snapshot_seconds\":" << t.snapshot << ",\"layer_seconds\":" << t.layer
-      << ",\"peak_rss_mb\":" << ru.ru_maxrss / 1024.0 << "}\n";
+  out << report.to_json();
   if (!out) log.warn("Unable to write benchmark file " + path);
 }
 
@@ -129,9 +132,6 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     fs::wipe_root(root, ignore);
   }
 
-  if (opts.cache)
-    log.warn("--cache: kiln has no registry layer cache yet (base images do come from --cache-dir); every step runs");
-
   WorkDir work(opts.kaniko_dir);
   auto cleanup = [&] {
     work.remove();
@@ -168,18 +168,8 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     auto plan = dockerfile::make_plan(parsed, po);
     for (const auto& w : plan.warnings) log.warn(w);
 
-    if (opts.dryrun) {
-      for (int i : plan.build_order) {
-        const auto& s = plan.stages[static_cast<std::size_t>(i)];
-        log.info("stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") + " FROM " + s.base_image);
-        for (const auto& in : s.instructions) log.info("  " + in.original);
-      }
-      cleanup();
-      return;
-    }
-
     registry::Client client(registry_options(opts, env.getenv),
-                            registry::Keychain::load(docker_config_dir(opts, env.getenv).string()), log);
+                            load_keychain(opts, docker_config_dir(opts, env.getenv), env.getenv, log), log);
 
     BuildEnv be;
     be.root = root;
@@ -208,6 +198,51 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     be.cache = opts.cache;
     be.secrets = opts.secrets;
     be.getenv = env.getenv;
+    be.interrupt = env.interrupt;
+
+    // The registry layer cache: --cache-repo, or the first destination's
+    // repository + "/cache" as kaniko infers it.
+    std::optional<LayerCache> layer_cache;
+    if (opts.cache) {
+      std::string repo = cache_repository(opts.cache_repo, opts.destinations);
+      if (repo.empty()) {
+        log.warn("--cache: no --cache-repo and no --destination to infer one from; building without the layer cache");
+      } else if (opts.single_snapshot) {
+        log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
+      } else {
+        LayerCacheOptions lo;
+        lo.repo = registry::parse_reference(repo);
+        lo.ttl_seconds = opts.cache_ttl_seconds;
+        lo.push = !opts.no_push_cache;
+        lo.blob_dir = work.blobs();
+        lo.platform = po.target_platform;
+        lo.created = rfc3339(std::time(nullptr));
+        lo.now = static_cast<std::int64_t>(std::time(nullptr));
+        layer_cache.emplace(client, lo, log);
+        be.layer_cache = &*layer_cache;
+        be.cache_flags.run_layers = opts.cache_run_layers;
+        be.cache_flags.copy_layers = opts.cache_copy_layers;
+        be.key_settings.platform = po.target_platform;
+        be.key_settings.fixed_mtime = be.layer.fixed_mtime;
+        log.info("Using layer cache " + lo.repo.repo_str());
+      }
+    }
+
+    if (opts.dryrun) {
+      DryRunEnv de;
+      de.client = &client;
+      de.work = &work;
+      de.log = &log;
+      de.platform = po.target_platform;
+      de.context_dir = ctx.dir;
+      de.context_excluded = be.context_excluded;
+      de.cache = be.layer_cache;
+      de.cache_flags = be.cache_flags;
+      de.key_settings = be.key_settings;
+      dry_run(plan, de);
+      cleanup();
+      return;
+    }
 
     // Stages whose files a later stage copies (not merely builds FROM).
     std::set<int> keep;
@@ -216,13 +251,14 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
         if (d.kind == dockerfile::StageDependency::Kind::Stage && d.via != "FROM") keep.insert(d.stage);
 
     std::map<int, StageResult> done;
-    StageTimings timings;
+    BuildReport report;
     bool dirty = false;
     for (int i : plan.build_order) {
       const auto& s = plan.stages[static_cast<std::size_t>(i)];
       log.info("Building stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") + " FROM " +
                s.base_image);
-      done[i] = build_stage(be, plan, i, done, dirty, keep.count(i) > 0, &timings);
+      report.stages.emplace_back();
+      done[i] = build_stage(be, plan, i, done, dirty, keep.count(i) > 0, &report.stages.back());
       dirty = true;
     }
     ImageState final_image = done.at(plan.target).image;
@@ -235,11 +271,18 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       final_image.config.set_labels(labels);
     }
     final_image.config.set_created(be.created);
+    auto tp = std::chrono::steady_clock::now();
+    // Last chance before anything is pushed: an interrupted build pushes nothing.
+    if (env.interrupt) env.interrupt->check();
     write_outputs(final_image, opts, client, log);
+    report.push_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+    // Cache entries were pushed in the background while the build went on;
+    // their layer files live in the work dir, so wait before it goes.
+    if (layer_cache) layer_cache->wait();
 
     if (auto bf = env.getenv("BENCHMARK_FILE"); bf && !bf->empty() && *bf != "false") {
       double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      write_benchmark(*bf, timings, total, log);
+      write_benchmark(*bf, std::move(report), total, log);
     }
   } catch (...) {
     try {

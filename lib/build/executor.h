@@ -1,6 +1,7 @@
 #pragma once
 // One build from options to outputs: the executor's whole job, with the
 // cleanup guarantees kaniko users rely on between builds in one container.
+#include "build/interrupt.h"
 #include "cli/executor_options.h"
 #include "log/log.h"
 
@@ -9,6 +10,8 @@ namespace kiln::build {
 struct Environment {
   cli::GetEnv getenv;
   std::string root = "/";  // the image root; "/" inside a container
+  // SIGTERM/SIGINT watcher (interrupt.h); null: signals act the default way.
+  Interrupt* interrupt = nullptr;
 };
 
 // Returns normally on success; throws kiln::Error (or a subclass) naming what

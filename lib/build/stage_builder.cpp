@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "build/base_image.h"
+#include "build/copy_sources_digest.h"
 #include "build/config_update.h"
 #include "build/copy_step.h"
 #include "build/run_step.h"
@@ -31,7 +32,12 @@ BaseImageCache base_cache(const BuildEnv& env) {
   return {env.cache_dir, env.cache_ttl_seconds};
 }
 
-ImageState base_for(const BuildEnv& env, const Plan& plan, const Stage& stage, const std::map<int, StageResult>& done) {
+struct Base {
+  ImageState image;
+  std::string key;  // where the stage's cache-key chain starts
+};
+
+Base base_for(const BuildEnv& env, const Plan& plan, const Stage& stage, const std::map<int, StageResult>& done) {
   if (stage.base_stage) {
     auto it = done.find(*stage.base_stage);
     if (it == done.end())
@@ -39,9 +45,9 @@ ImageState base_for(const BuildEnv& env, const Plan& plan, const Stage& stage, c
                   std::to_string(*stage.base_stage) + " was not built");
     ImageState s = it->second.image;
     s.name = "stage " + std::to_string(*stage.base_stage);
-    return s;
+    return {s, it->second.cache_key};
   }
-  if (stage.base_image == "scratch") return scratch_image(env.platform);
+  if (stage.base_image == "scratch") return {scratch_image(env.platform), "scratch"};
   image::Platform platform = env.platform;
   if (!stage.platform.empty()) {
     // FROM --platform=os/arch[/variant]: chooses the base image's platform.
@@ -54,7 +60,8 @@ ImageState base_for(const BuildEnv& env, const Plan& plan, const Stage& stage, c
     platform.variant = b == std::string::npos ? "" : p.substr(b + 1);
   }
   auto ref = registry::parse_reference(stage.base_image);
-  return pull_image(*env.client, ref, platform, env.work->blobs(), *env.log, base_cache(env)).image;
+  auto pulled = pull_image(*env.client, ref, platform, env.work->blobs(), *env.log, base_cache(env));
+  return {pulled.image, pulled.manifest_digest};
 }
 
 // A source root for COPY --from that names an image rather than a stage:
@@ -97,65 +104,186 @@ std::string short_text(const Instruction& in) {
 
 }  // namespace
 
+namespace {
+
+bool is_file_step(const Instruction& in) {
+  return in.as<RunInst>() || in.as<CopyInst>() || in.as<AddInst>() || in.as<WorkdirInst>();
+}
+
+const char* cache_word(Cacheability c) {
+  switch (c) {
+    case Cacheability::Cached: return "miss";
+    case Cacheability::KeyedOnly: return "keyed";
+    case Cacheability::Uncacheable: return "uncached";
+  }
+  return "off";
+}
+
+}  // namespace
+
 StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const std::map<int, StageResult>& done,
-                        bool root_dirty, bool keep_tree, StageTimings* timings) {
+                        bool root_dirty, bool keep_tree, StageReport* report) {
   const Stage& stage = plan.stages[static_cast<std::size_t>(index)];
   log::Logger& log = *env.log;
-  StageTimings t;
+  StageReport rep;
+  rep.index = index;
+  rep.name = stage.name;
+  rep.base = stage.base_image;
   auto t0 = Clock::now();
 
   StageResult result;
   ImageState& img = result.image;
-  img = base_for(env, plan, stage, done);
-  if (root_dirty) {
-    log.info("Deleting filesystem of the previous stage");
-    fs::wipe_root(env.root, *env.ignore);
-  }
-  if (!img.layers.empty()) {
-    log.info("Unpacking rootfs as cmd requires it.");
-    apply_layers(img, env.root, *env.ignore, log);
-  }
-  t.unpack += since(t0);
+  Base base = base_for(env, plan, stage, done);
+  img = std::move(base.image);
+  rep.unpack_seconds += since(t0);
 
-  auto ts = Clock::now();
+  LayerCache* cache = env.single_snapshot ? nullptr : env.layer_cache;
+  if (cache && !cache->enabled()) cache = nullptr;
+  std::string key = base.key;  // empty: the chain is broken, no more keys
+  bool missed = false;         // once a step misses, every later step runs
+
   fs::Snapshotter snap(env.root, *env.ignore, env.snapshot_mode);
-  snap.baseline();
-  t.snapshot += since(ts);
+  bool materialized = false;
+  // The root gets the base image and every layer so far only when something
+  // needs real files: a step that runs, or a tree a later stage copies from.
+  auto materialize = [&] {
+    if (materialized) return;
+    auto tm = Clock::now();
+    if (root_dirty) {
+      log.info("Deleting filesystem of the previous stage");
+      fs::wipe_root(env.root, *env.ignore);
+    }
+    if (!img.layers.empty()) {
+      log.info("Unpacking rootfs as cmd requires it.");
+      apply_layers(img, env.root, *env.ignore, log);
+    }
+    rep.unpack_seconds += since(tm);
+    auto ts = Clock::now();
+    snap.baseline();
+    materialized = true;
+    rep.unpacked = true;
+    double b = since(ts);
+    rep.unpack_seconds += b;
+  };
+  if (!cache) materialize();
 
-  BaseConfig base;
-  base.env = img.config.env();
-  base.onbuild = img.config.on_build();
-  base.working_dir = img.config.working_dir();
-  base.shell = img.config.shell();
+  BaseConfig base_cfg;
+  base_cfg.env = img.config.env();
+  base_cfg.onbuild = img.config.on_build();
+  base_cfg.working_dir = img.config.working_dir();
+  base_cfg.shell = img.config.shell();
   // Triggers run in the stage built on the image; they are not inherited
   // any further (Docker's rule).
   img.config.set_on_build({});
-  std::vector<Step> steps = evaluate_stage(plan, index, base);
+  std::vector<Step> steps = evaluate_stage(plan, index, base_cfg);
 
   StageFlags flags;
   int layer_no = 0;
-  auto add_layer = [&](const fs::Changes& changes) -> bool {
-    if (changes.empty()) return false;
+  auto push_layer = [&](const Layer& l) {
+    img.layers.push_back(l);
+    img.config.add_diff_id(l.diff_id);
+  };
+  auto add_layer = [&](const fs::Changes& changes, StepReport& sr) -> std::optional<Layer> {
+    if (changes.empty()) return std::nullopt;
     auto tl = Clock::now();
     fsys::path out = env.work->layers() / ("stage" + std::to_string(index) + "-" + std::to_string(layer_no++) + ".layer");
     layer::Result r = write_layer(env.root, changes, out, env.layer);
-    t.layer += since(tl);
+    sr.layer_seconds += since(tl);
+    sr.layer_bytes_in += r.uncompressed_size;
+    sr.layer_bytes_out += r.size;
     Layer l;
     l.descriptor.media_type = img.format == image::ManifestFormat::Oci ? r.media_type_oci : r.media_type_docker;
     l.descriptor.digest = r.digest;
     l.descriptor.size = r.size;
     l.diff_id = r.diff_id;
     l.file = r.file;
-    img.layers.push_back(l);
-    img.config.add_diff_id(r.diff_id);
+    push_layer(l);
     log.debug("Layer " + r.digest + ": " + std::to_string(changes.added_or_modified.size()) + " paths, " +
               std::to_string(changes.deleted.size()) + " deletions, " + std::to_string(r.size) + " bytes");
-    return true;
+    return l;
+  };
+  auto snapshot = [&](StepReport& sr) -> fs::Changes {
+    auto tsn = Clock::now();
+    fs::Changes changes = snap.take();
+    sr.snapshot_seconds += since(tsn);
+    sr.files_walked += snap.stats().walked;
+    sr.files_hashed += snap.stats().hashed;
+    return changes;
+  };
+  auto history = [&](const Step& step, bool layered) {
+    if (!step.history) return;
+    image::HistoryEntry h;
+    h.created = env.created;
+    h.created_by = *step.history;
+    h.comment = "kiln";
+    h.empty_layer = !layered;
+    img.config.add_history(h);
   };
 
   for (const Step& step : steps) {
+    if (env.interrupt) env.interrupt->check();
     const Instruction& in = step.instruction;
     log.info(short_text(in));
+    StepReport sr;
+    sr.instruction = short_text(in);
+    sr.cache = "off";
+    const std::string user_before = img.config.user();
+    if (!is_file_step(in)) {
+      apply_metadata(step, img.config, flags);
+      history(step, false);
+      rep.steps.push_back(std::move(sr));
+      continue;
+    }
+
+    // The cache: a key for the step when the chain allows one, and a lookup
+    // when the step is cached and nothing has missed yet.
+    Cacheability cacheable = Cacheability::Uncacheable;
+    if (cache && !key.empty()) {
+      auto tc = Clock::now();
+      cacheable = cacheability(step, env.cache_flags);
+      if (cacheable == Cacheability::Uncacheable) {
+        key.clear();
+      } else {
+        std::string files;
+        if (in.as<CopyInst>() || in.as<AddInst>()) {
+          const auto* c = in.as<CopyInst>();
+          bool from_context = !c || c->from.empty();
+          files = copy_sources_digest(step, copy_source(env, plan, step, done),
+                                      from_context ? env.context_excluded : nullptr);
+        }
+        key = step_cache_key(key, step, user_before, files, env.key_settings);
+      }
+      sr.cache = cache_word(cacheable);
+      if (cacheable == Cacheability::Cached && !missed) {
+        if (auto hit = cache->lookup(key)) {
+          sr.cache = "hit";
+          if (in.as<WorkdirInst>()) apply_metadata(step, img.config, flags);
+          if (hit->layer) {
+            push_layer(*hit->layer);
+            if (materialized) {
+              // Steps ran before this one: the root must hold this layer too
+              // for the steps after it. Apply it, then take it as the new
+              // baseline (its changes are already in the image).
+              auto tu = Clock::now();
+              ImageState one;
+              one.name = "cached layer " + hit->layer->descriptor.digest;
+              one.layers.push_back(*hit->layer);
+              apply_layers(one, env.root, *env.ignore, log);
+              snap.take();
+              rep.unpack_seconds += since(tu);
+            }
+          }
+          history(step, hit->layer.has_value());
+          sr.cache_seconds += since(tc);
+          rep.steps.push_back(std::move(sr));
+          continue;
+        }
+        missed = true;
+      }
+      sr.cache_seconds += since(tc);
+    }
+
+    materialize();
     bool touches_files = false;
     auto tr = Clock::now();
     if (in.as<RunInst>()) {
@@ -170,9 +298,9 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
       rc.source_root = [&](const std::string& from) { return source_root(env, plan, step.line, from, done); };
       rc.ignore = env.ignore;
       rc.context_excluded = env.context_excluded;
+      rc.interrupt = env.interrupt;
       run_command(step, img.config, rc);
       touches_files = true;
-      t.run += since(tr);
     } else if (in.as<CopyInst>() || in.as<AddInst>()) {
       CopyEnv ce;
       ce.root = env.root;
@@ -185,10 +313,9 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
       ce.log = &log;
       run_copy(step, ce);
       touches_files = true;
-      t.run += since(tr);
     } else {
       apply_metadata(step, img.config, flags);
-      if (in.as<WorkdirInst>() && !step.working_dir.empty()) {
+      if (!step.working_dir.empty()) {
         // Created when missing, owned by the USER in effect (BuildKit).
         std::error_code ec;
         if (!fsys::exists(fs::resolve_in_root(env.root, step.working_dir, true), ec)) {
@@ -204,46 +331,37 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
         }
       }
     }
-    bool layered = false;
+    sr.run_seconds += since(tr);
+    std::optional<Layer> layer;
     if (touches_files && !env.single_snapshot) {
-      auto tsn = Clock::now();
       log.info("Taking snapshot of full filesystem...");
-      fs::Changes changes = snap.take();
-      t.snapshot += since(tsn);
-      layered = add_layer(changes);
-      if (!layered) log.info("No files changed in this command, skipping snapshotting.");
+      layer = add_layer(snapshot(sr), sr);
+      if (!layer) log.info("No files changed in this command, skipping snapshotting.");
     }
-    if (step.history) {
-      image::HistoryEntry h;
-      h.created = env.created;
-      h.created_by = *step.history;
-      h.comment = "kiln";
-      h.empty_layer = !layered;
-      img.config.add_history(h);
-    }
+    if (cache && cacheable == Cacheability::Cached && !key.empty()) cache->store(key, layer);
+    history(step, layer.has_value());
+    rep.steps.push_back(std::move(sr));
   }
   if (env.single_snapshot) {
-    auto tsn = Clock::now();
-    fs::Changes changes = snap.take();
-    t.snapshot += since(tsn);
-    if (add_layer(changes)) {
+    StepReport sr;
+    sr.instruction = "kiln --single-snapshot";
+    if (add_layer(snapshot(sr), sr)) {
       image::HistoryEntry h;
       h.created = env.created;
       h.created_by = "kiln --single-snapshot";
       h.comment = "kiln";
       img.config.add_history(h);
     }
+    rep.steps.push_back(std::move(sr));
   }
   if (keep_tree) {
+    materialize();
     result.saved_root = env.work->stages() / std::to_string(index);
     save_tree(env.root, *env.ignore, result.saved_root);
   }
-  if (timings) {
-    timings->unpack += t.unpack;
-    timings->run += t.run;
-    timings->snapshot += t.snapshot;
-    timings->layer += t.layer;
-  }
+  result.cache_key = key;
+  rep.total_seconds = since(t0);
+  if (report) *report = std::move(rep);
   return result;
 }
 

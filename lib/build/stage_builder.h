@@ -7,8 +7,12 @@
 #include <map>
 #include <string>
 
+#include "build/build_report.h"
 #include "build/image_state.h"
+#include "build/interrupt.h"
+#include "build/layer_cache.h"
 #include "build/layer_from_changes.h"
+#include "build/step_cache_key.h"
 #include "build/work_dir.h"
 #include "cli/executor_options.h"
 #include "dockerfile/plan.h"
@@ -40,21 +44,28 @@ struct BuildEnv {
   bool cache = false;                  // --cache: base images may come from cache_dir
   std::vector<std::string> secrets;    // --secret
   cli::GetEnv getenv;
+  // The registry layer cache (--cache with a cache repository); null: off.
+  LayerCache* layer_cache = nullptr;
+  CacheFlags cache_flags;
+  KeySettings key_settings;
+  // SIGTERM/SIGINT watcher (interrupt.h): checked between steps, kills a
+  // running RUN. Null: none.
+  Interrupt* interrupt = nullptr;
 };
 
 struct StageResult {
   ImageState image;
   std::filesystem::path saved_root;  // set when later stages COPY --from it
-};
-
-struct StageTimings {
-  double unpack = 0, run = 0, snapshot = 0, layer = 0;
+  std::string cache_key;             // the key after the stage's last step: where a stage FROM it starts
 };
 
 // root_dirty: an earlier stage left files in the root, wipe it first.
 // keep_tree: a later stage copies from this one; save its filesystem.
+// With the layer cache, the base is unpacked only when a step has to run
+// (or the tree must be kept): a stage answered wholly by the cache is
+// assembled from cached layers without touching the root.
 StageResult build_stage(const BuildEnv& env, const dockerfile::Plan& plan, int index,
                         const std::map<int, StageResult>& done, bool root_dirty, bool keep_tree,
-                        StageTimings* timings = nullptr);
+                        StageReport* report = nullptr);
 
 }  // namespace kiln::build

@@ -12,7 +12,8 @@ using namespace rows;
 void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("dockerfile", 'f', &o.dockerfile, "Path to the dockerfile to be built.", "Dockerfile"));
   fs.add(str("context", 'c', &o.context,
-             "Path to the dockerfile build context: a directory, dir://, tar://path.tar.gz or tar://stdin.",
+             "Path to the dockerfile build context: a directory, dir://, tar://path.tar.gz, tar://stdin, git://, "
+             "s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz or https://<account>.blob.core.windows.net/<container>/ctx.tar.gz.",
              "/workspace/"));
   fs.add(str("context-sub-path", 0, &o.context_sub_path, "Sub path within the given context."));
   fs.add(list("build-arg", 0, &o.build_args,
@@ -20,7 +21,7 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("target", 0, &o.target, "Set the target build stage to build"));
   fs.add(boolean("skip-unused-stages", &o.skip_unused_stages,
                  "Build only the stages the target depends on (default: all stages up to the target)"));
-  fs.add(list("git", 0, &o.git, "Options for a git context (git contexts are not supported by kiln yet): branch=…,single-branch=true|false,recurse-submodules=…"));
+  fs.add(list("git", 0, &o.git, "Options for a git:// context (git://host/repo.git#ref#commit): branch=…,single-branch=true|false,recurse-submodules=true|false,insecure-skip-tls=true|false"));
   fs.add(list("secret", 0, &o.secrets, "A secret for RUN --mount=type=secret: id=NAME,src=FILE or id=NAME,env=VAR. Repeatable."));
 
   fs.add(list("destination", 'd', &o.destinations,
@@ -140,10 +141,13 @@ std::string executor_usage() {
   build_table(fs, o);
   return "kiln executor builds a container image from a Dockerfile inside a container, without a daemon,\n"
          "and pushes it to a registry (or writes a tarball / OCI layout). Drop-in for kaniko's executor.\n\n" +
-         fs.usage("executor [flags]\n  executor version") +
+         fs.usage("executor [flags]\n  executor version\n"
+                  "  executor login -u USER (-p PASS | --password-stdin) REGISTRY   (see executor login --help)\n"
+                  "  executor push TARBALL|OCI-LAYOUT-DIR --destination REF...       (see executor push --help)") +
          "\nEnvironment: KANIKO_DIR, KANIKO_NO_PUSH, KANIKO_CLEANUP, KANIKO_PRE_CLEANUP, KANIKO_REGISTRY_MIRROR,\n"
          "KANIKO_REGISTRY_MAP, DOCKER_CONFIG (default /kaniko/.docker), SSL_CERT_FILE, SSL_CERT_DIR,\n"
-         "http_proxy/https_proxy/no_proxy, BENCHMARK_FILE.\n";
+         "http_proxy/https_proxy/no_proxy, BENCHMARK_FILE; with --credential-helpers=env, KANIKO_<HOST>_USER and\n"
+         "KANIKO_<HOST>_PASSWORD (HOST upper-cased, '.', '-' and ':' as '_'), used when config.json has nothing.\n";
 }
 
 }  // namespace kiln::cli
