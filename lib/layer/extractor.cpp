@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -65,6 +66,14 @@ class Applier {
 
   const ExtractOptions& opts_;
   SafeRoot root_;
+  // The parent directory of the last entry, still open. Tar entries come
+  // grouped by directory, so most entries reuse it instead of walking every
+  // component again (two syscalls each). It is only reused for an entry with
+  // exactly the same parent components; an entry that replaces or removes an
+  // ancestor of it has a different (shorter) parent, so it takes the walk
+  // and replaces the cache; whiteouts and opaque markers drop it.
+  std::vector<std::string> parent_comps_;
+  std::optional<SafeRoot::Dir> parent_;
   std::set<std::string> added_;
   std::map<std::string, DirMeta> dirs_;
 };
@@ -221,11 +230,23 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
   std::string leaf = comps.back();
   comps.pop_back();
 
-  if (leaf == kOpaqueMarker) return opaque(name, comps);
+  if (leaf == kOpaqueMarker) {
+    parent_.reset();
+    return opaque(name, comps);
+  }
   if (leaf.rfind(kAufsMetaPrefix, 0) == 0) return;
-  if (leaf.rfind(kWhiteoutPrefix, 0) == 0) return whiteout(name, comps, leaf);
+  if (leaf.rfind(kWhiteoutPrefix, 0) == 0) {
+    parent_.reset();
+    return whiteout(name, comps, leaf);
+  }
 
-  auto dir = root_.open_dir(comps, true, name);
+  if (!parent_ || comps != parent_comps_) {
+    parent_.reset();
+    auto walked = root_.open_dir(comps, true, name);
+    parent_comps_ = comps;
+    parent_.emplace(std::move(walked));
+  }
+  const SafeRoot::Dir& dir = *parent_;
   std::string abs = child_path(dir.path, leaf);
   if (dir.ignored || root_.is_ignored(abs)) {
     ++stats.skipped_ignored;
