@@ -202,3 +202,27 @@ RUN --mount=type=tmpfs,target=/scratch/space,size=1m sh -c \\
     blobs = image_blobs(dest, tmp_path)
     assert not any(p.startswith("scratch") for p in layer_paths(blobs))
     assert_nowhere("tmpfs-marker", layers_only(blobs))
+
+
+def test_proxy_build_arg_credentials_stay_out_of_image_and_logs(registry_plain, busybox_image, context, run_build,
+                                                                 pull_rootfs, tmp_path):
+    """A proxy build-arg reaches the RUN's environment (it is how the RUN gets
+    through the proxy) but, as in Docker, never the history, the config or a
+    layer, and the executor's log does not print it either."""
+    base = busybox_image.push(registry_plain)
+    password = "kiln-proxy-pw-" + secrets.token_hex(12)
+    proxy = f"http://ci-user:{password}@127.0.0.1:9"
+    ctx = context({"Dockerfile": f"""\
+FROM {base}
+RUN printf %s "$http_proxy" | sha256sum | cut -d' ' -f1 > /proxy.sha
+RUN echo built > /built
+"""})
+    dest = registry_plain.ref("proxy-args:v1")
+    res = run_build(ctx, args(registry_plain, dest, "--build-arg", f"http_proxy={proxy}",
+                              "--build-arg", f"HTTPS_PROXY={proxy}", "--verbosity=debug"))
+    rootfs = pull_rootfs(dest)
+    # The RUN did see it...
+    assert (rootfs / "proxy.sha").read_text() == hashlib.sha256(proxy.encode()).hexdigest() + "\n"
+    # ...and nothing else did.
+    config = k.inspect_config(dest)
+    assert_nowhere(password, image_blobs(dest, tmp_path), res.output, json.dumps(config))
