@@ -249,6 +249,12 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     for (int i : plan.build_order)
       for (const auto& d : plan.stages[static_cast<std::size_t>(i)].dependencies)
         if (d.kind == dockerfile::StageDependency::Kind::Stage && d.via != "FROM") keep.insert(d.stage);
+    // Stages whose layers are used: the target, bases of later stages, and
+    // every stage when the layer cache stores them.
+    std::set<int> layered{plan.target};
+    for (int i : plan.build_order)
+      for (const auto& d : plan.stages[static_cast<std::size_t>(i)].dependencies)
+        if (d.kind == dockerfile::StageDependency::Kind::Stage && d.via == "FROM") layered.insert(d.stage);
 
     std::map<int, StageResult> done;
     BuildReport report;
@@ -258,7 +264,9 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       log.info("Building stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") + " FROM " +
                s.base_image);
       report.stages.emplace_back();
-      done[i] = build_stage(be, plan, i, done, dirty, keep.count(i) > 0, &report.stages.back());
+      bool need_layers = be.layer_cache != nullptr || layered.count(i) > 0;
+      if (!need_layers) log.info("Stage " + std::to_string(i) + " is only copied from: no snapshots or layers for it");
+      done[i] = build_stage(be, plan, i, done, dirty, keep.count(i) > 0, &report.stages.back(), need_layers);
       dirty = true;
     }
     ImageState final_image = done.at(plan.target).image;

@@ -122,7 +122,7 @@ const char* cache_word(Cacheability c) {
 }  // namespace
 
 StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const std::map<int, StageResult>& done,
-                        bool root_dirty, bool keep_tree, StageReport* report) {
+                        bool root_dirty, bool keep_tree, StageReport* report, bool need_layers) {
   const Stage& stage = plan.stages[static_cast<std::size_t>(index)];
   log::Logger& log = *env.log;
   StageReport rep;
@@ -159,7 +159,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
     }
     rep.unpack_seconds += since(tm);
     auto ts = Clock::now();
-    snap.baseline();
+    if (need_layers) snap.baseline();
     materialized = true;
     rep.unpacked = true;
     double b = since(ts);
@@ -333,7 +333,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
     }
     sr.run_seconds += since(tr);
     std::optional<Layer> layer;
-    if (touches_files && !env.single_snapshot) {
+    if (touches_files && !env.single_snapshot && need_layers) {
       log.info("Taking snapshot of full filesystem...");
       layer = add_layer(snapshot(sr), sr);
       if (!layer) log.info("No files changed in this command, skipping snapshotting.");
@@ -342,7 +342,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
     history(step, layer.has_value());
     rep.steps.push_back(std::move(sr));
   }
-  if (env.single_snapshot) {
+  if (env.single_snapshot && need_layers) {
     StepReport sr;
     sr.instruction = "kiln --single-snapshot";
     if (add_layer(snapshot(sr), sr)) {

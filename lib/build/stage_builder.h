@@ -61,11 +61,14 @@ struct StageResult {
 
 // root_dirty: an earlier stage left files in the root, wipe it first.
 // keep_tree: a later stage copies from this one; save its filesystem.
+// need_layers: false for a stage that is only copied from (not the target,
+// no stage built FROM it, no layer cache): its files are kept, but no
+// snapshot is taken and no layer written, since nothing would use them.
 // With the layer cache, the base is unpacked only when a step has to run
 // (or the tree must be kept): a stage answered wholly by the cache is
 // assembled from cached layers without touching the root.
 StageResult build_stage(const BuildEnv& env, const dockerfile::Plan& plan, int index,
                         const std::map<int, StageResult>& done, bool root_dirty, bool keep_tree,
-                        StageReport* report = nullptr);
+                        StageReport* report = nullptr, bool need_layers = true);
 
 }  // namespace kiln::build
