@@ -18,6 +18,7 @@ toolchain: setup
 	scripts/toolchain/install-zig.sh
 	scripts/toolchain/build-deps.sh
 	scripts/toolchain/build-libgit2.sh
+	scripts/toolchain/build-accel.sh
 
 # The shipping build: fully static musl binaries in $(STATIC)/.
 static: toolchain

@@ -28,28 +28,45 @@ kiln_find_static_or_shared(zlib zlib.h LIBS z)
 kiln_find_static_or_shared(zstd zstd.h LIBS zstd)
 kiln_find_static_or_shared(curl curl/curl.h LIBS curl)
 kiln_find_static_or_shared(archive archive.h LIBS archive)
-# libgit2 (git:// contexts). The static one has its own prefix, built by
-# scripts/toolchain/build-libgit2.sh so that it never rebuilds the others.
-if(KILN_STATIC)
-  if(DEFINED ENV{KILN_GIT_PREFIX} AND NOT "$ENV{KILN_GIT_PREFIX}" STREQUAL "")
-    set(_kiln_git "$ENV{KILN_GIT_PREFIX}")
+# Libraries with a static prefix of their own (scripts/toolchain/build-<script>.sh),
+# so that rebuilding them never rebuilds the main one: NAME is the prefix's
+# symlink under KILN_CACHE (or the environment variable ENV_VAR), LIBS the
+# archives in link order, DEPS what they link against.
+function(kiln_static_prefix target header)
+  cmake_parse_arguments(K "" "NAME;ENV_VAR;SCRIPT" "LIBS;DEPS" ${ARGN})
+  if(DEFINED ENV{${K_ENV_VAR}} AND NOT "$ENV{${K_ENV_VAR}}" STREQUAL "")
+    set(dir "$ENV{${K_ENV_VAR}}")
   elseif(DEFINED ENV{KILN_CACHE} AND NOT "$ENV{KILN_CACHE}" STREQUAL "")
-    set(_kiln_git "$ENV{KILN_CACHE}/git")
+    set(dir "$ENV{KILN_CACHE}/${K_NAME}")
   else()
-    set(_kiln_git "/var/cache/kiln/git")
+    set(dir "/var/cache/kiln/${K_NAME}")
   endif()
-  if(NOT EXISTS "${_kiln_git}/.complete")
-    message(FATAL_ERROR "static libgit2 prefix ${_kiln_git} not found: run scripts/toolchain/build-libgit2.sh first")
+  if(NOT EXISTS "${dir}/.complete")
+    message(FATAL_ERROR "static prefix ${dir} not found: run scripts/toolchain/${K_SCRIPT} first")
   endif()
-  find_path(git2_INCLUDE git2.h PATHS "${_kiln_git}/include" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
-  find_library(git2_git2_LIB NAMES libgit2.a PATHS "${_kiln_git}/lib" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
-  find_library(git2_http_parser_LIB NAMES libhttp_parser.a PATHS "${_kiln_git}/lib" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
-  add_library(kiln::git2 INTERFACE IMPORTED GLOBAL)
-  set_target_properties(kiln::git2 PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES "${git2_INCLUDE}"
-    INTERFACE_LINK_LIBRARIES "${git2_git2_LIB};${git2_http_parser_LIB};kiln::mbedtls;kiln::zlib;Threads::Threads")
+  find_path(${target}_INCLUDE ${header} PATHS "${dir}/include" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
+  set(libs "")
+  foreach(l ${K_LIBS})
+    find_library(${target}_${l}_LIB NAMES lib${l}.a PATHS "${dir}/lib" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
+    list(APPEND libs ${${target}_${l}_LIB})
+  endforeach()
+  add_library(kiln::${target} INTERFACE IMPORTED GLOBAL)
+  set_target_properties(kiln::${target} PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${${target}_INCLUDE}"
+    INTERFACE_LINK_LIBRARIES "${libs};${K_DEPS}")
+endfunction()
+
+if(KILN_STATIC)
+  # libgit2 (git:// contexts).
+  kiln_static_prefix(git2 git2.h NAME git ENV_VAR KILN_GIT_PREFIX SCRIPT build-libgit2.sh
+                     LIBS git2 http_parser DEPS kiln::mbedtls kiln::zlib Threads::Threads)
+  # SHA-256 with SHA-NI (nettle) and fast inflate (isa-l): build-accel.sh.
+  kiln_static_prefix(nettle nettle/sha2.h NAME accel ENV_VAR KILN_ACCEL_PREFIX SCRIPT build-accel.sh LIBS nettle)
+  kiln_static_prefix(isal isa-l/igzip_lib.h NAME accel ENV_VAR KILN_ACCEL_PREFIX SCRIPT build-accel.sh LIBS isal)
 else()
   kiln_find_static_or_shared(git2 git2.h LIBS git2)
+  kiln_find_static_or_shared(nettle nettle/sha2.h LIBS nettle)
+  kiln_find_static_or_shared(isal isa-l/igzip_lib.h LIBS isal)
 endif()
 find_path(json_INCLUDE nlohmann/json.hpp REQUIRED)
 add_library(kiln::json INTERFACE IMPORTED GLOBAL)

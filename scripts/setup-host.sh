@@ -7,10 +7,12 @@ packages=(
   # host build and tests
   build-essential cmake ninja-build pkg-config file jq openssl ca-certificates
   libgtest-dev libgmock-dev nlohmann-json3-dev libmbedtls-dev libarchive-dev
-  libcurl4-openssl-dev zlib1g-dev libzstd-dev libgit2-dev
+  libcurl4-openssl-dev zlib1g-dev libzstd-dev libgit2-dev nettle-dev libisal-dev
   clang libclang-rt-14-dev
   # static toolchain: dpkg-dev gives apt-get source (npm, which fetches zig, below)
   dpkg-dev xz-utils
+  # nettle's and isa-l's assembly (scripts/toolchain/build-accel.sh)
+  m4 nasm
   # end-to-end tests: the real registry, independent checkers, sandbox, runc
   docker-registry skopeo umoci runc busybox-static apache2-utils python3 python3-pytest util-linux
 )

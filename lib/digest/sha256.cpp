@@ -1,34 +1,29 @@
 #include "digest/sha256.h"
 
-#include <mbedtls/sha256.h>
-
-#include <cstring>
+#include <nettle/sha2.h>
 
 #include "base/error.h"
 
 namespace kiln::digest {
 namespace {
-static_assert(sizeof(mbedtls_sha256_context) <= 256, "context buffer too small");
-mbedtls_sha256_context* ctx(unsigned char* p) { return reinterpret_cast<mbedtls_sha256_context*>(p); }
+static_assert(sizeof(sha256_ctx) <= 128, "context buffer too small");
+sha256_ctx* ctx(unsigned char* p) { return reinterpret_cast<sha256_ctx*>(p); }
 }  // namespace
 
-Sha256::Sha256() {
-  mbedtls_sha256_init(ctx(ctx_));
-  if (mbedtls_sha256_starts_ret(ctx(ctx_), 0) != 0) throw Error("sha256: init failed");
-}
+Sha256::Sha256() { sha256_init(ctx(ctx_)); }
 
-Sha256::~Sha256() { mbedtls_sha256_free(ctx(ctx_)); }
+Sha256::~Sha256() = default;
 
 void Sha256::update(const void* data, std::size_t n) {
   if (n == 0) return;
-  mbedtls_sha256_update_ret(ctx(ctx_), static_cast<const unsigned char*>(data), n);
+  sha256_update(ctx(ctx_), n, static_cast<const std::uint8_t*>(data));
 }
 
 std::string Sha256::hex_final() {
   if (finished_) throw Error("sha256: finished twice");
   finished_ = true;
-  unsigned char out[32];
-  mbedtls_sha256_finish_ret(ctx(ctx_), out);
+  std::uint8_t out[SHA256_DIGEST_SIZE];
+  sha256_digest(ctx(ctx_), sizeof out, out);
   static const char* hexd = "0123456789abcdef";
   std::string s(64, '0');
   for (int i = 0; i < 32; ++i) {

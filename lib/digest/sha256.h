@@ -1,5 +1,7 @@
 #pragma once
-// Streaming SHA-256 (mbedTLS underneath, the same library in every build).
+// Streaming SHA-256. nettle underneath, for its SHA-NI code (chosen at run
+// time, ~8x mbedTLS 2.28's software SHA-256): every blob, diff_id, layer and
+// snapshot hash goes through here.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,7 +23,7 @@ class Sha256 {
   std::string hex_final();
 
  private:
-  alignas(16) unsigned char ctx_[256];  // mbedtls_sha256_context, kept opaque here
+  alignas(16) unsigned char ctx_[128];  // nettle's sha256_ctx, kept opaque here
   bool finished_ = false;
 };
 

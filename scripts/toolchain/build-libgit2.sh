@@ -6,7 +6,7 @@
 #   ${KILN_CACHE:-/var/cache/kiln}/git-<hash>   the prefix (include/, lib/)
 #   ${KILN_CACHE:-/var/cache/kiln}/git          symlink to the newest complete one
 #
-# <hash> covers this script and the main dependency prefix it links against
+# <hash> covers this script, debian-source.sh and the main dependency prefix it links against
 # (mbedTLS for HTTPS, zlib), so editing either rebuilds libgit2 only, and
 # editing this script never rebuilds the main prefix.
 #
@@ -25,19 +25,15 @@ say() { echo "build-libgit2: $*" >&2; }
 
 # The main prefix (instant when it is complete; builds it otherwise).
 DEPS="$("$HERE/build-deps.sh")"
-HASH=$( { cat "$HERE/build-libgit2.sh"; basename "$DEPS"; } | sha256sum | cut -c1-12)
+HASH=$( { cat "$HERE/build-libgit2.sh" "$HERE/debian-source.sh"; basename "$DEPS"; } | sha256sum | cut -c1-12)
 PREFIX="$KILN_CACHE/git-$HASH"
-LINK="$KILN_CACHE/git"
 SRC="$KILN_CACHE/src"
 BUILD="$KILN_CACHE/build/git-$HASH"
 LOG="$PREFIX/build-times.log"
 
-if [ -f "$PREFIX/.complete" ]; then
-  [ "$(readlink "$LINK" 2>/dev/null)" = "git-$HASH" ] || ln -sfn "git-$HASH" "$LINK"
-  say "up to date: $PREFIX"
-  echo "$PREFIX"
-  exit 0
-fi
+# shellcheck source=debian-source.sh
+. "$HERE/debian-source.sh"
+prefix_ready git "$HASH" && exit 0
 
 ZIGBIN="$("$HERE/install-zig.sh")"
 export CC="$ZIGBIN/zig-cc" AR="$ZIGBIN/zig-ar" RANLIB="$ZIGBIN/zig-ranlib"
@@ -50,42 +46,8 @@ rm -rf "$PREFIX" "$BUILD"
 mkdir -p "$PREFIX/include" "$PREFIX/lib" "$SRC" "$BUILD"
 
 # ---- Debian source packages ------------------------------------------------
-# build-deps.sh has already added the deb-src entry and fetched the index.
-fetch_source() { # PKG: the newest version whose files the mirror serves
-  local p=$1 v
-  ls "$SRC/${p}"_*.dsc >/dev/null 2>&1 && return 0
-  say "downloading source package $p"
-  (cd "$SRC" && apt-get source --download-only -qq -o APT::Sandbox::User=root "$p") && return 0
-  # A mirror without the security pool lists versions it cannot serve: try
-  # the others, newest first.
-  for v in $(apt-cache showsrc "$p" | sed -n 's/^Version: //p' | sort -rV | uniq); do
-    say "retrying $p=$v"
-    (cd "$SRC" && apt-get source --download-only -qq -o APT::Sandbox::User=root "$p=$v") && return 0
-  done
-  say "could not download the source package $p"
-  return 1
-}
 fetch_source http-parser
 fetch_source libgit2
-
-unpack() { # PKG -> prints the unpacked, Debian-patched source dir
-  local dsc dir
-  dsc=$(ls "$SRC/$1"_*.dsc | sort -V | tail -1)
-  dir="$BUILD/$1-src"
-  rm -rf "$dir"
-  dpkg-source --no-check -x "$dsc" "$dir" >/dev/null 2>&1
-  echo "$dir"
-}
-version_of() { basename "$(ls "$SRC/$1"_*.dsc | sort -V | tail -1)" .dsc; }
-
-step() { # NAME FUNCTION: run it with its output in a log, record its time
-  local name=$1 fn=$2 t0
-  say "$name: building"
-  t0=$(date +%s)
-  ( "$fn" ) >"$BUILD/$name.log" 2>&1 &
-  if ! wait $!; then say "$name: FAILED, see $BUILD/$name.log"; tail -40 "$BUILD/$name.log" >&2; exit 1; fi
-  printf '%-12s %4ss  %s\n' "$name" $(( $(date +%s) - t0 )) "$(cat "$BUILD/$name.version")" | tee -a "$LOG" >&2
-}
 
 # ---- libraries -------------------------------------------------------------
 # Debian's libgit2 tarball has no deps/: its HTTP parser is this one C file.
@@ -126,11 +88,5 @@ T0=$(date +%s)
 step http-parser build_http_parser
 step libgit2     build_libgit2
 
-find "$PREFIX/lib" \( -name '*.so*' -o -name '*.la' \) -delete
 echo "$DEPS" >"$PREFIX/deps-prefix"
-printf '%-12s %4ss\n' "total" $(( $(date +%s) - T0 )) | tee -a "$LOG" >&2
-touch "$PREFIX/.complete"
-ln -sfn "git-$HASH" "$LINK"
-[ "${KILN_KEEP_BUILD:-0}" = 1 ] || rm -rf "$BUILD"
-say "done: $PREFIX (symlinked from $LINK)"
-echo "$PREFIX"
+prefix_finish git "$HASH" "$T0"
