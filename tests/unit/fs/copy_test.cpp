@@ -252,3 +252,54 @@ TEST(Copy, ExcludedSourcesAndAllOrNothingSourceChecks) {
   EXPECT_THAT(usage_error([&] { f.copy({"a.txt", "out"}, "/e/"); }), HasSubstr("outside the build context"));
   EXPECT_FALSE(std::filesystem::exists(f.root / "e"));
 }
+
+// Files are written by a pool of threads: a tree large enough to keep them
+// all busy comes out whole, with every file's content, mode and mtime, and
+// directory mtimes that the files written into them did not disturb.
+TEST(Copy, LargeTreeThroughTheWritePool) {
+  Fixture f;
+  for (int d = 0; d < 40; ++d)
+    for (int i = 0; i < 50; ++i)
+      f.ctx.write("tree/d" + std::to_string(d) + "/f" + std::to_string(i), "content " + std::to_string(d * 100 + i));
+  chmod((f.ctx.path() / "tree/d7/f3").c_str(), 04751);
+  struct timespec old_times[2] = {{1000000, 0}, {1000000, 0}};
+  for (int d = 0; d < 40; ++d)
+    ASSERT_EQ(utimensat(AT_FDCWD, (f.ctx.path() / ("tree/d" + std::to_string(d))).c_str(), old_times, 0), 0);
+  auto written = f.copy({"tree"}, "/out");
+  EXPECT_EQ(written.size(), 40u * 51u);
+  for (int d = 0; d < 40; ++d) {
+    std::string dir = "out/d" + std::to_string(d);
+    EXPECT_EQ(lst(f.root.path() / dir).st_mtim.tv_sec, 1000000) << dir;
+    for (int i = 0; i < 50; ++i)
+      ASSERT_EQ(f.root.read(dir + "/f" + std::to_string(i)), "content " + std::to_string(d * 100 + i));
+  }
+  EXPECT_EQ(lst(f.root.path() / "out/d7/f3").st_mode & 07777, 04751u);
+}
+
+// Two sources with one base name: the later one wins, never a race between
+// two writers of the same path.
+TEST(Copy, SameNameFromTwoSourcesLastWins) {
+  Fixture f;
+  for (int round = 0; round < 20; ++round) {
+    f.ctx.write("a/same", "first " + std::to_string(round));
+    f.ctx.write("b/same", "second " + std::to_string(round));
+    f.copy({"a/", "b/"}, "/dest/");
+    ASSERT_EQ(f.root.read("dest/same"), "second " + std::to_string(round));
+  }
+}
+
+// A write that fails on a pool thread fails the COPY with its own message.
+TEST(Copy, AFailedPoolWriteFailsTheCopy) {
+  Fixture f;
+  f.ctx.write("src/x", "X");
+  f.ctx.write("src/y", "Y");
+  f.root.mkdir("dest/y");  // a directory where the file y must go
+  f.root.write("dest/y/keep", "k");
+  try {
+    f.copy({"src"}, "/dest");
+    FAIL() << "copy over a directory succeeded";
+  } catch (const kiln::IoError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("dest/y"));
+  }
+  EXPECT_EQ(f.root.read("dest/y/keep"), "k");
+}
