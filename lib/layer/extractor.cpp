@@ -10,11 +10,14 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <unordered_set>
 #include <optional>
 #include <set>
 #include <vector>
 
 #include "base/error.h"
+#include "fs/write_pool.h"
 #include "layer/entry_path.h"
 #include "layer/fd.h"
 #include "layer/remove_tree.h"
@@ -35,12 +38,57 @@ struct DirMeta {
   struct timespec mtime;
 };
 
+// Files up to this size are read into memory and written by the pool; larger
+// ones (few, and bound by bandwidth rather than by file creation) are
+// written on the extracting thread straight from the stream.
+constexpr std::size_t kPooledFileMax = 1 << 20;
+// A batch is handed over when the directory changes or at this size.
+constexpr std::size_t kBatchFiles = 256;
+constexpr std::size_t kBatchBytes = 8 << 20;
+
+// A regular file to create in a directory: everything the write needs,
+// copied out of the tar entry (which is gone by the time a writer runs).
+struct PendingFile {
+  std::string leaf;
+  std::string name;  // the layer entry, for errors
+  std::string data;
+  uid_t uid;
+  gid_t gid;
+  mode_t perm;
+  struct timespec mtime;
+};
+
+void write_pending(int dir, const PendingFile& f, bool chown) {
+  Fd fd(::openat(dir, f.leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) throw IoError("layer entry '" + f.name + "': create: " + std::strerror(errno));
+  for (std::size_t off = 0; off < f.data.size();) {
+    ssize_t w = ::pwrite(fd.get(), f.data.data() + off, f.data.size() - off, static_cast<off_t>(off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw IoError("layer entry '" + f.name + "': write: " + std::strerror(errno));
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  // Owner before mode: chown clears setuid/setgid.
+  if (chown && ::fchown(fd.get(), f.uid, f.gid) != 0)
+    throw IoError("layer entry '" + f.name + "': chown: " + std::strerror(errno));
+  if (::fchmod(fd.get(), f.perm) != 0) throw IoError("layer entry '" + f.name + "': chmod: " + std::strerror(errno));
+  struct timespec ts[2] = {f.mtime, f.mtime};
+  ::futimens(fd.get(), ts);
+}
+
 class Applier {
  public:
   Applier(const std::filesystem::path& root, const ExtractOptions& opts)
       : opts_(opts), root_(root, opts.ignored) {}
 
   void apply(TarReader& tar, archive_entry* e);
+  // Waits for the pooled writes; rethrows the first that failed.
+  void finish_files() {
+    flush_batch();
+    pool_.drain();
+    pending_.clear();
+  }
   void finish_dirs();
   ExtractStats stats;
 
@@ -63,6 +111,19 @@ class Applier {
   void hardlink(int dir, const std::string& leaf, const std::string& abs, const std::string& name, const char* target);
   void regular(TarReader& tar, archive_entry* e, int dir, const std::string& leaf, const std::string& name);
   void set_xattrs(int fd, archive_entry* e, const std::string& name);
+  // Small files are created by a pool of writers, a directory's worth per
+  // job (writers in one directory would queue on its lock): on this VM's
+  // disk creating files overlaps well, and file creation is most of an
+  // unpack. Anything that looks at or removes a path a queued write may
+  // still own first waits for the pool (barrier()); most entries do not.
+  bool pooled(archive_entry* e) const;
+  void queue_file(TarReader& tar, archive_entry* e, const std::string& leaf, const std::string& abs,
+                  const std::string& name);
+  void flush_batch();
+  void barrier() { finish_files(); }
+  void barrier_if_pending(const std::string& abs) {
+    if (pending_.count(abs)) barrier();
+  }
 
   const ExtractOptions& opts_;
   SafeRoot root_;
@@ -76,6 +137,10 @@ class Applier {
   std::optional<SafeRoot::Dir> parent_;
   std::set<std::string> added_;
   std::map<std::string, DirMeta> dirs_;
+  std::vector<PendingFile> batch_;       // files for the directory parent_ holds open
+  std::size_t batch_bytes_ = 0;
+  std::unordered_set<std::string> pending_;  // in-image paths queued, not yet known written
+  fs::WritePool pool_;  // last: its writers stop before the members above go
 };
 
 struct timespec entry_mtime(archive_entry* e) {
@@ -140,6 +205,7 @@ bool Applier::clear_for(int dir, const std::string& leaf, const std::string& abs
   }
   if (S_ISDIR(st.st_mode) && new_is_dir) return true;  // merge into it
   if (S_ISDIR(st.st_mode)) {
+    barrier();  // files below it may still be being written
     if (!remove_tree(dir, leaf, abs, opts_.ignored)) {
       warn("layer entry '" + name + "': " + abs + " holds ignored paths, not replaced");
       return false;
@@ -162,6 +228,7 @@ void Applier::hardlink(int dir, const std::string& leaf, const std::string& abs,
   std::string tabs = "'" + std::string(target) + "' (" + child_path(tdir.path, tleaf) + ")";
   if (tdir.ignored || root_.is_ignored(child_path(tdir.path, tleaf)))
     throw Error("layer entry '" + name + "': hardlink target " + tabs + " is in an ignored path (refused)");
+  barrier_if_pending(child_path(tdir.path, tleaf));  // link only a finished file
   struct stat tst {};
   if (tdir.missing || ::fstatat(tdir.fd.get(), tleaf.c_str(), &tst, AT_SYMLINK_NOFOLLOW) != 0)
     throw Error("layer entry '" + name + "': hardlink target " + tabs + " does not exist");
@@ -221,6 +288,50 @@ void Applier::regular(TarReader& tar, archive_entry* e, int dir, const std::stri
   ::futimens(f.get(), ts);
 }
 
+bool Applier::pooled(archive_entry* e) const {
+  // Extended attributes and sparse maps stay on the extracting thread: rare,
+  // and they need the tar entry (xattr warnings, hole offsets).
+  return archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+         static_cast<std::size_t>(archive_entry_size(e)) <= kPooledFileMax && archive_entry_xattr_count(e) == 0 &&
+         archive_entry_sparse_count(e) == 0;
+}
+
+void Applier::queue_file(TarReader& tar, archive_entry* e, const std::string& leaf, const std::string& abs,
+                         const std::string& name) {
+  PendingFile f{leaf, name, {}, static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e)),
+                static_cast<mode_t>(archive_entry_perm(e) & 07777), entry_mtime(e)};
+  const auto size = static_cast<std::size_t>(archive_entry_size(e));
+  f.data.reserve(size);
+  const void* buf = nullptr;
+  std::size_t n = 0;
+  std::int64_t off = 0;
+  while (tar.data_block(&buf, &n, &off)) {
+    if (off < 0 || static_cast<std::size_t>(off) + n > size)
+      throw Error("layer entry '" + name + "': data beyond its stated size (refused)");
+    if (static_cast<std::size_t>(off) > f.data.size()) f.data.resize(static_cast<std::size_t>(off), '\0');
+    f.data.replace(static_cast<std::size_t>(off), n, static_cast<const char*>(buf), n);
+    stats.bytes += static_cast<std::int64_t>(n);
+  }
+  f.data.resize(size, '\0');  // a file ending in a hole
+  batch_bytes_ += f.data.size();
+  pending_.insert(abs);
+  batch_.push_back(std::move(f));
+  if (batch_.size() >= kBatchFiles || batch_bytes_ >= kBatchBytes) flush_batch();
+}
+
+void Applier::flush_batch() {
+  if (batch_.empty()) return;
+  // The writers get a descriptor of their own: parent_'s closes when the
+  // next entry moves on to another directory.
+  auto dir = std::make_shared<Fd>(::fcntl(parent_->fd.get(), F_DUPFD_CLOEXEC, 0));
+  if (!dir->valid()) throw IoError("layer: dup of " + parent_->path + ": " + std::strerror(errno));
+  pool_.submit([dir, files = std::move(batch_), chown = opts_.chown] {
+    for (const auto& f : files) write_pending(dir->get(), f, chown);
+  });
+  batch_.clear();
+  batch_bytes_ = 0;
+}
+
 void Applier::apply(TarReader& tar, archive_entry* e) {
   ++stats.entries;
   const char* raw = archive_entry_pathname(e);
@@ -231,17 +342,25 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
   comps.pop_back();
 
   if (leaf == kOpaqueMarker) {
+    barrier();  // removes trees: never under a writer
     parent_.reset();
     return opaque(name, comps);
   }
   if (leaf.rfind(kAufsMetaPrefix, 0) == 0) return;
   if (leaf.rfind(kWhiteoutPrefix, 0) == 0) {
+    barrier();
     parent_.reset();
     return whiteout(name, comps, leaf);
   }
 
   if (!parent_ || comps != parent_comps_) {
+    flush_batch();  // the batch belongs to the directory being left
     parent_.reset();
+    // A walk that has to create directories may meet a queued file on its
+    // way ("f" then "f/g", or a link leading there): it waits for the pool.
+    // Walks through existing directories cannot (a queued file's path was
+    // cleared of any directory before it was queued).
+    if (!pending_.empty() && root_.open_dir(comps, false, name).missing) barrier();
     auto walked = root_.open_dir(comps, true, name);
     parent_comps_ = comps;
     parent_.emplace(std::move(walked));
@@ -254,6 +373,7 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
     return;
   }
   int d = dir.fd.get();
+  barrier_if_pending(abs);  // a second entry for a path still being written
   const char* hl = archive_entry_hardlink(e);
   if (hl && *hl) {
     hardlink(d, leaf, abs, name, hl);
@@ -269,7 +389,9 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
   struct timespec ts[2] = {entry_mtime(e), entry_mtime(e)};
 
   switch (type) {
-    case AE_IFREG: return regular(tar, e, d, leaf, name);
+    case AE_IFREG:
+      if (pooled(e)) return queue_file(tar, e, leaf, abs, name);
+      return regular(tar, e, d, leaf, name);
     case AE_IFDIR: {
       if (::mkdirat(d, leaf.c_str(), 0700) != 0 && errno != EEXIST)
         throw IoError("layer entry '" + name + "': mkdir: " + std::strerror(errno));
@@ -352,6 +474,7 @@ ExtractStats extract(const std::function<std::size_t(char* buf, std::size_t max)
   Applier app(root, options);
   TarReader tar(read);
   while (archive_entry* e = tar.next()) app.apply(tar, e);
+  app.finish_files();
   app.finish_dirs();
   return app.stats;
 }

@@ -1,6 +1,8 @@
 #include "layer/extractor.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
@@ -240,6 +242,77 @@ TEST_F(ExtractTest, NonAsciiAndLongNames) {
   EXPECT_EQ(read_file(root / "raw\xff\xfe"), "latin");
   EXPECT_EQ(fs::read_symlink(root / "ln").string(), std::string(200, 'c'));
 }
+
+// Small files are written by a pool of threads, a directory at a time. The
+// cases below each put a later entry on a path (or under it, or linking to
+// it) that an earlier, possibly still queued, file owns: the result must be
+// what applying the entries in order gives.
+TEST_F(ExtractTest, PooledWritesKeepTarOrderSemantics) {
+  std::vector<TarEntry> es;
+  for (int d = 0; d < 30; ++d) {
+    es.push_back({"many/d" + std::to_string(d) + "/", 'd', "", 0555});  // read-only: mode set at the end
+    for (int i = 0; i < 40; ++i)
+      es.push_back({"many/d" + std::to_string(d) + "/f" + std::to_string(i), 'f',
+                    "file " + std::to_string(d) + "/" + std::to_string(i), 0640});
+  }
+  es.push_back({"twice", 'f', "first"});
+  es.push_back({"other/x", 'f', "x"});  // another directory in between
+  es.push_back({"twice", 'f', "second"});
+  es.push_back({"target", 'f', "linked"});
+  es.push_back({"link", 'h', "target"});
+  es.push_back({"gone", 'f', "soon removed"});
+  es.push_back({".wh.gone", 'f', ""});
+  es.push_back({"was-file", 'f', "then a directory"});
+  es.push_back({"was-file/", 'd', "", 0755});
+  es.push_back({"was-file/inner", 'f', "inner"});
+  es.push_back({"dir-then-file/a", 'f', "a"});
+  es.push_back({"dir-then-file", 'f', "now a file"});
+  es.push_back({"parent-file", 'f', "p"});
+  es.push_back({"sym", 'l', "parent-file"});
+  auto st = apply(es, Wrap::Gzip);
+  for (int d = 0; d < 30; ++d) {
+    EXPECT_EQ(mode_of("many/d" + std::to_string(d)) & 07777, 0555u);
+    for (int i = 0; i < 40; ++i) {
+      std::string rel = "many/d" + std::to_string(d) + "/f" + std::to_string(i);
+      ASSERT_EQ(read_file(root / rel), "file " + std::to_string(d) + "/" + std::to_string(i)) << rel;
+      ASSERT_EQ(mode_of(rel) & 07777, 0640u) << rel;
+    }
+  }
+  EXPECT_EQ(read_file(root / "twice"), "second");
+  struct stat a {}, b {};
+  ASSERT_EQ(::stat((root / "target").c_str(), &a), 0);
+  ASSERT_EQ(::stat((root / "link").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  EXPECT_EQ(read_file(root / "link"), "linked");
+  EXPECT_FALSE(fs::exists(root / "gone"));
+  EXPECT_TRUE(S_ISDIR(mode_of("was-file")));
+  EXPECT_EQ(read_file(root / "was-file/inner"), "inner");
+  EXPECT_EQ(read_file(root / "dir-then-file"), "now a file");
+  EXPECT_TRUE(S_ISLNK(mode_of("sym")));
+  EXPECT_GT(st.bytes, 0);
+}
+
+// A write that fails on a writer thread fails the extraction, naming its
+// entry. RLIMIT_FSIZE makes the write fail even for root (EFBIG).
+TEST_F(ExtractTest, PooledWriteFailureNamesTheEntry) {
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old;
+  small.rlim_cur = 1000;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string message;
+  try {
+    apply({{"small", 'f', "fits"}, {"dir/too-big", 'f', std::string(5000, 'b')}});
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+  EXPECT_NE(message.find("dir/too-big"), std::string::npos) << message;
+  EXPECT_NE(message.find("File too large"), std::string::npos) << message;
+}
+
 
 }  // namespace
 }  // namespace kiln::layer
