@@ -3,13 +3,7 @@
 #include <algorithm>
 
 namespace kiln::fs {
-namespace {
-// Enough to keep the writers busy while the walker resolves paths; small
-// enough that the queued jobs (paths and stat buffers) stay a few MB.
-constexpr std::size_t kMaxQueued = 4096;
-}  // namespace
-
-WritePool::WritePool(unsigned threads) {
+WritePool::WritePool(unsigned threads, std::size_t max_queued) : max_queued_(std::max<std::size_t>(max_queued, 1)) {
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 2u, 4u);
   threads_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
@@ -27,7 +21,7 @@ WritePool::~WritePool() {
 
 void WritePool::submit(std::function<void()> job) {
   std::unique_lock lk(mu_);
-  has_room_.wait(lk, [&] { return jobs_.size() < kMaxQueued || error_; });
+  has_room_.wait(lk, [&] { return jobs_.size() < max_queued_ || error_; });
   if (error_) std::rethrow_exception(error_);
   jobs_.push_back(std::move(job));
   lk.unlock();

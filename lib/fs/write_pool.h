@@ -18,8 +18,10 @@ namespace kiln::fs {
 
 class WritePool {
  public:
-  // threads == 0: one per core, at least 2, at most 4.
-  explicit WritePool(unsigned threads = 0);
+  // threads == 0: one per core, at least 2, at most 4. submit() blocks while
+  // max_queued jobs wait: what the jobs hold (file contents, for the
+  // extractor) is bounded by that many jobs plus one per thread.
+  explicit WritePool(unsigned threads = 0, std::size_t max_queued = 4096);
   // Waits for what is queued; errors not collected by drain() are dropped
   // (the caller is already unwinding from its own).
   ~WritePool();
@@ -39,6 +41,7 @@ class WritePool {
   std::condition_variable has_job_, has_room_, idle_;
   std::deque<std::function<void()>> jobs_;
   std::size_t running_ = 0;
+  std::size_t max_queued_;
   bool stopping_ = false;
   std::exception_ptr error_;
   std::vector<std::thread> threads_;

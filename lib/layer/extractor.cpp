@@ -44,7 +44,10 @@ struct DirMeta {
 constexpr std::size_t kPooledFileMax = 1 << 20;
 // A batch is handed over when the directory changes or at this size.
 constexpr std::size_t kBatchFiles = 256;
-constexpr std::size_t kBatchBytes = 8 << 20;
+constexpr std::size_t kBatchBytes = 4 << 20;
+// Batches waiting for a writer. With those running and the one being
+// filled, file contents held in memory stay under (4 + 4 + 1) x 4 MB.
+constexpr std::size_t kQueuedBatches = 4;
 
 // A regular file to create in a directory: everything the write needs,
 // copied out of the tar entry (which is gone by the time a writer runs).
@@ -140,7 +143,7 @@ class Applier {
   std::vector<PendingFile> batch_;       // files for the directory parent_ holds open
   std::size_t batch_bytes_ = 0;
   std::unordered_set<std::string> pending_;  // in-image paths queued, not yet known written
-  fs::WritePool pool_;  // last: its writers stop before the members above go
+  fs::WritePool pool_{0, kQueuedBatches};  // last: its writers stop before the members above go
 };
 
 struct timespec entry_mtime(archive_entry* e) {
