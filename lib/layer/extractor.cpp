@@ -61,6 +61,13 @@ struct PendingFile {
   struct timespec mtime;
 };
 
+// Owner before mode: chown clears setuid/setgid. Shared by the pooled and
+// the inline file writes.
+void set_owner_and_mode(int fd, uid_t uid, gid_t gid, mode_t perm, bool chown, const std::string& name) {
+  if (chown && ::fchown(fd, uid, gid) != 0) throw IoError("layer entry '" + name + "': chown: " + std::strerror(errno));
+  if (::fchmod(fd, perm) != 0) throw IoError("layer entry '" + name + "': chmod: " + std::strerror(errno));
+}
+
 void write_pending(int dir, const PendingFile& f, bool chown) {
   Fd fd(::openat(dir, f.leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) throw IoError("layer entry '" + f.name + "': create: " + std::strerror(errno));
@@ -72,10 +79,7 @@ void write_pending(int dir, const PendingFile& f, bool chown) {
     }
     off += static_cast<std::size_t>(w);
   }
-  // Owner before mode: chown clears setuid/setgid.
-  if (chown && ::fchown(fd.get(), f.uid, f.gid) != 0)
-    throw IoError("layer entry '" + f.name + "': chown: " + std::strerror(errno));
-  if (::fchmod(fd.get(), f.perm) != 0) throw IoError("layer entry '" + f.name + "': chmod: " + std::strerror(errno));
+  set_owner_and_mode(fd.get(), f.uid, f.gid, f.perm, chown, f.name);
   struct timespec ts[2] = {f.mtime, f.mtime};
   ::futimens(fd.get(), ts);
 }
@@ -281,11 +285,8 @@ void Applier::regular(TarReader& tar, archive_entry* e, int dir, const std::stri
   // Sparse entries end in a hole that no block covers.
   if (archive_entry_size_is_set(e) && ::ftruncate(f.get(), archive_entry_size(e)) != 0)
     throw IoError("layer entry '" + name + "': truncate: " + std::strerror(errno));
-  // Owner before mode: chown clears setuid/setgid.
-  if (opts_.chown && ::fchown(f.get(), archive_entry_uid(e), archive_entry_gid(e)) != 0)
-    throw IoError("layer entry '" + name + "': chown: " + std::strerror(errno));
-  if (::fchmod(f.get(), archive_entry_perm(e) & 07777) != 0)
-    throw IoError("layer entry '" + name + "': chmod: " + std::strerror(errno));
+  set_owner_and_mode(f.get(), static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e)),
+                     static_cast<mode_t>(archive_entry_perm(e) & 07777), opts_.chown, name);
   set_xattrs(f.get(), e, name);
   struct timespec ts[2] = {entry_mtime(e), entry_mtime(e)};
   ::futimens(f.get(), ts);
