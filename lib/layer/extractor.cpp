@@ -90,8 +90,9 @@ class Applier {
       : opts_(opts), root_(root, opts.ignored) {}
 
   void apply(TarReader& tar, archive_entry* e);
-  // Waits for the pooled writes; rethrows the first that failed.
-  void finish_files() {
+  // Waits for the pooled writes; rethrows the first that failed. Called
+  // before anything that could meet a queued file, and at the end.
+  void wait_for_files() {
     flush_batch();
     pool_.drain();
     pending_.clear();
@@ -122,14 +123,13 @@ class Applier {
   // job (writers in one directory would queue on its lock): on this VM's
   // disk creating files overlaps well, and file creation is most of an
   // unpack. Anything that looks at or removes a path a queued write may
-  // still own first waits for the pool (barrier()); most entries do not.
+  // still own first waits for the pool (wait_for_files()); most entries do not.
   bool pooled(archive_entry* e) const;
   void queue_file(TarReader& tar, archive_entry* e, const std::string& leaf, const std::string& abs,
                   const std::string& name);
   void flush_batch();
-  void barrier() { finish_files(); }
-  void barrier_if_pending(const std::string& abs) {
-    if (pending_.count(abs)) barrier();
+  void wait_if_pending(const std::string& abs) {
+    if (pending_.count(abs)) wait_for_files();
   }
 
   const ExtractOptions& opts_;
@@ -212,7 +212,7 @@ bool Applier::clear_for(int dir, const std::string& leaf, const std::string& abs
   }
   if (S_ISDIR(st.st_mode) && new_is_dir) return true;  // merge into it
   if (S_ISDIR(st.st_mode)) {
-    barrier();  // files below it may still be being written
+    wait_for_files();  // files below it may still be being written
     if (!remove_tree(dir, leaf, abs, opts_.ignored)) {
       warn("layer entry '" + name + "': " + abs + " holds ignored paths, not replaced");
       return false;
@@ -235,7 +235,7 @@ void Applier::hardlink(int dir, const std::string& leaf, const std::string& abs,
   std::string tabs = "'" + std::string(target) + "' (" + child_path(tdir.path, tleaf) + ")";
   if (tdir.ignored || root_.is_ignored(child_path(tdir.path, tleaf)))
     throw Error("layer entry '" + name + "': hardlink target " + tabs + " is in an ignored path (refused)");
-  barrier_if_pending(child_path(tdir.path, tleaf));  // link only a finished file
+  wait_if_pending(child_path(tdir.path, tleaf));  // link only a finished file
   struct stat tst {};
   if (tdir.missing || ::fstatat(tdir.fd.get(), tleaf.c_str(), &tst, AT_SYMLINK_NOFOLLOW) != 0)
     throw Error("layer entry '" + name + "': hardlink target " + tabs + " does not exist");
@@ -346,13 +346,13 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
   comps.pop_back();
 
   if (leaf == kOpaqueMarker) {
-    barrier();  // removes trees: never under a writer
+    wait_for_files();  // removes trees: never under a writer
     parent_.reset();
     return opaque(name, comps);
   }
   if (leaf.rfind(kAufsMetaPrefix, 0) == 0) return;
   if (leaf.rfind(kWhiteoutPrefix, 0) == 0) {
-    barrier();
+    wait_for_files();
     parent_.reset();
     return whiteout(name, comps, leaf);
   }
@@ -361,11 +361,12 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
     flush_batch();  // the batch belongs to the directory being left
     parent_.reset();
     // A walk that has to create directories may meet a queued file on its
-    // way ("f" then "f/g", or a link leading there): it waits for the pool.
-    // Walks through existing directories cannot (a queued file's path was
-    // cleared of any directory before it was queued).
-    if (!pending_.empty() && root_.open_dir(comps, false, name).missing) barrier();
-    auto walked = root_.open_dir(comps, true, name);
+    // way ("f" then "f/g", or a link leading there): it waits for the pool
+    // before its first mkdir. Walks through existing directories cannot (a
+    // queued file's path was cleared of any directory before it was queued).
+    auto walked = root_.open_dir(comps, true, name, [this] {
+      if (!pending_.empty()) wait_for_files();
+    });
     parent_comps_ = comps;
     parent_.emplace(std::move(walked));
   }
@@ -377,7 +378,7 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
     return;
   }
   int d = dir.fd.get();
-  barrier_if_pending(abs);  // a second entry for a path still being written
+  wait_if_pending(abs);  // a second entry for a path still being written
   const char* hl = archive_entry_hardlink(e);
   if (hl && *hl) {
     hardlink(d, leaf, abs, name, hl);
@@ -478,7 +479,7 @@ ExtractStats extract(const std::function<std::size_t(char* buf, std::size_t max)
   Applier app(root, options);
   TarReader tar(read);
   while (archive_entry* e = tar.next()) app.apply(tar, e);
-  app.finish_files();
+  app.wait_for_files();
   app.finish_dirs();
   return app.stats;
 }

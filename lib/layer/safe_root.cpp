@@ -36,7 +36,8 @@ SafeRoot::SafeRoot(const std::filesystem::path& root, IgnoredFn ignored) : root_
   if (!root_fd_.valid()) throw IoError("opening extraction root " + root.string() + ": " + std::strerror(errno));
 }
 
-SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool create, std::string_view entry) const {
+SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool create, std::string_view entry,
+                                 const std::function<void()>& before_create) const {
   // cur is the directory named by names (invalid: the root). Only one
   // descriptor is held, however deep the walk: a layer with thousands of
   // nested directories must not run into the descriptor limit. ".." goes
@@ -59,6 +60,7 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
   };
   std::deque<std::string> pending(comps.begin(), comps.end());
   int links = 0;
+  bool before_create_done = false;
   Dir out;
   while (!pending.empty()) {
     std::string c = std::move(pending.front());
@@ -88,6 +90,12 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
         return out;
       }
       names.pop_back();
+      if (before_create && !before_create_done) {
+        before_create_done = true;
+        before_create();
+        pending.push_front(std::move(c));  // it may exist now
+        continue;
+      }
       if (::mkdirat(top(), c.c_str(), 0755) != 0 && errno != EEXIST)
         throw IoError("layer entry '" + std::string(entry) + "': mkdir " + join_abs(names) + "/" + c + ": " +
                       std::strerror(errno));

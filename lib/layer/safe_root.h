@@ -38,8 +38,12 @@ class SafeRoot {
   // create, missing directories are made (0755, owned by the caller) and a
   // non-directory on the way is an error; without, either makes `missing`.
   // `entry` names the layer entry for error messages. Throws kiln::Error when
-  // a component is not a directory or symlinks loop.
-  Dir open_dir(const std::vector<std::string>& comps, bool create, std::string_view entry) const;
+  // a component is not a directory or symlinks loop. before_create, when
+  // given, runs once before the walk makes its first directory, and the
+  // missing component is looked at again afterwards (the extractor waits
+  // there for queued file writes that might own that name).
+  Dir open_dir(const std::vector<std::string>& comps, bool create, std::string_view entry,
+               const std::function<void()>& before_create = {}) const;
 
   const std::filesystem::path& root() const { return root_; }
   int root_fd() const { return root_fd_.get(); }
