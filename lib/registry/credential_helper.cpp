@@ -83,8 +83,18 @@ std::optional<Credential> run_credential_helper(const std::string& helper, const
   posix_spawn_file_actions_adddup2(&fa, out.fd[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err.fd[1], 2);
   char* argv[] = {const_cast<char*>(program.c_str()), const_cast<char*>("get"), nullptr};
+  // The executor blocks SIGTERM and SIGINT (its interrupt watcher takes
+  // them); a helper must start with nothing blocked, or it could not be
+  // stopped and would pass the mask on to whatever it runs.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, program.c_str(), &fa, nullptr, argv, environ);
+  int rc = posix_spawnp(&pid, program.c_str(), &fa, &attr, argv, environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0)
     throw IoError("running credential helper " + program + " for " + server_url + ": " + std::strerror(rc) +

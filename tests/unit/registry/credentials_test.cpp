@@ -1,6 +1,7 @@
 #include "registry/credentials.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -165,6 +166,33 @@ TEST(Keychain, CredentialHelpersAndStore) {
   std::string all((std::istreambuf_iterator<char>(asked)), {});
   EXPECT_NE(all.find("https://index.docker.io/v1/\n"), std::string::npos) << all;
   EXPECT_NE(all.find("helper.example\n"), std::string::npos) << all;
+}
+
+// The executor runs with SIGTERM and SIGINT blocked (its interrupt watcher
+// takes them); a credential helper must not inherit that mask.
+TEST(Keychain, HelperStartsWithNoSignalsBlocked) {
+  TempDir bin, cfg;
+  bin.write("docker-credential-mask", R"(#!/bin/sh
+read -r url
+blk=$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/self/status)
+printf '{"ServerURL":"%s","Username":"mask","Secret":"%s"}' "$url" "$blk"
+)",
+            true);
+  PathPrefix path(bin.path());
+  cfg.write("config.json", R"({"credHelpers": {"mask.example": "mask"}})");
+  auto k = Keychain::load(cfg.path().string());
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &block, &old), 0);
+  auto c = k.lookup("mask.example");
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ASSERT_TRUE(c);
+  // sed reads its own status; the shell passes its mask on to it. A blocked
+  // SIGTERM (15) would show as bit 14: 0000000000004000.
+  ASSERT_EQ(c->password.size(), 16u) << c->password;
+  EXPECT_EQ(c->password, "0000000000000000");
 }
 
 TEST(Keychain, NormalisesKeys) {
