@@ -90,6 +90,14 @@ int main(int argc, char** argv) {
     log.error(e.what());
     return 1;
   } catch (const std::exception& e) {
+    // A signal that came during a registry transfer stops the transfer
+    // (http::Cancelled) rather than waiting for it, so the error seen here
+    // is that transfer's; the signal is the cause.
+    if (int sig = interrupt.signal()) {
+      log.error("build interrupted by " + kiln::build::signal_name(sig) + " (" + e.what() +
+                "); build stopped, nothing tagged after the signal");
+      return 128 + sig;
+    }
     log.error(std::string("error building image: ") + e.what());
     return 1;
   }

@@ -168,7 +168,9 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     auto plan = dockerfile::make_plan(parsed, po);
     for (const auto& w : plan.warnings) log.warn(w);
 
-    registry::Client client(registry_options(opts, env.getenv),
+    registry::Options reg_opts = registry_options(opts, env.getenv);
+    if (env.interrupt) reg_opts.cancelled = [in = env.interrupt] { return in->signal() != 0; };
+    registry::Client client(std::move(reg_opts),
                             load_keychain(opts, docker_config_dir(opts, env.getenv), env.getenv, log), log);
 
     BuildEnv be;

@@ -18,14 +18,6 @@ sigset_t stop_signals() {
   return s;
 }
 
-std::string signal_name(int signo) {
-  switch (signo) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    default: return "signal " + std::to_string(signo);
-  }
-}
-
 }  // namespace
 
 Interrupt::Interrupt() {
@@ -54,6 +46,14 @@ void Interrupt::watch() {
     signo_.compare_exchange_strong(expected, signo);  // the first one names the interruption
     std::lock_guard<std::mutex> lock(mu_);
     if (child_group_ > 0) ::kill(-child_group_, SIGKILL);
+  }
+}
+
+std::string signal_name(int signo) {
+  switch (signo) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    default: return "signal " + std::to_string(signo);
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "base/error.h"
@@ -63,6 +64,9 @@ class Interrupt {
   pid_t child_group_ = 0;
   std::thread watcher_;
 };
+
+// "SIGTERM", "SIGINT", else "signal N".
+std::string signal_name(int signo);
 
 // The signal mask a child process should start with: nothing blocked
 // (otherwise RUN commands would inherit the executor's blocked SIGTERM and

@@ -110,6 +110,11 @@ size_t on_read(char* buf, size_t size, size_t n, void* ud) {
   return k;
 }
 
+int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancelled = static_cast<const std::function<bool()>*>(ud);
+  return (*cancelled)() ? 1 : 0;  // non-zero: CURLE_ABORTED_BY_CALLBACK
+}
+
 bool same_origin(const UrlParts& a, const UrlParts& b) {
   return a.scheme == b.scheme && a.host == b.host && effective_port(a) == effective_port(b);
 }
@@ -190,6 +195,8 @@ Response Client::perform(const Request& original, const Sink& sink) {
 
 Response Client::perform_once(Handle& h, const Request& req, const Sink& sink) {
   CURL* c = h.curl;
+  if (opts_.cancelled && opts_.cancelled())
+    throw Cancelled(req.method + " " + url_for_message(req.url) + ": not started, the build was interrupted");
   curl_easy_reset(c);  // keeps live connections and the TLS session cache
   Response resp;
   Transfer t{};
@@ -210,6 +217,11 @@ Response Client::perform_once(Handle& h, const Request& req, const Sink& sink) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  if (opts_.cancelled) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &opts_.cancelled);
+  }
   // No Accept-Encoding and no decoding: a storage backend that labels a
   // gzip layer "Content-Encoding: gzip" must hand over the stored bytes, or
   // their digest would not match.
@@ -262,6 +274,8 @@ Response Client::perform_once(Handle& h, const Request& req, const Sink& sink) {
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (t.error) std::rethrow_exception(t.error);
+  if (rc == CURLE_ABORTED_BY_CALLBACK && opts_.cancelled && opts_.cancelled())
+    throw Cancelled(req.method + " " + url_for_message(req.url) + ": stopped, the build was interrupted");
   if (rc != CURLE_OK) {
     std::string detail = errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc);
     // mbedTLS words this as "Cert verify failed: BADCERT_NOT_TRUSTED"; say

@@ -8,17 +8,26 @@
 // Redirects are followed here rather than inside libcurl so the rule is
 // explicit: an Authorization header is dropped as soon as a redirect leaves
 // the origin (scheme, host, port) of the original request.
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "http/message.h"
 #include "http/tls_config.h"
 #include "log/log.h"
 
 namespace kiln::http {
+
+// A request stopped because Options::cancelled said so. Not a
+// TransportError: nothing retries it.
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+};
 
 class Client {
  public:
@@ -29,6 +38,11 @@ class Client {
     long low_speed_time_s = 60;  // abort when under 1 byte/s for this long
     std::string user_agent = "kiln";
     int max_redirects = 10;
+    // Asked before each request and about once a second during it (also
+    // while no byte moves); true stops the request with Cancelled. The
+    // executor's SIGTERM/SIGINT watcher, so a cancelled CI job does not
+    // wait for a multi-gigabyte push or pull to end.
+    std::function<bool()> cancelled;
   };
 
   Client(Options opts, log::Logger& log);

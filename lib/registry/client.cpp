@@ -17,6 +17,7 @@ http::Client::Options http_options(const Options& o, bool pull) {
   http::Client::Options h;
   h.connect_timeout_s = o.connect_timeout_s;
   h.user_agent = o.user_agent;
+  h.cancelled = o.cancelled;
   // The default bundle path exists inside kaniko's image; elsewhere fall
   // back to libcurl's own default rather than failing every request.
   std::error_code ec;

@@ -49,6 +49,7 @@ struct Options {
   std::chrono::milliseconds progress_interval{5000};
   long connect_timeout_s = 30;
   std::string user_agent = "kiln";
+  std::function<bool()> cancelled;  // see http::Client::Options::cancelled
 };
 
 struct Manifest {

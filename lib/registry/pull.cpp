@@ -3,6 +3,7 @@
 
 #include "base/error.h"
 #include "digest/sha256.h"
+#include "http/client.h"
 #include "http/transport_error.h"
 #include "image/media_types.h"
 #include "registry/client.h"
@@ -44,6 +45,8 @@ T Client::try_candidates(const Reference& ref, const std::string& what,
       return fn(cands[i]);
     } catch (const UsageError&) {
       throw;
+    } catch (const http::Cancelled&) {
+      throw;  // not the mirror's fault: no other is tried
     } catch (const Error& e) {
       if (i + 1 >= cands.size()) throw;
       log_.warn(what + " from " + cands[i].repo_str() + " failed, trying " + cands[i + 1].repo_str() + ": " +
@@ -178,6 +181,8 @@ void Client::fetch_blob(const Reference& repo, const image::Descriptor& desc, co
       break;
     } catch (const UsageError&) {
       throw;
+    } catch (const http::Cancelled&) {
+      throw;  // not the mirror's fault: no other is tried
     } catch (const Error& e) {
       // Data already delivered binds us to this stream's content; another
       // mirror serving the same digest is still fine since the hash covers

@@ -1,8 +1,13 @@
 #include "http/client.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <cstdlib>
 #include <thread>
@@ -205,4 +210,45 @@ TEST(HttpClient, PerHostTlsSelection) {
   EXPECT_TRUE(c.tls_for("https://reg.example/v2/").verify);
   EXPECT_EQ(c.tls_for("https://other.example:8443/v2/").ca_file, "/other.pem");
   EXPECT_EQ(c.tls_for("https://third.example/v2/").ca_file, "/default.pem");
+}
+
+// A server that never answers (the kernel completes the handshake for a
+// socket that listens but never accepts): only the cancel flag ends the
+// request, within about a second of being raised.
+TEST(HttpClient, CancelledStopsARequestInProgressAndBeforeItStarts) {
+  ClearProxyEnv env;
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(s, 4), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/v2/";
+
+  std::atomic<bool> stop{false};
+  http::Client::Options o;
+  o.cancelled = [&] { return stop.load(); };
+  http::Client c(o, quiet_logger());
+  std::thread raiser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    c.perform({.url = url});
+    ADD_FAILURE() << "a request to a silent server returned";
+  } catch (const http::Cancelled& e) {
+    EXPECT_NE(std::string(e.what()).find("interrupted"), std::string::npos) << e.what();
+  }
+  raiser.join();
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(took, 5.0);  // libcurl asks at least once a second; the low-speed limit is 60 s
+  // Once raised, nothing starts: not even a request to a live server.
+  TestServer srv([](const SeenRequest&) { return Reply{200, {}, "hello"}; });
+  EXPECT_THROW(c.perform({.url = srv.url("/v2/")}), http::Cancelled);
+  EXPECT_TRUE(srv.requests().empty());
+  ::close(s);
 }
