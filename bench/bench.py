@@ -7,6 +7,21 @@ the medians, and kiln's own phase times from its BENCHMARK_FILE report.
 
 Runs alternate (kiln, buildah, kiln, ...) so that drift in the machine's
 speed hits both tools alike. Needs root, buildah, debootstrap, GNU time.
+
+Nothing is deleted until every run is done: kiln's sandbox roots are kept
+(--root), buildah keeps its build containers (--rm=false), and the bench
+waits --settle seconds after a sync before the first run. The reason is ext4
+without a journal, as on these machines: when it allocates an inode it
+skips, one by one, each free inode of the group released in the last 60 s,
+or 360 s while that inode-table block is dirty (and allocating inodes next
+to them dirties it again), looking each up in the buffer cache
+(recently_deleted() in fs/ext4/ialloc.c). Creating files soon after deleting
+tens of thousands is then quadratic: the 30,000-file loop of scenario a took
+1 s in a quiet sandbox and 6, 12 and 18 s when each try followed the removal
+of the last one's files (17.9 s of it system time, 46% of samples in
+recently_deleted()). Deleting between runs charged each tool for the other's
+clean-up, and a bench started within minutes of a test run paid for the
+tests' deletions.
 """
 import argparse
 import json
@@ -157,21 +172,29 @@ def timed(argv, env=None):
     return elapsed, rss_kb / 1024
 
 
-def tar_x_seconds():
+def tar_x_seconds(target):
     """GNU tar extracting the Debian base's tarball (already uncompressed, no
-    digest to check) onto the disk the sandbox roots use: how fast this disk
-    creates those 6,676 entries right now. Its removal is not timed."""
-    target = Path(tempfile.mkdtemp(prefix="kiln-bench-tarx-"))
-    try:
-        start = time.monotonic()
-        k.run(["tar", "-xf", str(CACHE / "bookworm-minbase.tar"), "-C", str(target)], timeout=600)
-        return time.monotonic() - start
-    finally:
-        shutil.rmtree(target, ignore_errors=True)
+    digest to check) into target, on the disk the sandbox roots use: how fast
+    this disk creates those 6,676 entries right now. Kept until the end (see
+    the module's doc)."""
+    target.mkdir(parents=True)
+    start = time.monotonic()
+    k.run(["tar", "-xf", str(CACHE / "bookworm-minbase.tar"), "-C", str(target)], timeout=600)
+    return time.monotonic() - start
 
 
-def run_kiln(executor, ctx, dockerfile, dest, registry, report):
-    argv = [str(REPO / "scripts/sandbox.sh"), "--executor", str(executor), "--context", str(ctx),
+def settle(seconds):
+    """Writes back dirty blocks, then waits out ext4's window for recently
+    deleted inodes (see the module's doc)."""
+    if seconds <= 0:
+        return
+    print(f"sync, then {seconds} s for ext4's recently-deleted inode window to pass", file=sys.stderr)
+    subprocess.run(["sync"], check=True)
+    time.sleep(seconds)
+
+
+def run_kiln(executor, ctx, dockerfile, dest, registry, report, root):
+    argv = [str(REPO / "scripts/sandbox.sh"), "--executor", str(executor), "--root", str(root), "--context", str(ctx),
             "--bind", f"{report.parent}:/report", "--env", f"BENCHMARK_FILE=/report/{report.name}", "--",
             f"--dockerfile=/workspace/{dockerfile.name}", "--context=dir:///workspace",
             f"--destination={dest}", *registry.insecure_args()]
@@ -181,7 +204,7 @@ def run_kiln(executor, ctx, dockerfile, dest, registry, report):
 def run_buildah(store, ctx, dockerfile, dest):
     base = ["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"), "--storage-driver", "overlay"]
     t1, rss = timed([*base, "bud", "--isolation", "chroot", "--format", "docker", "--tls-verify=false", "--layers=false",
-                     "-f", str(dockerfile), "-t", dest, str(ctx)])
+                     "--rm=false", "-f", str(dockerfile), "-t", dest, str(ctx)])
     t2, _ = timed([*base, "push", "--tls-verify=false", dest, f"docker://{dest}"])
     return t1 + t2, rss
 
@@ -191,15 +214,19 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--scenarios", default="a,b,c,d,e")
     ap.add_argument("--executor", default=str(REPO / "build/static/executor"))
+    ap.add_argument("--settle", type=int, default=361,
+                    help="seconds to wait after a sync before the first run (0: none); see the module's doc")
     opts = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kiln-bench-"))
     registry = k.Registry(work / "registry")
     registry.start()
+    stores = []  # buildah stores, emptied at the end
     try:
         bases = {"busybox": k.BusyboxImage(work).push(registry, "docker")}
         if any(SCENARIOS[s][1] == "debian" for s in opts.scenarios.split(",")):
             bases["debian"] = debian_base(registry)
         rows = []
+        settle(opts.settle)
         for name in opts.scenarios.split(","):
             title, _, dockerfile_text, ctx_kind = SCENARIOS[name]
             ctx = work / f"ctx-{name}"
@@ -209,25 +236,28 @@ def main():
             kiln_t, kiln_rss, bud_t, bud_rss, phases, reports = [], [], [], [], [], []
             for i in range(opts.runs):
                 report = work / f"report-{name}-{i}.json"
-                t, rss = run_kiln(opts.executor, ctx, dockerfile, registry.ref(f"bench-{name}:kiln{i}"), registry, report)
+                t, rss = run_kiln(opts.executor, ctx, dockerfile, registry.ref(f"bench-{name}:kiln{i}"), registry, report,
+                                  work / f"kiln-root-{name}-{i}")
                 kiln_t.append(t)
                 phases.append(json.loads(report.read_text()))
                 reports.append(dict(phases[-1]))
                 # The executor reports its own peak RSS (GNU time only sees the sandbox wrapper).
                 kiln_rss.append(phases[-1].pop("peak_rss_mb"))
                 if SCENARIOS[name][1] == "debian":
-                    reports[-1]["tar_x_seconds"] = tar_x_seconds()
+                    reports[-1]["tar_x_seconds"] = tar_x_seconds(work / f"tar-x-{name}-{i}")
                 store = work / f"buildah-{name}-{i}"
                 t, rss = run_buildah(store, ctx, dockerfile, registry.ref(f"bench-{name}:buildah{i}"))
                 bud_t.append(t)
                 bud_rss.append(rss)
-                subprocess.run(["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"),
-                                "--storage-driver", "overlay", "rm", "--all"], capture_output=True)
-                subprocess.run(["umount", "-R", str(store / "root" / "overlay")], capture_output=True)
-                shutil.rmtree(store, ignore_errors=True)
+                stores.append(store)
             km, bm = statistics.median(kiln_t), statistics.median(bud_t)
             ph = {key.replace("_seconds", ""): statistics.median(p[key] for p in phases) for key in phases[0] if key.endswith("_seconds")}
-            rows.append((name, title, km, bm, km / bm, max(kiln_rss), max(bud_rss), ph, scenario_notes(name, reports)))
+            def listed(values):
+                return ", ".join(f"{v:.2f}" for v in values)
+            notes = [f"each run (s): kiln {listed(kiln_t)}; buildah {listed(bud_t)}; "
+                     f"kiln's run phase {listed(p.get('run_seconds', 0) for p in phases)}",
+                     *scenario_notes(name, reports)]
+            rows.append((name, title, km, bm, km / bm, max(kiln_rss), max(bud_rss), ph, notes))
         print(f"\n{'':3}{'scenario':58}{'kiln s':>8}{'buildah s':>10}{'ratio':>7}{'kiln MB':>9}{'bud MB':>8}")
         for name, title, km, bm, ratio, krss, brss, ph, notes in rows:
             print(f"{name:3}{title:58}{km:8.2f}{bm:10.2f}{ratio:7.2f}{krss:9.0f}{brss:8.0f}")
@@ -237,6 +267,10 @@ def main():
         print(f"\n(median of {opts.runs} alternating runs; wall time includes the push; peak RSS of the largest process)")
     finally:
         registry.stop()
+        for store in stores:
+            subprocess.run(["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"),
+                            "--storage-driver", "overlay", "rm", "--all"], capture_output=True)
+            subprocess.run(["umount", "-R", str(store / "root" / "overlay")], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
