@@ -8,20 +8,22 @@ the medians, and kiln's own phase times from its BENCHMARK_FILE report.
 Runs alternate (kiln, buildah, kiln, ...) so that drift in the machine's
 speed hits both tools alike. Needs root, buildah, debootstrap, GNU time.
 
-Nothing is deleted until every run is done: kiln's sandbox roots are kept
-(--root), buildah keeps its build containers (--rm=false), and the bench
-waits --settle seconds after a sync before the first run. The reason is ext4
-without a journal, as on these machines: when it allocates an inode it
-skips, one by one, each free inode of the group released in the last 60 s,
-or 360 s while that inode-table block is dirty (and allocating inodes next
-to them dirties it again), looking each up in the buffer cache
+Each run (kiln's, buildah's, the `tar x` reference) writes to a fresh ext4
+filesystem of its own (a sparse image file on the same disk, loop-mounted,
+made without a journal like this machine's root), dropped after the run.
+The reason is ext4 without a journal: when it allocates an inode it skips,
+one by one, each free inode of the group released in the last 60 s, or
+360 s while that inode-table block is dirty (and allocating inodes next to
+them dirties it again), looking each up in the buffer cache
 (recently_deleted() in fs/ext4/ialloc.c). Creating files soon after deleting
 tens of thousands is then quadratic: the 30,000-file loop of scenario a took
 1 s in a quiet sandbox and 6, 12 and 18 s when each try followed the removal
 of the last one's files (17.9 s of it system time, 46% of samples in
-recently_deleted()). Deleting between runs charged each tool for the other's
-clean-up, and a bench started within minutes of a test run paid for the
-tests' deletions.
+recently_deleted()). On one shared filesystem every run paid for whatever
+was deleted before it: the harness's clean-up, a test run minutes earlier,
+and buildah's own (it frees about 30,000 inodes at the end of each build of
+scenario a, even with --rm=false), so kiln's loop took 0.9 s in its first
+run and 9-10 s in the runs after a buildah run.
 """
 import argparse
 import json
@@ -174,23 +176,34 @@ def timed(argv, env=None):
 
 def tar_x_seconds(target):
     """GNU tar extracting the Debian base's tarball (already uncompressed, no
-    digest to check) into target, on the disk the sandbox roots use: how fast
-    this disk creates those 6,676 entries right now. Kept until the end (see
-    the module's doc)."""
-    target.mkdir(parents=True)
+    digest to check) into target, on a fresh filesystem like the runs': how
+    fast this disk creates those 6,676 entries right now."""
     start = time.monotonic()
     k.run(["tar", "-xf", str(CACHE / "bookworm-minbase.tar"), "-C", str(target)], timeout=600)
     return time.monotonic() - start
 
 
-def settle(seconds):
-    """Writes back dirty blocks, then waits out ext4's window for recently
-    deleted inodes (see the module's doc)."""
-    if seconds <= 0:
-        return
-    print(f"sync, then {seconds} s for ext4's recently-deleted inode window to pass", file=sys.stderr)
-    subprocess.run(["sync"], check=True)
-    time.sleep(seconds)
+class FreshDisk:
+    """A new ext4 filesystem (no journal, inode tables written at mkfs, so
+    no lazy-init thread writes during the run) on a sparse image file under
+    work, mounted at work/<name>; unmounted and dropped on exit. Not timed."""
+
+    def __init__(self, work, name, size="8G"):
+        self.image, self.mount = work / f"{name}.img", work / name
+        self.size = size
+
+    def __enter__(self):
+        subprocess.run(["truncate", "-s", self.size, str(self.image)], check=True)
+        subprocess.run(["mkfs.ext4", "-F", "-q", "-O", "^has_journal",
+                        "-E", "lazy_itable_init=0,lazy_journal_init=0", str(self.image)], check=True)
+        self.mount.mkdir()
+        subprocess.run(["mount", "-o", "loop", str(self.image), str(self.mount)], check=True)
+        return self.mount
+
+    def __exit__(self, *exc):
+        subprocess.run(["umount", "-R", str(self.mount)], capture_output=True)
+        self.mount.rmdir()
+        self.image.unlink()
 
 
 def run_kiln(executor, ctx, dockerfile, dest, registry, report, root):
@@ -204,7 +217,7 @@ def run_kiln(executor, ctx, dockerfile, dest, registry, report, root):
 def run_buildah(store, ctx, dockerfile, dest):
     base = ["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"), "--storage-driver", "overlay"]
     t1, rss = timed([*base, "bud", "--isolation", "chroot", "--format", "docker", "--tls-verify=false", "--layers=false",
-                     "--rm=false", "-f", str(dockerfile), "-t", dest, str(ctx)])
+                     "-f", str(dockerfile), "-t", dest, str(ctx)])
     t2, _ = timed([*base, "push", "--tls-verify=false", dest, f"docker://{dest}"])
     return t1 + t2, rss
 
@@ -214,19 +227,15 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--scenarios", default="a,b,c,d,e")
     ap.add_argument("--executor", default=str(REPO / "build/static/executor"))
-    ap.add_argument("--settle", type=int, default=361,
-                    help="seconds to wait after a sync before the first run (0: none); see the module's doc")
     opts = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kiln-bench-"))
     registry = k.Registry(work / "registry")
     registry.start()
-    stores = []  # buildah stores, emptied at the end
     try:
         bases = {"busybox": k.BusyboxImage(work).push(registry, "docker")}
         if any(SCENARIOS[s][1] == "debian" for s in opts.scenarios.split(",")):
             bases["debian"] = debian_base(registry)
         rows = []
-        settle(opts.settle)
         for name in opts.scenarios.split(","):
             title, _, dockerfile_text, ctx_kind = SCENARIOS[name]
             ctx = work / f"ctx-{name}"
@@ -236,20 +245,26 @@ def main():
             kiln_t, kiln_rss, bud_t, bud_rss, phases, reports = [], [], [], [], [], []
             for i in range(opts.runs):
                 report = work / f"report-{name}-{i}.json"
-                t, rss = run_kiln(opts.executor, ctx, dockerfile, registry.ref(f"bench-{name}:kiln{i}"), registry, report,
-                                  work / f"kiln-root-{name}-{i}")
+                with FreshDisk(work, f"disk-kiln-{name}-{i}") as disk:
+                    t, rss = run_kiln(opts.executor, ctx, dockerfile, registry.ref(f"bench-{name}:kiln{i}"), registry,
+                                      report, disk / "root")
                 kiln_t.append(t)
                 phases.append(json.loads(report.read_text()))
                 reports.append(dict(phases[-1]))
                 # The executor reports its own peak RSS (GNU time only sees the sandbox wrapper).
                 kiln_rss.append(phases[-1].pop("peak_rss_mb"))
                 if SCENARIOS[name][1] == "debian":
-                    reports[-1]["tar_x_seconds"] = tar_x_seconds(work / f"tar-x-{name}-{i}")
-                store = work / f"buildah-{name}-{i}"
-                t, rss = run_buildah(store, ctx, dockerfile, registry.ref(f"bench-{name}:buildah{i}"))
+                    with FreshDisk(work, f"disk-tar-{name}-{i}") as disk:
+                        reports[-1]["tar_x_seconds"] = tar_x_seconds(disk)
+                with FreshDisk(work, f"disk-buildah-{name}-{i}") as store:
+                    try:
+                        t, rss = run_buildah(store, ctx, dockerfile, registry.ref(f"bench-{name}:buildah{i}"))
+                    finally:
+                        subprocess.run(["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"),
+                                        "--storage-driver", "overlay", "rm", "--all"], capture_output=True)
+                        subprocess.run(["umount", "-R", str(store / "root" / "overlay")], capture_output=True)
                 bud_t.append(t)
                 bud_rss.append(rss)
-                stores.append(store)
             km, bm = statistics.median(kiln_t), statistics.median(bud_t)
             ph = {key.replace("_seconds", ""): statistics.median(p[key] for p in phases) for key in phases[0] if key.endswith("_seconds")}
             def listed(values):
@@ -267,10 +282,6 @@ def main():
         print(f"\n(median of {opts.runs} alternating runs; wall time includes the push; peak RSS of the largest process)")
     finally:
         registry.stop()
-        for store in stores:
-            subprocess.run(["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"),
-                            "--storage-driver", "overlay", "rm", "--all"], capture_output=True)
-            subprocess.run(["umount", "-R", str(store / "root" / "overlay")], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
