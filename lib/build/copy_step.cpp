@@ -65,6 +65,7 @@ fsys::path download(const std::string& url, const fsys::path& dir, const std::st
   fsys::path out = dir / name;
   http::Client::Options ho;
   ho.tls.ca_file = env.ca_file;
+  ho.cancelled = env.cancelled;
   http::Client client(ho, *env.log);
   std::FILE* f = std::fopen(out.c_str(), "wb");
   if (!f) throw IoError("ADD " + url + ": cannot write " + out.string());

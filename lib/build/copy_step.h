@@ -21,6 +21,7 @@ struct CopyEnv {
   std::function<bool(std::string_view rel)> context_excluded;
   std::filesystem::path scratch;        // where heredocs and downloads are staged
   std::string ca_file;                  // for ADD <url>
+  std::function<bool()> cancelled;      // stops an ADD <url> download (http::Client::Options::cancelled)
   log::Logger* log = nullptr;
 };
 

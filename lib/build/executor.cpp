@@ -148,6 +148,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     ro.getenv = env.getenv;
     ro.git_options = opts.git;
     ro.ca_file = registry_options(opts, env.getenv).ca_file;
+    ro.cancelled = cancel_flag(env.interrupt);
     auto ctx = context::resolve(context::parse_spec(opts.context), ro);
     fsys::path dockerfile_path = locate_dockerfile(opts.dockerfile, ctx.dir);
     auto parsed = dockerfile::parse(read_file(dockerfile_path, "Dockerfile"), dockerfile_path.filename().string());
@@ -169,7 +170,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     for (const auto& w : plan.warnings) log.warn(w);
 
     registry::Options reg_opts = registry_options(opts, env.getenv);
-    if (env.interrupt) reg_opts.cancelled = [in = env.interrupt] { return in->signal() != 0; };
+    reg_opts.cancelled = cancel_flag(env.interrupt);
     registry::Client client(std::move(reg_opts),
                             load_keychain(opts, docker_config_dir(opts, env.getenv), env.getenv, log), log);
 

@@ -57,6 +57,11 @@ std::string signal_name(int signo) {
   }
 }
 
+std::function<bool()> cancel_flag(const Interrupt* in) {
+  if (!in) return {};
+  return [in] { return in->signal() != 0; };
+}
+
 void Interrupt::check() const {
   int s = signo_.load();
   if (s != 0) throw Interrupted("build interrupted by " + signal_name(s), s);

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -64,6 +65,10 @@ class Interrupt {
   pid_t child_group_ = 0;
   std::thread watcher_;
 };
+
+// For http::Client::Options::cancelled and the like: true once a signal
+// came. Empty (never cancelled) for a null watcher.
+std::function<bool()> cancel_flag(const Interrupt* in);
 
 // "SIGTERM", "SIGINT", else "signal N".
 std::string signal_name(int signo);

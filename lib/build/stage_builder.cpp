@@ -310,6 +310,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
       if (!c || c->from.empty()) ce.context_excluded = env.context_excluded;
       ce.scratch = env.work->scratch();
       ce.ca_file = env.ca_file;
+      ce.cancelled = cancel_flag(env.interrupt);
       ce.log = &log;
       run_copy(step, ce);
       touches_files = true;

@@ -165,6 +165,7 @@ void fetch_azure(const Spec& spec, const ResolveOptions& opts, const std::filesy
 void fetch_object_context(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest) {
   http::Client::Options ho;
   ho.tls.ca_file = opts.ca_file;
+  ho.cancelled = opts.cancelled;
   // As for registries: SSL_CERT_DIR adds a hashed CA directory.
   if (opts.getenv) {
     std::error_code ec;

@@ -147,21 +147,30 @@ def test_signal_during_run(signo, container, executor, registry_plain, busybox_i
     assert not list((root / "kaniko").glob("work/*")), "the build's work dir was not removed"
 
 
-def test_signal_during_a_slow_pull(executor, make_registry, context, tmp_path):
-    """A signal while a base layer trickles in stops the download at once
-    (within seconds, not when the 77 s transfer would end), exits 128+15
-    naming the signal, and pushes nothing."""
-    registry = make_registry(name="registry-slow-pull")
+@pytest.mark.parametrize("what", ["base-layer", "add-url"])
+def test_signal_during_a_slow_download(what, executor, make_registry, context, tmp_path):
+    """A signal while a base layer (or an ADD <url>) trickles in stops the
+    download at once (within seconds, not when the 77 s transfer would end),
+    exits 128+15 naming the signal, and pushes nothing."""
+    registry = make_registry(name=f"registry-slow-{what}")
     tar = k.deterministic_tar([k.Entry("base.bin", "file", 0o644, data=os.urandom(384 * 1024))])
-    k.push_layout(k.write_oci_layout(tmp_path / "layout", [tar]), registry.ref("slowbase:latest"))
+    image = k.write_oci_layout(tmp_path / "layout", [tar])
+    k.push_layout(image, registry.ref("slowbase:latest"))
     proxy = fp.FaultProxy(registry.host)
     try:
-        # 1 KiB every 0.2 s: the config blob comes in one piece, the 384 KiB
-        # layer would take about 77 s. (The image has no shell: the RUN only
-        # makes the executor unpack the base; it must never start.)
-        fault = proxy.arm(fp.Fault("trickle", fp.is_blob_get, count=2, chunk=1024, delay=0.2))
-        ctx = context({"Dockerfile": f"FROM {proxy.ref('slowbase:latest')}\nRUN true\n"})
-        dest = proxy.ref("interrupted-pull:v1")
+        # 1 KiB every 0.2 s: the 384 KiB layer would take about 77 s. For the
+        # base image the config blob (one piece) is fetched first. (The image
+        # has no shell: the RUN only makes the executor unpack the base; it
+        # must never start.)
+        if what == "base-layer":
+            slow = 2
+            dockerfile = f"FROM {proxy.ref('slowbase:latest')}\nRUN true\n"
+        else:
+            slow = 1
+            dockerfile = f"FROM scratch\nADD http://{proxy.host}/v2/slowbase/blobs/{image.layer_digests[0]} /big.bin\n"
+        fault = proxy.arm(fp.Fault("trickle", fp.is_blob_get, count=slow, chunk=1024, delay=0.2))
+        ctx = context({"Dockerfile": dockerfile})
+        dest = proxy.ref(f"interrupted-{what}:v1")
         argv = k.sandbox_argv(executor=executor, context=ctx, root=tmp_path / "root",
                               args=["--dockerfile=/workspace/Dockerfile", "--context=dir:///workspace",
                                     f"--destination={dest}", "--insecure", "--insecure-pull", "--cleanup"])
@@ -170,9 +179,9 @@ def test_signal_during_a_slow_pull(executor, make_registry, context, tmp_path):
         out = Reader(p.stdout)
         try:
             end = time.monotonic() + 60
-            while fault.injected < 2 and time.monotonic() < end and p.poll() is None:
+            while fault.injected < slow and time.monotonic() < end and p.poll() is None:
                 time.sleep(0.05)
-            assert fault.injected == 2, "the base layer download never started:\n" + out.text[-4000:]
+            assert fault.injected == slow, "the slow download never started:\n" + out.text[-4000:]
             time.sleep(1)  # well inside the transfer
             assert p.poll() is None, "the build ended before the signal:\n" + out.text[-4000:]
             execs = [d for d in descendants(p.pid) if cmdline(d)[:1] == [b"/kaniko/executor"]]
@@ -191,6 +200,6 @@ def test_signal_during_a_slow_pull(executor, make_registry, context, tmp_path):
         print(f"\nstopped {took:.1f} s after SIGTERM: " + [l for l in out.text.splitlines() if "interrupted" in l][-1])
         # The transfer's own progress check runs about once a second.
         assert took < 10, f"the executor took {took:.1f} s to stop after SIGTERM\n{out.text[-4000:]}"
-        assert not k.image_exists(registry.ref("interrupted-pull:v1"))
+        assert not k.image_exists(registry.ref(f"interrupted-{what}:v1"))
     finally:
         proxy.close()
