@@ -37,7 +37,7 @@ struct ResolveOptions {
   std::function<std::optional<std::string>(std::string_view)> getenv;
   std::vector<std::string> git_options;  // --git key=value,... (branch, single-branch, recurse-submodules, insecure-skip-tls)
   std::string ca_file;                   // CA bundle for HTTPS fetches (the registry one)
-  std::function<bool()> cancelled;       // stops object-store downloads (http::Client::Options::cancelled)
+  std::function<bool()> cancelled;       // stops object-store downloads and git fetches
 };
 
 // Makes the context available as a directory under `scratch` (or the local

@@ -2,12 +2,14 @@
 
 #include <git2.h>
 
+#include <functional>
 #include <memory>
 #include <system_error>
 
 #include "base/error.h"
 #include "context/git_tls.h"
 #include "context/git_url.h"
+#include "context/wake_on_cancel.h"
 
 namespace kiln::context {
 namespace fs = std::filesystem;
@@ -45,7 +47,27 @@ struct Session {
   bool insecure_skip_tls = false;
   std::string ca_file, ca_dir;
   int auth_calls = 0;        // credential requests during the current libgit2 call
+  std::function<bool()> cancelled;  // the executor's SIGTERM/SIGINT flag
+  bool stopped = false;             // a callback stopped libgit2 because of it
 };
+
+// libgit2 calls these as the pack arrives (and as the server reports its
+// progress); a non-zero return aborts the fetch. They run only between whole
+// packets, so a blocked read is interrupted by WakeOnCancel instead.
+int stop_if_cancelled(Session& s) {
+  if (!s.cancelled || !s.cancelled()) return 0;
+  s.stopped = true;
+  git_error_set_str(GIT_ERROR_NET, "stopped by a signal");
+  return GIT_EUSER;
+}
+
+int on_transfer_progress(const git_indexer_progress*, void* payload) {
+  return stop_if_cancelled(*static_cast<Session*>(payload));
+}
+
+int on_sideband_progress(const char*, int, void* payload) {
+  return stop_if_cancelled(*static_cast<Session*>(payload));
+}
 
 // libgit2 asks again after a 401 when the credentials it was given failed:
 // the second request in one call means the server rejected them.
@@ -90,6 +112,8 @@ git_remote_callbacks callbacks(Session& s) {
   git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
   cb.credentials = &on_credentials;
   cb.certificate_check = &on_certificate;
+  cb.transfer_progress = &on_transfer_progress;
+  cb.sideband_progress = &on_sideband_progress;
   cb.payload = &s;
   return cb;
 }
@@ -97,6 +121,10 @@ git_remote_callbacks callbacks(Session& s) {
 // The context's error: the repository (never with credentials), the ref, what
 // was being done, and libgit2's reason with any secret scrubbed out.
 [[noreturn]] void fail(const std::string& what, const std::string& doing, const Session& s) {
+  // Once cancelled, whatever libgit2 says (an interrupted read, a callback's
+  // refusal) is the signal's doing.
+  if (s.stopped || (s.cancelled && s.cancelled()))
+    throw Error("git context " + what + ": " + doing + ": stopped by a signal");
   const git_error* e = git_error_last();
   std::string reason = e && e->message ? e->message : "unknown libgit2 error";
   reason = scrub_secrets(reason, {s.creds.password});
@@ -178,11 +206,13 @@ void fetch_git(const std::string& location, const ResolveOptions& opts, const fs
                                                                   : "GIT_TOKEN";
   s.authority = url_authority(loc.url);
   s.insecure_skip_tls = flags.insecure_skip_tls;
+  s.cancelled = opts.cancelled;
   s.ca_file = opts.ca_file;
   std::error_code ec;
   if (auto d = env("SSL_CERT_DIR"); d && !d->empty() && fs::is_directory(*d, ec)) s.ca_dir = *d;
 
   Libgit2 lib;
+  WakeOnCancel wake(opts.cancelled);  // a SIGTERM interrupts libgit2's blocked reads
   // No system, global or XDG git configuration: the fetch depends on the
   // context flags alone, not on whatever gitconfig the executor's root has.
   for (int level : {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_XDG})

@@ -1,7 +1,9 @@
 #include "context/object_source.h"
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
+#include <functional>
 #include <exception>
 #include <thread>
 
@@ -26,6 +28,8 @@ namespace {
 struct Download {
   http::Response resp;
   bool answered = false;
+  std::string url;   // of the last request, for messages
+  int attempts = 1;  // how many requests the answer took
 };
 
 // Streams the GET's body into the extractor through layer::BytePipe: the
@@ -92,6 +96,10 @@ Download stream_into_dest(http::Client& client, const http::Request& req, const 
   if (transfer_error && !stopped_by_reader) {
     try {
       std::rethrow_exception(transfer_error);
+    } catch (const http::TransportError& e) {
+      throw http::TransportError("context " + what + ": downloading " + where + ": " + e.what(), e.curl_code());
+    } catch (const http::Cancelled&) {
+      throw;
     } catch (const std::exception& e) {
       throw IoError("context " + what + ": downloading " + where + ": " + e.what());
     }
@@ -101,14 +109,83 @@ Download stream_into_dest(http::Client& client, const http::Request& req, const 
   return d;
 }
 
+// Object stores fail now and then (a cut connection, 500, 503 SlowDown); the
+// AWS and Google SDKs that kaniko downloads through retry those, and so does
+// kiln: up to kAttempts tries, 1 s then 2 s apart. A 4xx, a TLS certificate
+// that does not verify or a broken archive is final at once.
+constexpr int kAttempts = 3;
+
+bool worth_retrying(const http::TransportError& e) {
+  switch (e.curl_code()) {
+    case 1:   // CURLE_UNSUPPORTED_PROTOCOL
+    case 3:   // CURLE_URL_MALFORMAT
+    case 58:  // CURLE_SSL_CERTPROBLEM
+    case 60:  // CURLE_PEER_FAILED_VERIFICATION
+    case 77:  // CURLE_SSL_CACERT_BADFILE
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Waits `delay` unless the build is cancelled first.
+void pause(std::chrono::milliseconds delay, const std::function<bool()>& cancelled, const std::string& what) {
+  auto end = std::chrono::steady_clock::now() + delay;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cancelled && cancelled()) throw http::Cancelled("context " + what + ": download stopped by a signal");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// One download with retries. `request` builds the request anew for each
+// attempt (signatures carry the time). What a failed attempt unpacked is
+// removed before the next, so no file of a cut archive survives into the
+// context. Returns the last answer (2xx, or an error status the caller
+// words); throws what the last attempt threw.
+Download download(http::Client& client, const std::function<http::Request()>& request,
+                  const std::filesystem::path& dest, const std::string& what, log::Logger& log,
+                  const std::function<bool()>& cancelled) {
+  auto delay = std::chrono::milliseconds(1000);
+  for (int attempt = 1;; ++attempt) {
+    http::Request req = request();
+    log.info("Downloading context " + what + " from " + http::url_for_message(req.url));
+    std::string reason;
+    try {
+      Download d = stream_into_dest(client, req, dest, what, log);
+      d.url = req.url;
+      const bool transient = d.answered && (d.resp.status >= 500 || d.resp.status == 429);
+      if (!transient) return d;
+      reason = objstore::describe_store_error(d.resp.status, d.resp.body);
+      if (attempt == kAttempts) {
+        d.attempts = attempt;
+        return d;
+      }
+    } catch (const http::TransportError& e) {
+      if (!worth_retrying(e)) throw;
+      if (attempt == kAttempts)
+        throw http::TransportError(std::string(e.what()) + " (after " + std::to_string(kAttempts) + " attempts)",
+                                   e.curl_code());
+      reason = e.what();
+    }
+    log.warn("context " + what + ": download failed, retrying in " + std::to_string(delay.count() / 1000) +
+             " s (attempt " + std::to_string(attempt + 1) + " of " + std::to_string(kAttempts) + "): " + reason);
+    std::error_code ec;
+    std::filesystem::remove_all(dest, ec);
+    if (ec) throw IoError("context " + what + ": removing the partly unpacked " + dest.string() + ": " + ec.message());
+    pause(delay, cancelled, what);
+    delay *= 2;
+  }
+}
+
 // `object` names what must exist: "bucket and object", "container and blob".
-[[noreturn]] void fail(const std::string& what, const http::Request& req, const http::Response& r,
-                       std::string_view object) {
+[[noreturn]] void fail(const std::string& what, const Download& d, std::string_view object) {
+  const http::Response& r = d.resp;
   std::string hint;
   if (r.status == 401 || r.status == 403) hint = "; check the credentials";
   if (r.status == 404) hint = "; check that the " + std::string(object) + " exist";
+  if (d.attempts > 1) hint += " (after " + std::to_string(d.attempts) + " attempts)";
   throw IoError("context " + what + ": " + objstore::describe_store_error(r.status, r.body) + " from " +
-                http::url_for_message(req.url) + hint);
+                http::url_for_message(d.url) + hint);
 }
 
 void fetch_s3(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest, http::Client& client) {
@@ -117,21 +194,23 @@ void fetch_s3(const Spec& spec, const ResolveOptions& opts, const std::filesyste
   auto loc = objstore::parse_s3_location(spec.location);
   auto settings = objstore::s3_settings(opts.getenv);
   auto creds = objstore::aws_credentials(opts.getenv, settings.region, client, log);
-  for (int attempt = 0;; ++attempt) {
-    auto target = objstore::s3_target(loc, settings);
-    auto req = objstore::s3_get(target, settings.region, creds, std::time(nullptr));
-    log.info("Downloading context " + what + " from " + http::url_for_message(target.url));
-    Download d = stream_into_dest(client, req, dest, what, log);
+  for (int redirect = 0;; ++redirect) {
+    Download d = download(
+        client,
+        [&] {
+          return objstore::s3_get(objstore::s3_target(loc, settings), settings.region, creds, std::time(nullptr));
+        },
+        dest, what, log, opts.cancelled);
     if (d.resp.status >= 200 && d.resp.status < 300) return;
     // A bucket in another region: S3 (and MinIO) say which in a header, and
     // the request must be signed (and on AWS, addressed) for that region.
     auto region = d.resp.header("x-amz-bucket-region");
-    if (attempt == 0 && region && !region->empty() && *region != settings.region) {
+    if (redirect == 0 && region && !region->empty() && *region != settings.region) {
       log.info("S3: bucket " + loc.bucket + " is in " + *region + ", retrying there");
       settings.region = *region;
       continue;
     }
-    fail(what, req, d.resp, "bucket and object");
+    fail(what, d, "bucket and object");
   }
 }
 
@@ -142,10 +221,8 @@ void fetch_gcs(const Spec& spec, const ResolveOptions& opts, const std::filesyst
   auto loc = objstore::parse_gcs_location(spec.location);
   std::string url = objstore::gcs_media_url(loc, opts.getenv);
   auto token = objstore::gcp_access_token(opts.getenv, ho, log, std::time(nullptr));
-  auto req = objstore::gcs_get(url, token);
-  log.info("Downloading context " + what + " from " + http::url_for_message(url));
-  Download d = stream_into_dest(client, req, dest, what, log);
-  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, req, d.resp, "bucket and object");
+  Download d = download(client, [&] { return objstore::gcs_get(url, token); }, dest, what, log, opts.cancelled);
+  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, d, "bucket and object");
 }
 
 void fetch_azure(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest,
@@ -154,10 +231,9 @@ void fetch_azure(const Spec& spec, const ResolveOptions& opts, const std::filesy
   std::string what = http::url_for_message(spec.location);
   auto target = objstore::azure_target(spec.location, opts.getenv);
   if (target.key.empty()) log.info("Azure: no account key in the environment, the request goes out unsigned");
-  auto req = objstore::azure_get(target, std::time(nullptr));
-  log.info("Downloading context " + what + " from " + http::url_for_message(target.url));
-  Download d = stream_into_dest(client, req, dest, what, log);
-  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, req, d.resp, "container and blob");
+  Download d = download(client, [&] { return objstore::azure_get(target, std::time(nullptr)); }, dest, what, log,
+                        opts.cancelled);
+  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, d, "container and blob");
 }
 
 }  // namespace

@@ -49,6 +49,9 @@ export PKG_CONFIG_LIBDIR="$PREFIX/lib/pkgconfig"  # never the host's .pc files
 
 mkdir -p "$PREFIX/include" "$PREFIX/lib" "$PREFIX/.stamps" "$SRC" "$BUILD"
 
+# fetch_source, unpack, version_of (this script has its own step(), with stamps).
+. "$HERE/debian-source.sh"
+
 # ---- Debian source packages ------------------------------------------------
 PKGS="zlib mbedtls libzstd xz-utils bzip2 curl libarchive"
 
@@ -73,22 +76,11 @@ if ! have_sources; then
     say "apt-get update (no source index yet)"
     apt-get update -qq
   fi
-  for p in $PKGS; do
-    ls "$SRC/${p}"_*.dsc >/dev/null 2>&1 && continue
-    say "downloading source package $p"
-    (cd "$SRC" && apt-get source --download-only -qq -o APT::Sandbox::User=root "$p")
-  done
+  # The mirror may list a security update it does not serve (zlib
+  # 1.2.13.dfsg-1+deb12u1 answered 404 on 2026-12-04): fetch_source falls
+  # back to the newest version it can download.
+  for p in $PKGS; do fetch_source "$p"; done
 fi
-
-# unpack PKG -> prints the unpacked, Debian-patched source dir
-unpack() {
-  local dsc dir
-  dsc=$(ls "$SRC/$1"_*.dsc | sort -V | tail -1)
-  dir="$BUILD/$1-src"
-  rm -rf "$dir"
-  dpkg-source --no-check -x "$dsc" "$dir" >/dev/null 2>&1
-  echo "$dir"
-}
 
 # step NAME FUNCTION: run FUNCTION unless NAME is done, log its duration.
 step() {
@@ -106,7 +98,6 @@ step() {
   touch "$PREFIX/.stamps/$name"
 }
 
-version_of() { basename "$(ls "$SRC/$1"_*.dsc | sort -V | tail -1)" .dsc; }
 
 cmake_build() { # SRC_DIR BUILD_DIR [cmake args...]: configure, build, install
   local s=$1 b=$2; shift 2

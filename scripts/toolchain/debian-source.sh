@@ -1,4 +1,4 @@
-# Sourced by the build scripts of extra prefixes (build-libgit2.sh,
+# Sourced by every toolchain build script (build-deps.sh, build-libgit2.sh,
 # build-accel.sh): downloading, unpacking and building Debian bookworm source
 # packages into $PREFIX. The caller sets SRC (downloads), BUILD (scratch
 # trees), PREFIX, LOG and a say() function. build-deps.sh has already added

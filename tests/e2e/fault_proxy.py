@@ -9,7 +9,8 @@ fault matches, misbehaves the way networks and overloaded registries do:
   status       answer `status` (500, 502, 503, …) without asking upstream;
                with `statuses`, the n-th fault answers statuses[n % len]
   throttle     answer 429 with "Retry-After: `retry_after`"
-  trickle      send the body in `chunk`-byte pieces, `delay` seconds apart
+  trickle      send the answer's body in `chunk`-byte pieces, `delay` seconds
+               apart (for any method: git packs answer a POST)
   truncate     announce the full Content-Length, send half, close
   short_length announce and send only half of the body (consistent framing,
                wrong size): only the descriptor's size can tell
@@ -255,7 +256,9 @@ class FaultProxy:
         if method == "HEAD":
             self._send(conn, resp.status, resp.reason, rheaders, b"", length=int(declared or 0), payload=b"")
             return True
-        mode = fault.mode if fault and method == "GET" else None
+        # Answers are damaged for GETs; trickle slows any answer (a git
+        # pack comes back to a POST).
+        mode = fault.mode if fault and (method == "GET" or fault.mode == "trickle") else None
         half = len(rbody) // 2
         if mode == "reset" and rbody:
             self._send(conn, resp.status, resp.reason, rheaders, rbody, payload=rbody[:half])

@@ -5,6 +5,9 @@ TLS, with or without Basic auth (checked here, before the CGI runs).
     srv = GitHttpServer(project_root, tls=(cert, key), auth=("user", "pass")).start()
     srv.url("app.git")   # -> "https://127.0.0.1:PORT/app.git"
     srv.stop()
+
+git(cwd, *args) runs the git CLI with a fixed identity and dates, no system
+config, for making the repositories the server serves.
 """
 from __future__ import annotations
 
@@ -15,6 +18,17 @@ import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+
+def git(cwd, *args):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "kiln", "GIT_AUTHOR_EMAIL": "kiln@example.com",
+           "GIT_COMMITTER_NAME": "kiln", "GIT_COMMITTER_EMAIL": "kiln@example.com",
+           "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z"}
+    p = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always", *args],
+                       cwd=cwd, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, f"git {' '.join(args)}: {p.stderr}"
+    return p.stdout.strip()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -6,29 +6,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import kiln_e2e as k
-from git_http_server import GitHttpServer
+from git_http_server import GitHttpServer, git
 
 USER, PASSWORD, TOKEN = "gituser", "pa55-Wd-7f3c9e", "tok-91b2c4d7e5"
 DOCKERFILE = "FROM scratch\nCOPY . /app/\n"
 # The checkout keeps its .git (as kaniko's does); the images compare files only.
 DOCKERIGNORE = ".git\n**/.git\n"
-
-
-def git(cwd, *args):
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "kiln", "GIT_AUTHOR_EMAIL": "kiln@example.com",
-           "GIT_COMMITTER_NAME": "kiln", "GIT_COMMITTER_EMAIL": "kiln@example.com",
-           "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z"}
-    p = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always", *args],
-                       cwd=cwd, env=env, capture_output=True, text=True)
-    assert p.returncode == 0, f"git {' '.join(args)}: {p.stderr}"
-    return p.stdout.strip()
 
 
 def write(root: Path, files: dict[str, str]):

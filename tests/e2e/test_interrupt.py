@@ -20,6 +20,7 @@ import pytest
 
 import fault_proxy as fp
 import kiln_e2e as k
+from git_http_server import GitHttpServer, git
 
 DOCKERFILE = """\
 FROM {base}
@@ -147,6 +148,43 @@ def test_signal_during_run(signo, container, executor, registry_plain, busybox_i
     assert not list((root / "kaniko").glob("work/*")), "the build's work dir was not removed"
 
 
+def stop_during_trickle(argv, fault, slow):
+    """Runs the sandbox, waits until `slow` trickled answers have begun, sends
+    SIGTERM to the executor a second later; returns (exit code, output,
+    seconds from the signal to the exit)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    out = Reader(p.stdout)
+    try:
+        end = time.monotonic() + 60
+        while fault.injected < slow and time.monotonic() < end and p.poll() is None:
+            time.sleep(0.05)
+        assert fault.injected == slow, "the slow download never started:\n" + out.text[-4000:]
+        time.sleep(1)  # well inside the transfer
+        assert p.poll() is None, "the build ended before the signal:\n" + out.text[-4000:]
+        execs = [d for d in descendants(p.pid) if cmdline(d)[:1] == [b"/kaniko/executor"]]
+        assert len(execs) == 1, f"executor processes below the sandbox: {execs}"
+        signalled = time.monotonic()
+        os.kill(execs[0], signal.SIGTERM)
+        rc = p.wait(timeout=60)
+        took = time.monotonic() - signalled
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    out.join(timeout=5)
+    return rc, out.text, took
+
+
+def assert_stopped_by_sigterm(rc, log, took):
+    assert rc == 128 + signal.SIGTERM, f"exit code {rc}\n{log[-4000:]}"
+    assert "interrupted by SIGTERM" in log, log[-4000:]
+    print(f"\nstopped {took:.1f} s after SIGTERM: " + [l for l in log.splitlines() if "interrupted" in l][-1])
+    # The trickled transfers would take over a minute; the transfer's own
+    # progress check runs about once a second.
+    assert took < 10, f"the executor took {took:.1f} s to stop after SIGTERM\n{log[-4000:]}"
+
+
 @pytest.mark.parametrize("what", ["base-layer", "add-url"])
 def test_signal_during_a_slow_download(what, executor, make_registry, context, tmp_path):
     """A signal while a base layer (or an ADD <url>) trickles in stops the
@@ -174,32 +212,39 @@ def test_signal_during_a_slow_download(what, executor, make_registry, context, t
         argv = k.sandbox_argv(executor=executor, context=ctx, root=tmp_path / "root",
                               args=["--dockerfile=/workspace/Dockerfile", "--context=dir:///workspace",
                                     f"--destination={dest}", "--insecure", "--insecure-pull", "--cleanup"])
-        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
-        out = Reader(p.stdout)
-        try:
-            end = time.monotonic() + 60
-            while fault.injected < slow and time.monotonic() < end and p.poll() is None:
-                time.sleep(0.05)
-            assert fault.injected == slow, "the slow download never started:\n" + out.text[-4000:]
-            time.sleep(1)  # well inside the transfer
-            assert p.poll() is None, "the build ended before the signal:\n" + out.text[-4000:]
-            execs = [d for d in descendants(p.pid) if cmdline(d)[:1] == [b"/kaniko/executor"]]
-            assert len(execs) == 1, f"executor processes below the sandbox: {execs}"
-            signalled = time.monotonic()
-            os.kill(execs[0], signal.SIGTERM)
-            rc = p.wait(timeout=60)
-            took = time.monotonic() - signalled
-        finally:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        out.join(timeout=5)
-        assert rc == 128 + signal.SIGTERM, f"exit code {rc}\n{out.text[-4000:]}"
-        assert "interrupted by SIGTERM" in out.text, out.text[-4000:]
-        print(f"\nstopped {took:.1f} s after SIGTERM: " + [l for l in out.text.splitlines() if "interrupted" in l][-1])
-        # The transfer's own progress check runs about once a second.
-        assert took < 10, f"the executor took {took:.1f} s to stop after SIGTERM\n{out.text[-4000:]}"
+        rc, log, took = stop_during_trickle(argv, fault, slow)
+        assert_stopped_by_sigterm(rc, log, took)
         assert not k.image_exists(registry.ref(f"interrupted-{what}:v1"))
     finally:
         proxy.close()
+
+
+def test_signal_during_a_slow_git_fetch(executor, tmp_path):
+    """The same while a git context's pack trickles in, 1 KiB every 2 s:
+    libgit2 calls its progress callbacks only per 64 KiB packet (about two
+    minutes here), so it is the interrupted read that stops the fetch (an
+    executor without that took 5.5 s at 1 KiB every 0.2 s)."""
+    work, served = tmp_path / "work", tmp_path / "served"
+    work.mkdir()
+    served.mkdir()
+    (work / "Dockerfile").write_text("FROM scratch\nCOPY big.bin /\n")
+    (work / "big.bin").write_bytes(os.urandom(384 * 1024))  # random: the pack stays 384 KiB
+    git(work, "init", "-q")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "big")
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(served / "slow.git"))
+    srv = GitHttpServer(served).start()
+    proxy = fp.FaultProxy(srv.authority())
+    try:
+        fault = proxy.arm(fp.Fault("trickle", lambda m, path: m == "POST" and path.endswith("/git-upload-pack"),
+                                   count=1, chunk=1024, delay=2.0))
+        empty = tmp_path / "workspace"
+        empty.mkdir()
+        argv = k.sandbox_argv(executor=executor, context=empty, env={"GIT_PULL_METHOD": "http"},
+                              args=[f"--context=git://{proxy.host}/slow.git", "--no-push"])
+        rc, log, took = stop_during_trickle(argv, fault, 1)
+        assert_stopped_by_sigterm(rc, log, took)
+        assert "Fetching git context" in log, log[-4000:]
+    finally:
+        proxy.close()
+        srv.stop()

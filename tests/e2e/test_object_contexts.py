@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import fault_proxy as fp
 import kiln_e2e as k
 import objstore_servers as o
 
@@ -361,3 +362,52 @@ def test_s3_archive_escaping_its_root_is_refused(s3rver_env, run_build, tmp_path
     escaped += list(Path("/").glob("kiln-escaped-*"))
     assert not escaped, f"entries escaped the context directory: {escaped}"
     assert ".." in res.output or "outside" in res.output, res.describe()
+
+
+# ---------------------------------------------------------------------------
+# Retries: a fault proxy between the executor and s3rver
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def flaky_s3(s3rver):
+    """(proxy, env): the executor talks to s3rver through a fault proxy."""
+    proxy = fp.FaultProxy(f"127.0.0.1:{s3rver.port}")
+    env = {"AWS_ACCESS_KEY_ID": o.S3rver.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": o.S3rver.SECRET_KEY,
+           "S3_ENDPOINT": f"http://{proxy.host}", "S3_FORCE_PATH_STYLE": "true"}
+    yield proxy, env
+    proxy.close()
+
+
+def object_gets(proxy):
+    return [r for r in proxy.requests if r[0] == "GET" and "/ctx-bucket/" in r[1]]
+
+
+@pytest.mark.parametrize("fault", [fp.Fault("reset", count=1), fp.Fault("status", count=2, status=503)],
+                         ids=["connection-cut-half-way", "two-503s"])
+def test_s3_download_is_retried(fault, flaky_s3, build_from, dir_digest):
+    """A download cut half-way (the extractor has had half the archive) or
+    refused with 503 is tried again, and the image is the one dir:// gives."""
+    proxy, env = flaky_s3
+    proxy.arm(fault)
+    res, digest = build_from("s3://ctx-bucket/builds/ctx.tar.gz", env)
+    assert fault.injected == fault.count, res.describe()
+    assert digest == dir_digest, res.describe()
+    assert "retrying in 1 s (attempt 2 of 3)" in res.output, res.describe()
+    assert len(object_gets(proxy)) == fault.count + 1, proxy.requests
+
+
+def test_s3_download_gives_up_after_three_attempts(flaky_s3, build_from):
+    proxy, env = flaky_s3
+    proxy.arm(fp.Fault("status", count=5, status=503))
+    res, _ = build_from("s3://ctx-bucket/builds/ctx.tar.gz", env, expect_rc="fail")
+    assert "s3://ctx-bucket/builds/ctx.tar.gz" in res.output and "503" in res.output, res.describe()
+    assert "(after 3 attempts)" in res.output, res.describe()
+    assert len(object_gets(proxy)) == 3, proxy.requests
+
+
+def test_s3_missing_object_is_not_retried(flaky_s3, build_from):
+    proxy, env = flaky_s3
+    proxy.arm(None)
+    res, _ = build_from("s3://ctx-bucket/builds/missing.tar.gz", env, expect_rc="fail")
+    assert "404 NoSuchKey" in res.output and "retrying" not in res.output, res.describe()
+    assert len(object_gets(proxy)) == 1, proxy.requests
