@@ -47,9 +47,11 @@ PullResult pull_image(registry::Client& client, const registry::Reference& ref, 
 // read from there; otherwise it is streamed through `fetch` while it is
 // extracted, and a wrong size or digest (known only at the end) fails the
 // layer: the root then holds part of it, and the caller's failure path wipes
-// it. Throws naming the layer (number and digest) at fault.
+// it. Throws naming the layer (number and digest) at fault. keep_copies:
+// a streamed layer is also written to its `file` as it passes (for outputs
+// that will need the bytes: one download instead of two).
 void apply_layers(const ImageState& image, const std::filesystem::path& root, const fs::IgnoreList& ignore,
-                  log::Logger& log);
+                  log::Logger& log, bool keep_copies = false);
 
 // Writes the layer's blob to its `file` (downloaded through `fetch` under a
 // temporary name, renamed once verified) unless it is already there. For

@@ -269,6 +269,9 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       report.stages.emplace_back();
       bool need_layers = be.layer_cache != nullptr || layered.count(i) > 0;
       if (!need_layers) log.info("Stage " + std::to_string(i) + " is only copied from: no snapshots or layers for it");
+      // Only the target's layers reach the outputs (an earlier stage's base
+      // layers, if the target is built FROM it, are unpacked again there).
+      be.keep_base_layers = i == plan.target && (!opts.tar_path.empty() || !opts.oci_layout_path.empty());
       done[i] = build_stage(be, plan, i, done, dirty, keep.count(i) > 0, &report.stages.back(), need_layers);
       dirty = true;
     }

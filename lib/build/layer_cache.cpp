@@ -15,19 +15,24 @@ namespace fsys = std::filesystem;
 namespace {
 
 // Downloads a blob into dest (the client checks size and digest; only a
-// verified blob is renamed into place).
-void download(registry::Client& client, const registry::Reference& repo, const image::Descriptor& d,
-              const fsys::path& dest) {
+// verified blob is renamed into place) and returns its diff_id, computed as
+// the bytes pass.
+std::string download(registry::Client& client, const registry::Reference& repo, const image::Descriptor& d,
+                     const fsys::path& dest) {
   std::error_code ec;
   fsys::create_directories(dest.parent_path(), ec);
   fsys::path tmp = dest;
   tmp += ".partial";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw IoError("writing " + tmp.string());
+  std::string diff_id;
   try {
-    client.fetch_blob(repo, d, [f, &tmp](const char* p, std::size_t n) {
+    layer::DiffIdStream ids("layer " + d.digest);
+    client.fetch_blob(repo, d, [f, &tmp, &ids](const char* p, std::size_t n) {
       if (std::fwrite(p, 1, n, f) != n) throw IoError("writing " + tmp.string());
+      ids.write(p, n);
     });
+    diff_id = ids.finish();
   } catch (...) {
     std::fclose(f);
     fsys::remove(tmp, ec);
@@ -36,6 +41,7 @@ void download(registry::Client& client, const registry::Reference& repo, const i
   if (std::fclose(f) != 0) throw IoError("writing " + tmp.string());
   fsys::rename(tmp, dest, ec);
   if (ec) throw IoError("renaming " + tmp.string() + ": " + ec.message());
+  return diff_id;
 }
 
 registry::Reference tagged(registry::Reference repo, const std::string& key) {
@@ -102,10 +108,11 @@ std::optional<CacheHit> LayerCache::lookup(const std::string& key) {
     try {
       l.file = opts_.blob_dir / digest::parse(l.descriptor.digest).hex;
       std::error_code ec;
-      if (!fsys::exists(l.file, ec)) download(client_, opts_.repo, l.descriptor, l.file);
-      // The digest was checked on download; the diff_id is what the image
-      // config will claim for it, so it must be the layer's real one too.
-      std::string got = layer::blob_diff_id(l.file);
+      // The digest is checked on download; the diff_id is what the image
+      // config will claim for it, so it must be the layer's real one too
+      // (computed in the same pass when the layer is downloaded here).
+      std::string got = fsys::exists(l.file, ec) ? layer::blob_diff_id(l.file)
+                                                 : download(client_, opts_.repo, l.descriptor, l.file);
       if (got != l.diff_id) {
         fsys::remove(l.file, ec);
         throw IoError("layer " + l.descriptor.digest + " has diff_id " + got + ", the cache entry says " + l.diff_id);

@@ -155,7 +155,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
     }
     if (!img.layers.empty()) {
       log.info("Unpacking rootfs as cmd requires it.");
-      apply_layers(img, env.root, *env.ignore, log);
+      apply_layers(img, env.root, *env.ignore, log, env.keep_base_layers);
     }
     rep.unpack_seconds += since(tm);
     auto ts = Clock::now();

@@ -51,6 +51,10 @@ struct BuildEnv {
   // SIGTERM/SIGINT watcher (interrupt.h): checked between steps, kills a
   // running RUN. Null: none.
   Interrupt* interrupt = nullptr;
+  // The outputs (--tar-path, --oci-layout-path) will need every layer's
+  // bytes: streamed base layers are written to disk as they are unpacked
+  // rather than downloaded again at the end.
+  bool keep_base_layers = false;
 };
 
 struct StageResult {

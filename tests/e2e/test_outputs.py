@@ -1,9 +1,11 @@
 """Outputs other than a push: --tar-path, --oci-layout-path, digest files."""
 import json
 import tarfile
+from collections import Counter
 
 import pytest
 
+import fault_proxy as fp
 import kiln_e2e as k
 
 
@@ -91,6 +93,33 @@ def test_oci_layout_found_by_tag(registry_plain, busybox_image, context, run_bui
                     "--oci-layout-path=/output/layout", *registry_plain.insecure_args()], binds=[(outdir, "/output")])
     info = json.loads(k.run(["skopeo", "inspect", f"oci:{outdir / 'layout'}:v7"]).stdout)
     assert info["Labels"] == {"kind": "output-test"}
+
+
+@pytest.mark.parametrize("flag", ["--tar-path=/output/image.tar", "--oci-layout-path=/output/layout"],
+                         ids=["tar-path", "oci-layout-path"])
+def test_base_layers_are_downloaded_once(flag, registry_plain, busybox_image, context, run_build, outdir,
+                                         tmp_path):
+    """Outputs that hold every layer's bytes: the base layer is saved as it
+    streams into the root, not downloaded a second time for the output
+    (counted at a proxy in front of the registry)."""
+    base = busybox_image.push(registry_plain)
+    proxy = fp.FaultProxy(registry_plain.host)
+    try:
+        proxy.arm(None)
+        ctx = context({"Dockerfile": f"FROM {proxy.ref(base.split('/', 1)[1])}\nRUN echo built > /built\n"})
+        run_build(ctx, ["--context=dir:///workspace", "--no-push", flag, "--insecure", "--insecure-pull"],
+                  binds=[(outdir, "/output")])
+        gets = Counter(path for method, path, status in proxy.requests
+                       if method == "GET" and "/blobs/sha256:" in path and status == 200)
+    finally:
+        proxy.close()
+    assert len(gets) >= 2, f"expected the config and the layer to be fetched: {proxy.requests}"
+    assert all(n == 1 for n in gets.values()), f"a blob was downloaded more than once: {gets}"
+    src = (f"docker-archive:{outdir / 'image.tar'}" if "tar-path" in flag else f"oci:{outdir / 'layout'}")
+    k.run(["skopeo", "copy", "--quiet", src, f"oci:{tmp_path / 'copy'}:x"])
+    rootfs = k.unpack_layout(f"{tmp_path / 'copy'}:x", tmp_path / "unpacked")
+    assert (rootfs / "built").read_text() == "built\n"
+    assert (rootfs / "etc/kiln-base-release").read_text() == k.BASE_MARKER
 
 
 def test_digest_files(registry_plain, busybox_image, context, run_build, outdir):

@@ -8,32 +8,15 @@
 #include <string>
 
 #include "base/error.h"
+#include "compressed_samples.h"
 #include "layer/parallel_gzip.h"
 
 namespace kiln::layer {
 namespace {
 
-std::string sample(std::size_t n) {
-  std::mt19937 rng(42);
-  std::string s;
-  while (s.size() < n) s += "entry-" + std::to_string(rng() % 5000) + "\n";
-  s.resize(n);
-  return s;
-}
-
-std::string gzip_of(const std::string& in) {
-  std::string out;
-  ParallelGzip gz([&out](const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }, -1, 1);
-  gz.write(in.data(), in.size());
-  gz.finish();
-  return out;
-}
-
-std::string zstd_of(const std::string& in) {
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  out.resize(ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3));
-  return out;
-}
+using testing::gzip_of;
+using testing::zstd_of;
+std::string sample(std::size_t n) { return testing::sample_lines(n); }
 
 // Feeds `blob` in pieces of `step` bytes; returns what came out.
 std::string run(const std::string& blob, std::size_t step) {
