@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "context/tar_unpack.h"
+#include "http/cancellable_wait.h"
 #include "http/client.h"
 #include "http/transport_error.h"
 #include "http/url.h"
@@ -128,15 +129,6 @@ bool worth_retrying(const http::TransportError& e) {
   }
 }
 
-// Waits `delay` unless the build is cancelled first.
-void pause(std::chrono::milliseconds delay, const std::function<bool()>& cancelled, const std::string& what) {
-  auto end = std::chrono::steady_clock::now() + delay;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cancelled && cancelled()) throw http::Cancelled("context " + what + ": download stopped by a signal");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 // One download with retries. `request` builds the request anew for each
 // attempt (signatures carry the time). What a failed attempt unpacked is
 // removed before the next, so no file of a cut archive survives into the
@@ -172,7 +164,7 @@ Download download(http::Client& client, const std::function<http::Request()>& re
     std::error_code ec;
     std::filesystem::remove_all(dest, ec);
     if (ec) throw IoError("context " + what + ": removing the partly unpacked " + dest.string() + ": " + ec.message());
-    pause(delay, cancelled, what);
+    http::wait_unless_cancelled(delay, cancelled, "context " + what);
     delay *= 2;
   }
 }

@@ -90,6 +90,7 @@ RetryPolicy Client::policy(Mode mode) const {
   p.retries = mode == Mode::Pull ? opts_.pull_retry : opts_.push_retry;
   p.initial_delay = opts_.retry_initial_delay;
   p.max_delay = opts_.retry_max_delay;
+  p.cancelled = opts_.cancelled;
   return p;
 }
 

@@ -1,8 +1,8 @@
 #include "registry/retry.h"
 
 #include <algorithm>
-#include <thread>
 
+#include "http/cancellable_wait.h"
 #include "http/transport_error.h"
 #include "registry/status_error.h"
 
@@ -37,7 +37,7 @@ void with_retry(const RetryPolicy& policy, log::Logger& log, const std::string& 
     wait = std::min(wait, policy.max_delay);
     log.warn(what + " failed, retrying in " + std::to_string(wait.count()) + " ms (attempt " +
              std::to_string(i + 2) + " of " + std::to_string(policy.retries + 1) + "): " + message);
-    std::this_thread::sleep_for(wait);
+    http::wait_unless_cancelled(wait, policy.cancelled, what);
     delay = std::min(delay * 2, policy.max_delay);
   }
 }

@@ -15,6 +15,9 @@ struct RetryPolicy {
   int retries = 0;  // extra attempts after the first
   std::chrono::milliseconds initial_delay{1000};
   std::chrono::milliseconds max_delay{30000};
+  // The build's cancel flag (may be empty): a wait between attempts ends
+  // with http::Cancelled as soon as it says true.
+  std::function<bool()> cancelled;
 };
 
 // Runs `attempt` (given the 0-based attempt number) until it returns or

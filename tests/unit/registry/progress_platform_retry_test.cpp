@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "http/client.h"
 #include "http/transport_error.h"
 #include "registry/platform_match.h"
 #include "registry/progress.h"
@@ -88,4 +93,29 @@ TEST(Retry, CountsBackoffAndFinality) {
     if (i == 0) throw StatusError("429", 429, 3600);
   });
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+}
+
+TEST(Retry, ASignalCutsTheBackoffShort) {
+  kiln::testing::CapturedLog log;
+  RetryPolicy p{3, std::chrono::seconds(20), std::chrono::seconds(30)};
+  std::atomic<bool> flag{false};
+  p.cancelled = [&] { return flag.load(); };
+  std::thread setter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    flag = true;
+  });
+  int calls = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    with_retry(p, log.logger(), "GET http://h/v2/x/blobs/sha256:ab", [&](int) {
+      ++calls;
+      throw http::TransportError("GET http://h/v2/: reset", 56);
+    });
+    ADD_FAILURE() << "no error";
+  } catch (const http::Cancelled& e) {
+    EXPECT_NE(std::string(e.what()).find("interrupted"), std::string::npos) << e.what();
+  }
+  setter.join();
+  EXPECT_EQ(calls, 1);  // no attempt after the signal
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));  // not the 20 s backoff
 }
