@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "build/blob_download.h"
 #include "cache/image_cache.h"
 #include "digest/digest.h"
 #include "image/manifest.h"
@@ -41,13 +42,6 @@ class File {
     if (f_) std::fclose(f_);
   }
   std::FILE* get() { return f_; }
-  void close(const fsys::path& p) {
-    if (std::fclose(f_) != 0) {
-      f_ = nullptr;
-      throw IoError("writing " + p.string());
-    }
-    f_ = nullptr;
-  }
 
  private:
   std::FILE* f_;
@@ -211,34 +205,6 @@ PullResult pull_image(registry::Client& client, const registry::Reference& ref, 
   return r;
 }
 
-namespace {
-
-// Downloads the layer into its `file`: under a temporary name, renamed only
-// after the client has verified size and digest, so a file named by a digest
-// always has it; the name is unique per thread so two callers never share
-// one. Every byte also goes to `also` when given (the extractor).
-void fetch_into_file(const Layer& l, const Sink* also) {
-  std::error_code ec;
-  fsys::create_directories(l.file.parent_path(), ec);
-  fsys::path tmp = l.file;
-  tmp += ".partial-" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  try {
-    File out(tmp, "wb");
-    l.fetch([&out, &tmp, also](const char* p, std::size_t n) {
-      if (std::fwrite(p, 1, n, out.get()) != n) throw IoError("writing " + tmp.string());
-      if (also) (*also)(p, n);
-    });
-    out.close(tmp);
-  } catch (...) {
-    fsys::remove(tmp, ec);
-    throw;
-  }
-  fsys::rename(tmp, l.file, ec);
-  if (ec) throw IoError("renaming " + tmp.string() + ": " + ec.message());
-}
-
-}  // namespace
-
 void apply_layers(const ImageState& image, const fsys::path& root, const fs::IgnoreList& ignore, log::Logger& log,
                   bool keep_copies) {
   layer::ExtractOptions eo;
@@ -252,7 +218,7 @@ void apply_layers(const ImageState& image, const fsys::path& root, const fs::Ign
       if (have_file(l)) {
         extract_via_thread([&l](const Sink& sink) { read_file_into(l.file, sink); }, what, root, eo);
       } else if (l.fetch && keep_copies && !l.file.empty()) {
-        extract_via_thread([&l](const Sink& sink) { fetch_into_file(l, &sink); }, what, root, eo);
+        extract_via_thread([&l](const Sink& sink) { download_to_file(l.fetch, l.file, &sink); }, what, root, eo);
       } else if (l.fetch) {
         extract_via_thread(l.fetch, what, root, eo);
       } else {
@@ -270,7 +236,7 @@ void ensure_local(const Layer& l) {
   if (have_file(l)) return;
   if (!l.fetch || l.file.empty())
     throw Error("layer " + l.descriptor.digest + " has no local copy and no registry to fetch it from");
-  fetch_into_file(l, nullptr);
+  download_to_file(l.fetch, l.file);
 }
 
 }  // namespace kiln::build

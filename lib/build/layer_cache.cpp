@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "build/blob_download.h"
 #include "cache/cache_image.h"
 #include "digest/digest.h"
 #include "layer/blob_diff_id.h"
@@ -14,33 +15,20 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-// Downloads a blob into dest (the client checks size and digest; only a
-// verified blob is renamed into place) and returns its diff_id, computed as
-// the bytes pass.
+// Downloads a blob into dest (blob_download.h) and returns its diff_id,
+// computed as the bytes pass.
 std::string download(registry::Client& client, const registry::Reference& repo, const image::Descriptor& d,
                      const fsys::path& dest) {
-  std::error_code ec;
-  fsys::create_directories(dest.parent_path(), ec);
-  fsys::path tmp = dest;
-  tmp += ".partial";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw IoError("writing " + tmp.string());
+  layer::DiffIdStream ids("layer " + d.digest);
+  BlobSink hash = [&ids](const char* p, std::size_t n) { ids.write(p, n); };
   std::string diff_id;
-  try {
-    layer::DiffIdStream ids("layer " + d.digest);
-    client.fetch_blob(repo, d, [f, &tmp, &ids](const char* p, std::size_t n) {
-      if (std::fwrite(p, 1, n, f) != n) throw IoError("writing " + tmp.string());
-      ids.write(p, n);
-    });
-    diff_id = ids.finish();
-  } catch (...) {
-    std::fclose(f);
-    fsys::remove(tmp, ec);
-    throw;
-  }
-  if (std::fclose(f) != 0) throw IoError("writing " + tmp.string());
-  fsys::rename(tmp, dest, ec);
-  if (ec) throw IoError("renaming " + tmp.string() + ": " + ec.message());
+  // finish() inside the fetch: a blob that does not decompress is not kept.
+  download_to_file(
+      [&](const BlobSink& sink) {
+        client.fetch_blob(repo, d, sink);
+        diff_id = ids.finish();
+      },
+      dest, &hash);
   return diff_id;
 }
 
