@@ -15,6 +15,8 @@ packages=(
   m4 nasm
   # end-to-end tests: the real registry, independent checkers, sandbox, runc
   docker-registry skopeo umoci runc busybox-static apache2-utils python3 python3-pytest util-linux
+  # a real Docker daemon (20.10): the client users run kiln's images with, and BuildKit, the reference builder
+  docker.io
 )
 
 # npm fetches zig. Any npm will do: some machines carry nodejs from another

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import docker_daemon
 import kiln_e2e as k
 
 
@@ -194,3 +195,22 @@ def outdir(tmp_path):
     d = tmp_path / "output"
     d.mkdir()
     return d
+
+
+# ---------------------------------------------------------------------------
+# A real Docker daemon: the client users run kiln's images with, and BuildKit,
+# the reference builder (tests/e2e/docker_daemon.py)
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def docker():
+    """A dockerd of the session's own (data root, exec root, socket), stopped at the end."""
+    problems = docker_daemon.missing_docker_tools()
+    if problems:
+        pytest.fail("the Docker tests cannot run on this machine:\n  - " + "\n  - ".join(problems),
+                    pytrace=False)
+    d = Path(tempfile.mkdtemp(prefix="kiln-docker-"))
+    daemon = docker_daemon.Docker(d).start()
+    yield daemon
+    daemon.stop()
+    shutil.rmtree(d, ignore_errors=True)
