@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "base/error.h"
-#include "build/executor.h"
-#include "build/interrupt.h"
-#include "build/login_command.h"
-#include "build/push_command.h"
 #include "cli/executor_options.h"
+#include "cmd/build_command.h"
+#include "cmd/login_command.h"
+#include "cmd/push_command.h"
 #include "kiln_version.h"
 #include "log/log.h"
+#include "proc/interrupt.h"
 
 namespace {
 
@@ -42,11 +42,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // Subcommands with their own flags (kiln's additions; they need no container).
   if (!args.empty() && (args[0] == "login" || args[0] == "push")) {
-    kiln::build::CommandIo io{getenv_opt, [] {
+    kiln::cmd::CommandIo io{getenv_opt, [] {
                                 return std::string(std::istreambuf_iterator<char>(std::cin), {});
                               }};
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    return args[0] == "login" ? kiln::build::run_login(rest, io) : kiln::build::run_push(rest, io);
+    return args[0] == "login" ? kiln::cmd::run_login(rest, io) : kiln::cmd::run_push(rest, io);
   }
   kiln::cli::ExecutorOptions opts;
   try {
@@ -76,14 +76,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   kiln::log::Logger log(lo);
-  // Before run_build starts any thread (see interrupt.h).
-  kiln::build::Interrupt interrupt;
+  // Before run_build starts any thread (see proc/interrupt.h).
+  kiln::proc::Interrupt interrupt;
   try {
-    kiln::build::Environment env;
+    kiln::cmd::Environment env;
     env.getenv = getenv_opt;
     env.interrupt = &interrupt;
-    kiln::build::run_build(opts, env, log);
-  } catch (const kiln::build::Interrupted& e) {
+    kiln::cmd::run_build(opts, env, log);
+  } catch (const kiln::proc::Interrupted& e) {
     log.error(std::string(e.what()) + "; build stopped before the push, no destination written");
     return 128 + e.signal();
   } catch (const kiln::UsageError& e) {
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     // (http::Cancelled) rather than waiting for it, so the error seen here
     // is that transfer's; the signal is the cause.
     if (int sig = interrupt.signal()) {
-      log.error("build interrupted by " + kiln::build::signal_name(sig) + " (" + e.what() +
+      log.error("build interrupted by " + kiln::proc::signal_name(sig) + " (" + e.what() +
                 "); build stopped, nothing tagged after the signal");
       return 128 + sig;
     }

@@ -8,12 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/env.h"
 #include "cli/flags.h"
 
 namespace kiln::cli {
 
-// How options read the environment (injected: no global state, testable).
-using GetEnv = std::function<std::optional<std::string>(std::string_view)>;
+using GetEnv = kiln::GetEnv;  // base/env.h
 
 struct RegistryFlags {
   bool insecure = false;

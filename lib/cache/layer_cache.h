@@ -1,0 +1,71 @@
+#pragma once
+// The registry layer cache (--cache with --cache-repo): each cacheable step's
+// layer stored as a small image tagged with the step's key. Lookups are
+// verified (blob digest and diff_id) before a hit is trusted; stores run in
+// the background so the build does not wait for them; an unreachable cache
+// repository turns the cache off with a warning, never fails the build.
+#include <cstdint>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "log/log.h"
+#include "registry/client.h"
+#include "registry/image_state.h"
+
+namespace kiln::cache {
+
+struct LayerCacheOptions {
+  registry::Reference repo;         // --cache-repo (tag/digest ignored)
+  std::int64_t ttl_seconds = 0;     // --cache-ttl
+  bool push = true;                 // false with --no-push-cache
+  std::filesystem::path blob_dir;   // where hit layers are downloaded
+  image::Platform platform;
+  std::string created;              // RFC 3339, written into stored entries
+  std::int64_t now = 0;             // seconds since the epoch, for the TTL
+};
+
+struct CacheHit {
+  std::optional<registry::Layer> layer;  // nullopt: the step changed no files
+};
+
+class LayerCache {
+ public:
+  LayerCache(registry::Client& client, LayerCacheOptions opts, log::Logger& log);
+  ~LayerCache();  // waits for stores still running
+  LayerCache(const LayerCache&) = delete;
+  LayerCache& operator=(const LayerCache&) = delete;
+
+  bool enabled() const { return enabled_; }
+  // nullopt on a miss, on an expired or damaged entry, and once the cache
+  // has been turned off.
+  std::optional<CacheHit> lookup(const std::string& key);
+  // Whether an entry exists under key, without fetching or checking it
+  // (--dryrun); nullopt when the cache is off or unreachable.
+  std::optional<bool> probe(const std::string& key);
+  // Stores the step's layer (nullopt: no files changed) under key, in the
+  // background. The layer's file must stay until wait() returns.
+  void store(const std::string& key, const std::optional<registry::Layer>& layer);
+  // Waits for every store; failures are warnings.
+  void wait();
+
+ private:
+  void disable(const std::string& why);
+  void store_now(const std::string& key, const std::optional<registry::Layer>& layer);
+
+  registry::Client& client_;
+  LayerCacheOptions opts_;
+  log::Logger& log_;
+  bool enabled_ = true;
+  std::mutex mu_;
+  std::vector<std::future<void>> stores_;
+};
+
+// --cache-repo, or kaniko's default: the first destination's repository
+// followed by "/cache". Empty when neither is given.
+std::string cache_repository(const std::string& cache_repo_flag, const std::vector<std::string>& destinations);
+
+}  // namespace kiln::cache

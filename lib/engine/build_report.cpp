@@ -1,0 +1,54 @@
+#include "engine/build_report.h"
+
+#include <nlohmann/json.hpp>
+
+namespace kiln::engine {
+
+std::string BuildReport::to_json() const {
+  nlohmann::json stages_j = nlohmann::json::array();
+  double unpack = 0, run = 0, snapshot = 0, layer = 0, cache = 0;
+  int hits = 0, misses = 0;
+  for (const auto& s : stages) {
+    nlohmann::json steps_j = nlohmann::json::array();
+    unpack += s.unpack_seconds;
+    for (const auto& st : s.steps) {
+      run += st.run_seconds;
+      snapshot += st.snapshot_seconds;
+      layer += st.layer_seconds;
+      cache += st.cache_seconds;
+      hits += st.cache == "hit";
+      misses += st.cache == "miss";
+      steps_j.push_back({{"instruction", st.instruction},
+                         {"cache", st.cache},
+                         {"run_seconds", st.run_seconds},
+                         {"snapshot_seconds", st.snapshot_seconds},
+                         {"files_walked", st.files_walked},
+                         {"files_hashed", st.files_hashed},
+                         {"layer_seconds", st.layer_seconds},
+                         {"layer_bytes_in", st.layer_bytes_in},
+                         {"layer_bytes_out", st.layer_bytes_out},
+                         {"cache_seconds", st.cache_seconds}});
+    }
+    stages_j.push_back({{"index", s.index},
+                        {"name", s.name},
+                        {"base", s.base},
+                        {"unpacked", s.unpacked},
+                        {"unpack_seconds", s.unpack_seconds},
+                        {"total_seconds", s.total_seconds},
+                        {"steps", steps_j}});
+  }
+  nlohmann::json j = {{"total_seconds", total_seconds},
+                      {"unpack_seconds", unpack},
+                      {"run_seconds", run},
+                      {"snapshot_seconds", snapshot},
+                      {"layer_seconds", layer},
+                      {"cache_seconds", cache},
+                      {"push_seconds", push_seconds},
+                      {"cache_hits", hits},
+                      {"cache_misses", misses},
+                      {"peak_rss_mb", peak_rss_mb},
+                      {"stages", stages_j}};
+  return j.dump(1) + "\n";
+}
+
+}  // namespace kiln::engine

@@ -1,0 +1,107 @@
+#include "engine/dry_run.h"
+
+#include <map>
+
+#include "cache/copy_sources_digest.h"
+#include "engine/base_image.h"
+
+namespace kiln::engine {
+using namespace kiln::dockerfile;
+
+namespace {
+
+struct StageOutcome {
+  std::string key;  // empty: unknown (the chain broke)
+  BaseConfig config;
+  std::string user;
+};
+
+std::string text_of(const Step& step) {
+  std::string s = step.history ? *step.history : step.instruction.original;
+  if (s.size() > 200) s = s.substr(0, 200) + "…";
+  return s;
+}
+
+}  // namespace
+
+void dry_run(const Plan& plan, const DryRunEnv& env) {
+  log::Logger& log = *env.log;
+  std::map<int, StageOutcome> done;
+  for (int i : plan.build_order) {
+    const Stage& stage = plan.stages[static_cast<std::size_t>(i)];
+    std::string header = "stage " + std::to_string(i) + (stage.name.empty() ? "" : " (" + stage.name + ")") + " FROM ";
+    StageOutcome out;
+    BaseConfig base;
+    std::string user;
+    if (stage.base_stage) {
+      const auto& prev = done.at(*stage.base_stage);
+      out.key = prev.key;
+      base = prev.config;
+      user = prev.user;
+      header += "stage " + std::to_string(*stage.base_stage);
+    } else if (stage.base_image == "scratch") {
+      out.key = "scratch";
+      header += "scratch";
+    } else {
+      auto pulled = pull_image(*env.client, registry::parse_reference(stage.base_image), env.platform,
+                               env.work->blobs(), log);
+      out.key = pulled.manifest_digest;
+      base.env = pulled.image.config.env();
+      base.onbuild = pulled.image.config.on_build();
+      base.working_dir = pulled.image.config.working_dir();
+      base.shell = pulled.image.config.shell();
+      user = pulled.image.config.user();
+      header += stage.base_image + "@" + pulled.manifest_digest;
+    }
+    log.info(header);
+    std::vector<Step> steps = evaluate_stage(plan, i, base);
+    bool missed = false;
+    for (const Step& step : steps) {
+      const Instruction& in = step.instruction;
+      std::string note;
+      bool file_step = in.as<RunInst>() || in.as<CopyInst>() || in.as<AddInst>() || in.as<WorkdirInst>();
+      if (env.cache && file_step) {
+        cache::Cacheability c = cache::cacheability(step, env.cache_flags);
+        const auto* copy = in.as<CopyInst>();
+        bool from_stage = copy && !copy->from.empty();
+        if (c == cache::Cacheability::Uncacheable || out.key.empty() || from_stage) {
+          out.key.clear();
+          note = "runs (not cacheable)";
+        } else {
+          std::string files;
+          if (in.as<CopyInst>() || in.as<AddInst>())
+            files = cache::copy_sources_digest(step, env.context_dir, env.context_excluded);
+          out.key = cache::step_cache_key(out.key, step, user, files, env.key_settings);
+          if (c == cache::Cacheability::KeyedOnly) {
+            note = "runs (--cache-copy-layers is off)";
+          } else if (missed) {
+            note = "runs (an earlier step missed), key " + out.key;
+          } else {
+            auto present = env.cache->probe(out.key);
+            if (!present) {
+              note = "cache unavailable";
+            } else if (*present) {
+              note = "cached, key " + out.key;
+            } else {
+              note = "runs (not cached), key " + out.key;
+              missed = true;
+            }
+          }
+        }
+      }
+      if (auto* u = in.as<UserInst>()) user = u->user;
+      log.info("  " + text_of(step) + (note.empty() ? "" : "   [" + note + "]"));
+    }
+    if (!steps.empty()) {
+      out.config.env = steps.back().config_env;
+      out.config.working_dir = steps.back().working_dir;
+      out.config.shell = steps.back().shell;
+    } else {
+      out.config = base;
+    }
+    out.user = user;
+    done[i] = std::move(out);
+  }
+}
+
+}  // namespace kiln::engine

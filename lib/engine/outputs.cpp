@@ -1,0 +1,141 @@
+#include "engine/outputs.h"
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "base/error.h"
+#include "digest/digest.h"
+#include "engine/base_image.h"
+#include "engine/digest_files.h"
+#include "image/docker_archive.h"
+#include "image/manifest.h"
+#include "image/media_types.h"
+#include "image/oci_layout.h"
+#include "registry/file_source.h"
+#include "registry/push_image.h"
+
+namespace kiln::engine {
+namespace fsys = std::filesystem;
+
+namespace {
+
+std::string convert_layer_type(const std::string& t, image::ManifestFormat f) {
+  using namespace image::media;
+  if (f == image::ManifestFormat::Oci) {
+    if (t == kDockerLayerGzip) return std::string(kOciLayerGzip);
+    if (t == kDockerForeignLayerGzip) return std::string(kOciLayerGzip);
+  } else {
+    if (t == kOciLayerGzip) return std::string(kDockerLayerGzip);
+  }
+  return t;
+}
+
+// Output files may name directories that do not exist yet (kaniko creates them).
+void make_parent(const std::string& path) {
+  std::error_code ec;
+  fsys::path parent = fsys::path(path).parent_path();
+  if (!parent.empty()) fsys::create_directories(parent, ec);
+  if (ec) throw IoError("creating directory " + parent.string() + ": " + ec.message());
+}
+
+}  // namespace
+
+image::ImageBlobs assemble(const registry::ImageState& img, image::ManifestFormat format,
+                           const std::map<std::string, std::string>& annotations) {
+  image::ImageBlobs b;
+  b.config_json = img.config.dump();
+  image::Descriptor cfg;
+  cfg.digest = digest::sha256_of(b.config_json).str();
+  cfg.size = static_cast<std::int64_t>(b.config_json.size());
+  std::vector<image::Descriptor> layers;
+  for (const auto& l : img.layers) {
+    image::Descriptor d = l.descriptor;
+    d.media_type = convert_layer_type(d.media_type, format);
+    layers.push_back(d);
+    b.layers.push_back({d, l.file});
+  }
+  auto m = image::make_manifest(format, cfg, layers, annotations);
+  b.manifest_json = image::to_json(m);
+  b.manifest_media_type = std::string(format == image::ManifestFormat::Oci ? image::media::kOciManifest
+                                                                            : image::media::kDockerManifest);
+  return b;
+}
+
+OutputResult write_outputs(const registry::ImageState& img, const cli::ExecutorOptions& opts, registry::Client& client,
+                           log::Logger& log) {
+  image::ManifestFormat format = img.format;
+  if (opts.image_format == "oci") format = image::ManifestFormat::Oci;
+  if (opts.image_format == "docker") format = image::ManifestFormat::Docker;
+  std::map<std::string, std::string> annotations;
+  for (const auto& a : opts.annotations) {
+    auto eq = a.find('=');
+    annotations[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  if (!annotations.empty()) format = image::ManifestFormat::Oci;  // Docker schema 2 has no annotations
+  image::ImageBlobs blobs = assemble(img, format, annotations);
+  OutputResult out;
+  out.digest = digest::sha256_of(blobs.manifest_json).str();
+
+  std::vector<registry::Reference> dests;
+  for (const auto& d : opts.destinations) dests.push_back(registry::parse_reference(d));
+
+  if (!opts.no_push) {
+    image::Descriptor cfg;
+    cfg.digest = digest::sha256_of(blobs.config_json).str();
+    cfg.size = static_cast<std::int64_t>(blobs.config_json.size());
+    cfg.media_type = format == image::ManifestFormat::Oci ? std::string(image::media::kOciConfig)
+                                                          : std::string(image::media::kDockerConfig);
+    // Three phases (upload everywhere, confirm, then tag): see push_image.h.
+    registry::PushManifest pm;
+    pm.media_type = blobs.manifest_media_type;
+    pm.bytes = blobs.manifest_json;
+    for (std::size_t i = 0; i < img.layers.size(); ++i) {
+      const registry::Layer& l = img.layers[i];
+      registry::PushBlob pb;
+      pb.descriptor = blobs.layers[i].descriptor;
+      if (l.file.empty() && !dests.empty())
+        throw Error("layer " + pb.descriptor.digest + " has no local copy to push to " + dests.front().repo_str());
+      // A base layer was streamed into the root, not kept: it is downloaded
+      // only when the destination can neither find nor mount it.
+      pb.open = [&l] {
+        ensure_local(l);
+        return std::make_unique<registry::FileSource>(l.file);
+      };
+      if (l.source) pb.mount_from.push_back(*l.source);
+      pm.blobs.push_back(std::move(pb));
+    }
+    registry::PushBlob config;
+    config.descriptor = cfg;
+    config.open = [&blobs] { return std::make_unique<registry::StringSource>(blobs.config_json); };
+    pm.blobs.push_back(std::move(config));
+    registry::push_image(client, pm, dests, log);
+  } else {
+    log.info("Skipping push to container registry due to --no-push flag");
+  }
+
+  if (!opts.tar_path.empty() || !opts.oci_layout_path.empty())
+    for (const auto& l : img.layers) ensure_local(l);  // these outputs hold every layer's bytes
+  if (!opts.tar_path.empty()) {
+    make_parent(opts.tar_path);
+    image::write_docker_archive(opts.tar_path, blobs.config_json, blobs.layers, opts.destinations);
+    log.info("Wrote image tarball " + opts.tar_path);
+  }
+  if (!opts.oci_layout_path.empty()) {
+    std::optional<std::string> tag;
+    if (!dests.empty() && !dests[0].tag.empty()) tag = dests[0].tag;
+    // An OCI layout is read by OCI tools (skopeo's oci: transport, umoci),
+    // which only look for OCI media types in index.json: write the image in
+    // OCI form there whatever the pushed format is.
+    if (format == image::ManifestFormat::Oci)
+      image::write_oci_image(opts.oci_layout_path, blobs, tag);
+    else
+      image::write_oci_image(opts.oci_layout_path, assemble(img, image::ManifestFormat::Oci, annotations), tag);
+    log.info("Wrote OCI layout " + opts.oci_layout_path);
+  }
+  write_digest_files({opts.digest_file, opts.image_name_digest_file, opts.image_name_tag_digest_file}, dests,
+                     out.digest);
+  return out;
+}
+
+}  // namespace kiln::engine

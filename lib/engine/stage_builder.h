@@ -1,0 +1,78 @@
+#pragma once
+// Builds one stage of the plan in the image root: base image applied, each
+// step run, a snapshot after every step that can change files, a layer for
+// every snapshot that found changes.
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "base/env.h"
+#include "cache/layer_cache.h"
+#include "cache/step_cache_key.h"
+#include "dockerfile/plan.h"
+#include "engine/build_report.h"
+#include "engine/work_dir.h"
+#include "fs/ignore_list.h"
+#include "fs/snapshot.h"
+#include "layer/layer_from_changes.h"
+#include "log/log.h"
+#include "proc/interrupt.h"
+#include "registry/client.h"
+#include "registry/image_state.h"
+
+namespace kiln::engine {
+
+// Everything a stage needs from the build, passed as values and references:
+// no global state, so a failed build leaves nothing behind for the next one.
+struct BuildEnv {
+  std::filesystem::path root = "/";
+  const fs::IgnoreList* ignore = nullptr;
+  WorkDir* work = nullptr;
+  registry::Client* client = nullptr;
+  log::Logger* log = nullptr;
+  std::filesystem::path context_dir;
+  std::function<bool(std::string_view rel)> context_excluded;
+  image::Platform platform;
+  layer::LayerSettings layer;
+  fs::SnapshotMode snapshot_mode = fs::SnapshotMode::Full;
+  bool single_snapshot = false;
+  std::string created;  // RFC 3339 time for history entries and the config
+  std::string ca_file;  // for ADD <url>
+  std::filesystem::path cache_dir;     // --cache-dir: RUN cache mounts, cached base images
+  long long cache_ttl_seconds = 0;     // --cache-ttl
+  bool cache = false;                  // --cache: base images may come from cache_dir
+  std::vector<std::string> secrets;    // --secret
+  GetEnv getenv;
+  // The registry layer cache (--cache with a cache repository); null: off.
+  cache::LayerCache* layer_cache = nullptr;
+  cache::CacheFlags cache_flags;
+  cache::KeySettings key_settings;
+  // SIGTERM/SIGINT watcher (proc/interrupt.h): checked between steps, kills a
+  // running RUN. Null: none.
+  proc::Interrupt* interrupt = nullptr;
+  // The outputs (--tar-path, --oci-layout-path) will need every layer's
+  // bytes: streamed base layers are written to disk as they are unpacked
+  // rather than downloaded again at the end.
+  bool keep_base_layers = false;
+};
+
+struct StageResult {
+  registry::ImageState image;
+  std::filesystem::path saved_root;  // set when later stages COPY --from it
+  std::string cache_key;             // the key after the stage's last step: where a stage FROM it starts
+};
+
+// root_dirty: an earlier stage left files in the root, wipe it first.
+// keep_tree: a later stage copies from this one; save its filesystem.
+// need_layers: false for a stage that is only copied from (not the target,
+// no stage built FROM it, no layer cache): its files are kept, but no
+// snapshot is taken and no layer written, since nothing would use them.
+// With the layer cache, the base is unpacked only when a step has to run
+// (or the tree must be kept): a stage answered wholly by the cache is
+// assembled from cached layers without touching the root.
+StageResult build_stage(const BuildEnv& env, const dockerfile::Plan& plan, int index,
+                        const std::map<int, StageResult>& done, bool root_dirty, bool keep_tree,
+                        StageReport* report = nullptr, bool need_layers = true);
+
+}  // namespace kiln::engine

@@ -1,0 +1,213 @@
+#include "proc/process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace kiln::proc {
+namespace {
+
+std::string env_value(const std::vector<std::string>& env, std::string_view key) {
+  for (auto it = env.rbegin(); it != env.rend(); ++it)
+    if (it->size() > key.size() && it->compare(0, key.size(), key) == 0 && (*it)[key.size()] == '=')
+      return it->substr(key.size() + 1);
+  return {};
+}
+
+bool is_executable_file(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
+}
+
+// Child side of fork, only async-signal-safe calls: fail() never returns.
+template <class Fail>
+void setup_mount(const MountOp& m, const Fail& fail) {
+  const char* what = m.what.c_str();
+  switch (m.kind) {
+    case MountOp::Kind::Bind:
+      if (mount(m.source.c_str(), m.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) fail(what);
+      // A bind mount ignores MS_RDONLY on creation; only a remount applies it.
+      if (m.read_only &&
+          mount(nullptr, m.target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+        fail(what);
+      return;
+    case MountOp::Kind::Tmpfs:
+      if (mount("tmpfs", m.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, m.data.empty() ? nullptr : m.data.c_str()) !=
+          0)
+        fail(what);
+      return;
+    case MountOp::Kind::WriteFile: {
+      int fd = open(m.target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0) fail(what);
+      const char* p = m.data.data();
+      std::size_t left = m.data.size();
+      while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail(what);
+        p += n;
+        left -= static_cast<std::size_t>(n);
+      }
+      if (fchown(fd, m.uid, m.gid) != 0 || fchmod(fd, m.mode) != 0) fail(what);
+      close(fd);
+      return;
+    }
+    case MountOp::Kind::Detach:
+      if (umount2(m.target.c_str(), MNT_DETACH) != 0) fail(what);
+      return;
+  }
+}
+
+// Child side of fork: only async-signal-safe calls until exec.
+[[noreturn]] void exec_child(const ProcessSpec& s, const std::string& path, char* const* argv, char* const* envp,
+                             int out_fd, int err_pipe) {
+  setpgid(0, 0);
+  // The executor blocks SIGTERM/SIGINT (see interrupt.h); the command must
+  // not inherit that.
+  unblock_signals_in_child();
+  dup2(out_fd, STDOUT_FILENO);
+  dup2(out_fd, STDERR_FILENO);
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+  auto fail = [&](const char* what) {
+    int e = errno;
+    (void)!write(err_pipe, what, strlen(what));
+    (void)!write(err_pipe, ": ", 2);
+    const char* m = strerror(e);
+    (void)!write(err_pipe, m, strlen(m));
+    _exit(127);
+  };
+  if (s.no_network && unshare(CLONE_NEWNET) != 0) fail("unshare(CLONE_NEWNET) for --network=none");
+  // Mounts come before the user switch (they need privileges) and before
+  // chdir (the working directory may lie inside a mount).
+  if (!s.mounts.empty()) {
+    if (unshare(CLONE_NEWNS) != 0) fail("RUN --mount: unshare(CLONE_NEWNS) (mount namespaces need CAP_SYS_ADMIN)");
+    // Private, so nothing mounted here propagates back to the container. A
+    // chroot whose root is not itself a mount point gives EINVAL; then the
+    // caller's check after the command (steps/mount_setup.h) catches any leak.
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 && errno != EINVAL)
+      fail("RUN --mount: making / private");
+    for (const MountOp& m : s.mounts) setup_mount(m, fail);
+  }
+  if (setgroups(s.groups.size(), s.groups.data()) != 0 && geteuid() == 0) fail("setgroups");
+  if (setgid(s.gid) != 0 && geteuid() == 0) fail("setgid");
+  if (setuid(s.uid) != 0 && geteuid() == 0) fail("setuid");
+  if (chdir(s.cwd.c_str()) != 0) fail("chdir to the working directory");
+  execve(path.c_str(), argv, envp);
+  fail("exec");
+  _exit(127);  // not reached: fail() exits, but the compiler cannot tell
+}
+
+}  // namespace
+
+std::string find_executable(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = env_value(env, "PATH");
+  if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + name;
+    if (is_executable_file(cand)) return cand;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return {};
+}
+
+int run_process(const ProcessSpec& spec, log::Logger& log) {
+  if (spec.argv.empty()) throw Error("RUN: empty command");
+  std::string path = find_executable(spec.argv[0], spec.env);
+  if (path.empty())
+    throw Error("RUN: executable \"" + spec.argv[0] + "\" not found in the PATH of the image (" +
+                env_value(spec.env, "PATH") + ")");
+
+  std::vector<char*> argv, envp;
+  for (auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    throw Error(std::string("RUN: pipe: ") + std::strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) throw Error(std::string("RUN: fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    close(out[0]);
+    close(err[0]);
+    // dup2 clears O_CLOEXEC on the new descriptors 1 and 2.
+    exec_child(spec, path, argv.data(), envp.data(), out[1], err[1]);
+  }
+  // Also here, not only in the child: the group must exist before anyone
+  // (the interrupt watcher) signals it.
+  setpgid(pid, pid);
+  if (spec.interrupt) spec.interrupt->set_child_group(pid);
+  // Should reading the output throw, the group must not stay registered.
+  struct ClearGroup {
+    Interrupt* in;
+    ~ClearGroup() {
+      if (in) in->clear_child_group();
+    }
+  } clear_group{spec.interrupt};
+  close(out[1]);
+  close(err[1]);
+  // Stream the command's output as it comes, in chunks, so long builds show
+  // progress in CI logs.
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(out[0], buf, sizeof buf);
+    if (n > 0) {
+      log.raw(std::string_view(buf, static_cast<std::size_t>(n)));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  close(out[0]);
+  std::string exec_error;
+  for (;;) {
+    ssize_t n = read(err[0], buf, sizeof buf);
+    if (n > 0) {
+      exec_error.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  close(err[0]);
+  int status = 0;
+  if (spec.interrupt) {
+    // Wait for the exit without reaping: until the group is cleared the
+    // leader's pid cannot be reused, so the watcher never kills a stranger.
+    siginfo_t info{};
+    while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    spec.interrupt->clear_child_group();
+  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // Reap anything the command left in its process group so no daemon it
+  // started survives into the snapshot.
+  kill(-pid, SIGKILL);
+  if (spec.interrupt) spec.interrupt->check();
+  if (!exec_error.empty()) throw Error("RUN: cannot start " + spec.argv[0] + ": " + exec_error);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace kiln::proc

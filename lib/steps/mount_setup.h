@@ -1,0 +1,87 @@
+#pragma once
+// RUN --mount, the effectful half (run_mounts.h plans): before the RUN it
+// creates missing mount points, cache directories and locks, private copies
+// for read-write binds, reads secret values, and produces the MountOps the
+// child performs in its own mount namespace; after the RUN it removes
+// everything it created in the image root, so the snapshot never sees a
+// mount point stub and nothing a mount brought in reaches a layer.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <string_view>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "fs/ignore_list.h"
+#include "log/log.h"
+#include "proc/process.h"
+#include "steps/run_mounts.h"
+
+namespace kiln::steps {
+
+struct MountEnv {
+  std::filesystem::path root;         // image root
+  std::filesystem::path context_dir;  // bind without from=
+  std::function<bool(std::string_view rel)> context_excluded;  // .dockerignore; null: none
+  std::filesystem::path cache_dir;    // --cache-dir; caches live in <cache_dir>/run-cache
+  std::filesystem::path scratch;      // per-build scratch (private copies, secret staging)
+  const fs::IgnoreList* ignore = nullptr;  // paths the snapshot skips (may be null)
+  std::map<std::string, SecretFlag> secrets;
+  GetEnv getenv;
+  std::function<std::filesystem::path(const std::string& from)> source_root;
+  log::Logger* log = nullptr;
+  std::string location;  // "line 12", prefixed to errors
+};
+
+// Which secret ids have a value: file secrets always (a read failure is an
+// error later, naming the file), env secrets when the variable is set.
+std::set<std::string> available_secrets(const std::map<std::string, SecretFlag>& secrets, const GetEnv& getenv);
+
+// Holds the mount set-up of one RUN; the destructor undoes it (stubs
+// removed, locks released, private copies deleted), also when the RUN fails.
+class MountSession {
+ public:
+  MountSession(const std::vector<PlannedMount>& plan, const MountEnv& env);
+  ~MountSession();
+  MountSession(const MountSession&) = delete;
+  MountSession& operator=(const MountSession&) = delete;
+
+  const std::vector<proc::MountOp>& ops() const { return ops_; }
+  // "VAR=value" for secret env= mounts; values, never to be logged.
+  const std::vector<std::string>& env() const { return secret_env_; }
+  // After the command: throws kiln::Error (after detaching them) when any
+  // mount shows up in this process's namespace, which only shared mount
+  // propagation could cause; the snapshot must never see mounted content.
+  void check_no_leak(std::string_view mountinfo_text) const;
+
+ private:
+  struct Stub {
+    std::vector<std::filesystem::path> created;  // parents first
+    std::filesystem::path anchor;                // deepest directory that existed
+    struct timespec anchor_before {};            // its mtime before we created anything
+    struct timespec anchor_after {};             // and right after
+  };
+
+  void prepare(const PlannedMount& p, std::vector<proc::MountOp>& secret_ops);
+  std::filesystem::path mount_point(const std::string& target, bool directory, const std::string& raw);
+  std::filesystem::path cache_directory(const PlannedMount& p);
+  std::filesystem::path private_dir(const std::string& kind);
+  std::filesystem::path filtered_context(const PlannedMount& p, const std::filesystem::path& src, bool directory);
+  void undo() noexcept;
+
+  MountEnv env_;
+  std::vector<proc::MountOp> ops_;
+  std::vector<std::string> secret_env_;
+  std::vector<std::string> targets_;  // host paths mounted on in the child
+  std::vector<Stub> stubs_;
+  std::vector<int> lock_fds_;
+  std::set<std::string> locked_keys_;  // caches this session holds
+  std::vector<std::filesystem::path> private_dirs_;  // removed after the RUN
+  int private_count_ = 0;
+};
+
+}  // namespace kiln::steps

@@ -1,0 +1,119 @@
+#include "steps/run_step.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+#include <optional>
+
+#include "base/error.h"
+#include "fs/passwd.h"
+#include "fs/resolve.h"
+#include "proc/process.h"
+#include "steps/mount_setup.h"
+#include "steps/run_mounts.h"
+
+namespace kiln::steps {
+using namespace kiln::dockerfile;
+
+namespace {
+
+bool has_key(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') return true;
+  return false;
+}
+
+std::string describe(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+}  // namespace
+
+void run_command(const Step& step, const image::Config& config, const RunContext& ctx) {
+  const std::filesystem::path& root = ctx.root;
+  log::Logger& log = *ctx.log;
+  const RunInst* run = step.instruction.as<RunInst>();
+  const std::string location = "line " + std::to_string(step.line);
+
+  proc::ProcessSpec spec;
+  spec.argv = step.argv;
+  spec.env = step.run_env;
+  spec.no_network = run->network == "none";
+  std::string user = config.user();
+  fs::UserInfo ui;
+  if (!user.empty()) {
+    ui = fs::load_user(root, user);
+    spec.uid = ui.uid;
+    spec.gid = ui.gid;
+    spec.groups = ui.supplementary;
+  }
+  // As Docker's runtime: PATH and HOME are always set for the command.
+  if (!has_key(spec.env, "PATH")) spec.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!has_key(spec.env, "HOME")) spec.env.push_back("HOME=" + (ui.home.empty() ? std::string("/") : ui.home));
+  spec.cwd = step.working_dir.empty() ? "/" : step.working_dir;
+  // BuildKit creates a missing working directory before running.
+  fs::mkdir_all(root, spec.cwd, 0, 0, 0755);
+  spec.cwd = fs::resolve_in_root(root, spec.cwd, true).string();
+
+  std::filesystem::path script;
+  if (step.script && !spec.argv.empty()) {
+    script = fs::resolve_in_root(root, spec.argv[0], false);
+    std::filesystem::create_directories(script.parent_path());
+    std::ofstream(script, std::ios::binary) << step.script->content;
+    ::chmod(script.c_str(), 0755);
+  }
+  log.info("Running: [" + describe(step.argv) + "]");
+  int code;
+  try {
+    // The session's scope ends before run_command returns, so its mount
+    // point stubs are gone before the snapshot that follows.
+    std::optional<MountSession> mounts;
+    if (!run->mounts.empty()) {
+      std::vector<PlannedMount> plan;
+      MountEnv me;
+      me.secrets = parse_secret_flags(ctx.secrets);
+      try {
+        plan = plan_mounts(run->mounts, step.working_dir, available_secrets(me.secrets, ctx.getenv));
+      } catch (const UsageError& e) {
+        throw UsageError(location + ": RUN " + e.what());
+      }
+      me.root = root;
+      me.context_dir = ctx.context_dir;
+      me.context_excluded = ctx.context_excluded;
+      me.cache_dir = ctx.cache_dir;
+      me.scratch = ctx.scratch;
+      me.ignore = ctx.ignore;
+      me.getenv = ctx.getenv;
+      me.source_root = ctx.source_root;
+      me.log = &log;
+      me.location = location;
+      mounts.emplace(plan, me);
+      spec.mounts = mounts->ops();
+      // A secret env= overrides a variable of the same name, for this RUN only.
+      for (const auto& kv : mounts->env()) {
+        std::string key = kv.substr(0, kv.find('=') + 1);
+        std::erase_if(spec.env, [&](const std::string& e) { return e.compare(0, key.size(), key) == 0; });
+        spec.env.push_back(kv);
+      }
+    }
+    spec.interrupt = ctx.interrupt;
+    code = proc::run_process(spec, log);
+    if (mounts) {
+      std::ifstream mi("/proc/self/mountinfo");
+      std::string text((std::istreambuf_iterator<char>(mi)), std::istreambuf_iterator<char>());
+      mounts->check_no_leak(text);
+    }
+  } catch (...) {
+    if (!script.empty()) std::filesystem::remove(script);
+    throw;
+  }
+  if (!script.empty()) std::filesystem::remove(script);
+  if (code != 0)
+    throw Error("RUN " + describe(step.argv) + " (line " + std::to_string(step.line) +
+                ") failed: exit code " + std::to_string(code));
+}
+
+}  // namespace kiln::steps
