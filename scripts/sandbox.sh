@@ -31,6 +31,9 @@
 #   --busybox             install /bin/busybox (busybox-static) as /busybox/ with
 #                         its applets and add /busybox to PATH, like kaniko's
 #                         debug image
+#   --docker-caps         run the command with Docker's default capability set
+#                         only (setpriv: no CAP_SYS_ADMIN, so no mount or
+#                         network namespace), as `docker run` without flags
 #   --cmd                 run the command after -- instead of /kaniko/executor
 #   --exec                run /kaniko/executor with the arguments after -- (default)
 #   -h, --help
@@ -126,6 +129,12 @@ if [[ "${1:-}" == "__inner" ]]; then
     while IFS= read -r e; do
         [[ -n "$e" ]] && envs+=("$e")
     done <<< "${KILN_SB_ENVS:-}"
+    if [[ "${KILN_SB_DOCKER_CAPS:-0}" == 1 ]]; then
+        # Docker's default set (moby's oci/caps/defaults.go), bounding and so
+        # effective for root after exec.
+        exec env -i "${envs[@]}" "$KILN_SB_SETPRIV" --inh-caps=-all --bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap \
+            "$KILN_SB_CHROOT" "$root" "$@"
+    fi
     exec env -i "${envs[@]}" "$KILN_SB_CHROOT" "$root" "$@"
 fi
 
@@ -135,7 +144,7 @@ fi
 usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 executor="" warmer="" context="" docker_config="" root="" keep=0
-container_env=1 busybox=0 mode="exec"
+container_env=1 busybox=0 mode="exec" docker_caps=0
 cas=() binds=() envs=() tmpfses=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -151,6 +160,7 @@ while [[ $# -gt 0 ]]; do
         --keep) keep=1; shift ;;
         --no-container-env) container_env=0; shift ;;
         --busybox) busybox=1; shift ;;
+        --docker-caps) docker_caps=1; shift ;;
         --cmd) mode="cmd"; shift ;;
         --exec) mode="exec"; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -279,7 +289,9 @@ fi
 export KILN_SB_ROOT="$root" KILN_SB_RUNDIR="$rundir" KILN_SB_CONTEXT="${context:+$(readlink -f "$context")}"
 export KILN_SB_BINDS="$bindspec" KILN_SB_ENVS="$envspec" KILN_SB_PATH="$path" KILN_SB_TMPFS="$tmpfsspec"
 KILN_SB_CHROOT="$(command -v chroot)"
-export KILN_SB_CONTAINER_ENV="$container_env" KILN_SB_CHROOT
+KILN_SB_SETPRIV="$(command -v setpriv || true)"
+[[ $docker_caps == 0 || -n "$KILN_SB_SETPRIV" ]] || die "--docker-caps needs setpriv (apt-get install util-linux)"
+export KILN_SB_CONTAINER_ENV="$container_env" KILN_SB_CHROOT KILN_SB_SETPRIV KILN_SB_DOCKER_CAPS="$docker_caps"
 set +e
 if [[ "$container_env" == 1 ]]; then
     unshare --mount --pid --cgroup --fork --kill-child --propagation private \

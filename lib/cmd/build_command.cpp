@@ -11,6 +11,8 @@
 #include "base/error.h"
 #include "cache/layer_cache.h"
 #include "cmd/registry_setup.h"
+#include "steps/mount_files.h"
+#include "steps/mount_method.h"
 #include "context/build_context.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/parser.h"
@@ -127,12 +129,21 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     mountinfo = ss.str();
   }
   const fs::IgnoreList ignore = fs::IgnoreList::for_build(io, mountinfo);
+  // A build killed during a RUN --mount by file operations left its changes
+  // in the root (a cache, a secret): undo them before anything else.
+  steps::replay_stale_journals(fsys::path(opts.kaniko_dir) / "work", log);
   if (opts.pre_cleanup) {
     log.info("Cleaning the filesystem before the build (--pre-cleanup)");
     fs::wipe_root(root, ignore);
   }
 
   engine::WorkDir work(opts.kaniko_dir);
+  steps::MountMethodDecider mount_method([&work] {
+    fsys::path probe = work.scratch() / "mount-probe";
+    std::error_code ec;
+    fsys::create_directories(probe, ec);
+    return steps::probe_mount_namespace(probe);
+  });
   auto cleanup = [&] {
     work.remove();
     if (opts.cleanup) {
@@ -201,6 +212,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     be.cache = opts.cache;
     be.secrets = opts.secrets;
     be.getenv = env.getenv;
+    be.mount_method = &mount_method;
     be.interrupt = env.interrupt;
 
     // The registry layer cache: --cache-repo, or the first destination's
@@ -242,6 +254,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       de.cache = be.layer_cache;
       de.cache_flags = be.cache_flags;
       de.key_settings = be.key_settings;
+      de.mount_method = &mount_method;
       engine::dry_run(plan, de);
       cleanup();
       return;

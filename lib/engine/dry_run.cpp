@@ -4,6 +4,7 @@
 
 #include "cache/copy_sources_digest.h"
 #include "engine/base_image.h"
+#include "steps/run_mounts.h"
 
 namespace kiln::engine {
 using namespace kiln::dockerfile;
@@ -90,6 +91,11 @@ void dry_run(const Plan& plan, const DryRunEnv& env) {
         }
       }
       if (auto* u = in.as<UserInst>()) user = u->user;
+      if (const auto* run = in.as<RunInst>(); run && env.mount_method && steps::needs_mount_points(run->mounts)) {
+        const steps::MountMethodChoice& c = env.mount_method->get();
+        note += std::string(note.empty() ? "" : "; ") + "RUN --mount by " + steps::method_name(c.method) +
+                (c.method == steps::MountMethod::Files ? ": " + c.why : "");
+      }
       log.info("  " + text_of(step) + (note.empty() ? "" : "   [" + note + "]"));
     }
     if (!steps.empty()) {

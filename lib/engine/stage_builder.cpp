@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "cache/copy_sources_digest.h"
+#include "steps/mount_journal.h"
 #include "digest/digest.h"
 #include "digest/sha256.h"
 #include "dockerfile/evaluate.h"
@@ -299,6 +300,8 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
       rc.ignore = env.ignore;
       rc.context_excluded = env.context_excluded;
       rc.interrupt = env.interrupt;
+      rc.mount_method = env.mount_method;
+      rc.mount_journal = env.work->path() / steps::kMountJournalName;
       steps::run_command(step, img.config, rc);
       touches_files = true;
     } else if (in.as<CopyInst>() || in.as<AddInst>()) {

@@ -10,6 +10,7 @@
 #include "base/env.h"
 #include "cache/layer_cache.h"
 #include "cache/step_cache_key.h"
+#include "steps/mount_method.h"
 #include "dockerfile/plan.h"
 #include "engine/build_report.h"
 #include "engine/work_dir.h"
@@ -51,6 +52,9 @@ struct BuildEnv {
   // SIGTERM/SIGINT watcher (proc/interrupt.h): checked between steps, kills a
   // running RUN. Null: none.
   proc::Interrupt* interrupt = nullptr;
+  // RUN --mount in a mount namespace or by file operations (mount_method.h),
+  // decided once for the build. Null: always a namespace.
+  steps::MountMethodDecider* mount_method = nullptr;
   // The outputs (--tar-path, --oci-layout-path) will need every layer's
   // bytes: streamed base layers are written to disk as they are unpacked
   // rather than downloaded again at the end.

@@ -88,7 +88,10 @@ void setup_mount(const MountOp& m, const Fail& fail) {
     (void)!write(err_pipe, m, strlen(m));
     _exit(127);
   };
-  if (s.no_network && unshare(CLONE_NEWNET) != 0) fail("unshare(CLONE_NEWNET) for --network=none");
+  // Never a silent fallback to the container's network.
+  if (s.no_network && unshare(CLONE_NEWNET) != 0)
+    fail("RUN --network=none needs a network namespace of its own, which needs CAP_SYS_ADMIN (and a seccomp "
+         "profile that allows unshare); the command was not run: unshare(CLONE_NEWNET)");
   // Mounts come before the user switch (they need privileges) and before
   // chdir (the working directory may lie inside a mount).
   if (!s.mounts.empty()) {

@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "base/error.h"
 #include "fs/copy.h"
 #include "fs/resolve.h"
+#include "fs/tree_copy.h"
 
 namespace kiln::steps {
 namespace fsys = std::filesystem;
@@ -25,11 +27,10 @@ bool same_time(const struct timespec& a, const struct timespec& b) {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
-// Copies a file or a directory's contents (links kept as links) into dest,
-// which exists when src is a directory.
+// Copies a directory's contents into dest (which exists) exactly: owners,
+// modes and mtimes kept, links as links.
 void copy_tree(const fsys::path& src, const fsys::path& dest) {
-  fsys::copy(src, dest, fsys::copy_options::recursive | fsys::copy_options::copy_symlinks |
-                            fsys::copy_options::overwrite_existing);
+  for (const auto& entry : fsys::directory_iterator(src)) fs::copy_tree_exact(entry.path(), dest / entry.path().filename());
 }
 
 // Whether a snapshot of root can see path: true unless path lies outside
@@ -57,6 +58,11 @@ std::set<std::string> available_secrets(const std::map<std::string, SecretFlag>&
 
 MountSession::MountSession(const std::vector<PlannedMount>& plan, const MountEnv& env) : env_(env) {
   try {
+    bool in_root = std::any_of(plan.begin(), plan.end(), [](const PlannedMount& p) { return p.kind != MountKind::SecretEnv; });
+    if (env_.method == MountMethod::Files && in_root) {
+      journal_ = std::make_unique<MountJournal>(env_.journal);
+      files_ = std::make_unique<FileMounts>(*journal_, env_.scratch / "run-mounts" / "aside", env_.log);
+    }
     std::vector<proc::MountOp> secret_ops;
     for (const auto& p : plan) prepare(p, secret_ops);
     if (!secret_ops.empty()) {
@@ -107,7 +113,7 @@ fsys::path MountSession::private_dir(const std::string& kind) {
 // Resolves target inside the root (links cannot lead out of it) and makes
 // sure something of the right type is there to mount on, creating what is
 // missing and remembering it for undo().
-fsys::path MountSession::mount_point(const std::string& target, bool directory, const std::string& raw) {
+fsys::path MountSession::file_target(const std::string& target, bool directory, const std::string& raw) {
   fsys::path host = fs::resolve_in_root(env_.root, target, true);
   struct stat st;
   if (::lstat(host.c_str(), &st) == 0) {
@@ -117,6 +123,14 @@ fsys::path MountSession::mount_point(const std::string& target, bool directory, 
     if (!directory && S_ISDIR(st.st_mode))
       throw UsageError(env_.location + ": --mount=" + raw + ": target " + target +
                        " is a directory in the image; a file cannot be mounted on it");
+  }
+  return host;
+}
+
+fsys::path MountSession::mount_point(const std::string& target, bool directory, const std::string& raw) {
+  fsys::path host = file_target(target, directory, raw);
+  struct stat st;
+  if (::lstat(host.c_str(), &st) == 0) {
     targets_.push_back(host.string());
     return host;
   }
@@ -167,10 +181,17 @@ fsys::path MountSession::cache_directory(const PlannedMount& p) {
   fsys::path lock = base / (p.cache_key + ".lock");
   // The same cache twice in one RUN: it is already ours (locking it again
   // through a second descriptor would wait for ourselves forever).
-  if (!locked_keys_.insert(p.cache_key).second) return dir;
+  if (!locked_keys_.insert(p.cache_key).second) {
+    if (files_)
+      throw UsageError(env_.location + ": --mount=" + p.raw + ": the same cache twice in one RUN needs a mount "
+                       "namespace (a directory moved into place can be in one place only)");
+    return dir;
+  }
   int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw IoError(env_.location + ": --mount=" + p.raw + ": cannot open " + lock.string() + ": " + errno_text());
-  int how = p.sharing == dockerfile::CacheSharing::Shared   ? LOCK_SH
+  // Without a mount namespace the cache directory is moved into the root,
+  // so builds sharing it take turns: sharing=shared waits as locked does.
+  int how = p.sharing == dockerfile::CacheSharing::Shared   ? (files_ ? LOCK_EX : LOCK_SH)
             : p.sharing == dockerfile::CacheSharing::Locked ? LOCK_EX
                                                             : LOCK_EX | LOCK_NB;
   int rc;
@@ -245,6 +266,13 @@ void MountSession::prepare(const PlannedMount& p, std::vector<proc::MountOp>& se
                          " not found in " + (p.from.empty() ? "the build context" : p.from));
       bool directory = S_ISDIR(st.st_mode);
       if (p.from.empty() && env_.context_excluded) src = filtered_context(p, src, directory);
+      if (files_) {
+        // The command gets a copy, read-only or not: the source is never
+        // written, and what the command writes goes with the copy.
+        files_->copy_in(src, file_target(p.target, directory, p.raw));
+        debug("bind " + src.string() + " (a copy, no mount namespace)");
+        return;
+      }
       if (!p.read_only) {
         // rw: the command may write, but into a private copy thrown away
         // after the RUN, never into the context or a stage.
@@ -264,12 +292,22 @@ void MountSession::prepare(const PlannedMount& p, std::vector<proc::MountOp>& se
     }
     case MountKind::Cache: {
       fsys::path dir = cache_directory(p);
+      if (files_) {
+        files_->move_in(dir, file_target(p.target, true, p.raw));
+        debug("cache " + dir.string() + " moved into place (no mount namespace)");
+        return;
+      }
       fsys::path target = mount_point(p.target, true, p.raw);
       ops_.push_back({proc::MountOp::Kind::Bind, dir.string(), target.string(), p.read_only, "", 0, 0, 0, what});
       debug("cache " + dir.string());
       return;
     }
     case MountKind::Tmpfs: {
+      if (files_) {
+        files_->empty_dir(file_target(p.target, true, p.raw));
+        debug("tmpfs as an empty directory (no mount namespace)");
+        return;
+      }
       fsys::path target = mount_point(p.target, true, p.raw);
       std::string opts = p.size_bytes ? "size=" + std::to_string(*p.size_bytes) : "";
       ops_.push_back({proc::MountOp::Kind::Tmpfs, "", target.string(), false, opts, 0, 0, 0, what});
@@ -296,6 +334,11 @@ void MountSession::prepare(const PlannedMount& p, std::vector<proc::MountOp>& se
         debug("secret \"" + p.secret_id + "\" as $" + p.env_name);
         return;
       }
+      if (files_) {
+        files_->write_file(file_target(p.target, false, p.raw), value, p.mode, p.uid, p.gid);
+        debug("secret \"" + p.secret_id + "\" at " + p.target + " (a file, removed after the RUN)");
+        return;
+      }
       fsys::path target = mount_point(p.target, false, p.raw);
       std::string name = "s" + std::to_string(secret_ops.size());
       secret_ops.push_back({proc::MountOp::Kind::WriteFile, "", name, false, value, p.mode, p.uid, p.gid, what});
@@ -307,6 +350,10 @@ void MountSession::prepare(const PlannedMount& p, std::vector<proc::MountOp>& se
 }
 
 void MountSession::undo() noexcept {
+  // Caches go back before their locks are released.
+  if (files_) files_->restore();
+  files_.reset();
+  journal_.reset();
   for (int fd : lock_fds_) ::close(fd);
   lock_fds_.clear();
   for (auto s = stubs_.rbegin(); s != stubs_.rend(); ++s) {

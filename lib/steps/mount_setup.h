@@ -1,21 +1,28 @@
 #pragma once
 // RUN --mount, the effectful half (run_mounts.h plans): before the RUN it
-// creates missing mount points, cache directories and locks, private copies
-// for read-write binds, reads secret values, and produces the MountOps the
-// child performs in its own mount namespace; after the RUN it removes
-// everything it created in the image root, so the snapshot never sees a
-// mount point stub and nothing a mount brought in reaches a layer.
+// creates cache directories and locks, reads secret values, and then either
+// (MountMethod::Namespace) creates missing mount points and private copies
+// for read-write binds and produces the MountOps the child performs in its
+// own mount namespace, or (MountMethod::Files, where no mount namespace can
+// be made) puts each mount in place with file operations (mount_files.h).
+// After the RUN it removes everything it created in the image root, so the
+// snapshot never sees a mount point stub and nothing a mount brought in
+// reaches a layer.
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string_view>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
+#include "steps/mount_files.h"
+#include "steps/mount_journal.h"
+#include "steps/mount_method.h"
 #include "fs/ignore_list.h"
 #include "log/log.h"
 #include "proc/process.h"
@@ -35,14 +42,18 @@ struct MountEnv {
   std::function<std::filesystem::path(const std::string& from)> source_root;
   log::Logger* log = nullptr;
   std::string location;  // "line 12", prefixed to errors
+  MountMethod method = MountMethod::Namespace;
+  std::filesystem::path journal;  // Files: the build's journal (mount_journal.h)
 };
 
 // Which secret ids have a value: file secrets always (a read failure is an
 // error later, naming the file), env secrets when the variable is set.
 std::set<std::string> available_secrets(const std::map<std::string, SecretFlag>& secrets, const GetEnv& getenv);
 
-// Holds the mount set-up of one RUN; the destructor undoes it (stubs
-// removed, locks released, private copies deleted), also when the RUN fails.
+// Holds the mount set-up of one RUN; the destructor undoes it (Files: every
+// mount taken out of the root and what it shadowed put back, caches first,
+// while still locked; stubs removed, locks released, private copies
+// deleted), also when the RUN fails or the build is interrupted.
 class MountSession {
  public:
   MountSession(const std::vector<PlannedMount>& plan, const MountEnv& env);
@@ -50,6 +61,7 @@ class MountSession {
   MountSession(const MountSession&) = delete;
   MountSession& operator=(const MountSession&) = delete;
 
+  // Namespace: what the child mounts. Files: empty (already in place).
   const std::vector<proc::MountOp>& ops() const { return ops_; }
   // "VAR=value" for secret env= mounts; values, never to be logged.
   const std::vector<std::string>& env() const { return secret_env_; }
@@ -68,6 +80,9 @@ class MountSession {
 
   void prepare(const PlannedMount& p, std::vector<proc::MountOp>& secret_ops);
   std::filesystem::path mount_point(const std::string& target, bool directory, const std::string& raw);
+  // Files: the target resolved in the root; what is there must be of the
+  // right type (it is moved aside during the RUN).
+  std::filesystem::path file_target(const std::string& target, bool directory, const std::string& raw);
   std::filesystem::path cache_directory(const PlannedMount& p);
   std::filesystem::path private_dir(const std::string& kind);
   std::filesystem::path filtered_context(const PlannedMount& p, const std::filesystem::path& src, bool directory);
@@ -82,6 +97,8 @@ class MountSession {
   std::set<std::string> locked_keys_;  // caches this session holds
   std::vector<std::filesystem::path> private_dirs_;  // removed after the RUN
   int private_count_ = 0;
+  std::unique_ptr<MountJournal> journal_;  // Files only
+  std::unique_ptr<FileMounts> files_;      // Files only
 };
 
 }  // namespace kiln::steps

@@ -71,6 +71,11 @@ std::map<std::string, SecretFlag> parse_secret_flags(const std::vector<std::stri
   return out;
 }
 
+bool needs_mount_points(const std::vector<MountSpec>& specs) {
+  return std::any_of(specs.begin(), specs.end(),
+                     [](const MountSpec& m) { return !(m.type == MountType::Secret && m.target.empty()); });
+}
+
 std::string cache_key(std::string_view id) {
   std::string readable;
   for (char c : id) {

@@ -62,6 +62,11 @@ struct PlannedMount {
 std::vector<PlannedMount> plan_mounts(const std::vector<dockerfile::MountSpec>& specs, std::string_view working_dir,
                                       const std::set<std::string>& available_secrets);
 
+// Whether any of these mounts puts something in the root (everything but a
+// secret given only as env=): only those need a mount namespace or its
+// file-operation stand-in (mount_method.h).
+bool needs_mount_points(const std::vector<dockerfile::MountSpec>& specs);
+
 // A directory name for a cache id: readable (unsafe characters become '_',
 // at most 40 of them) plus 16 hex digits of the id's SHA-256, so distinct ids
 // never collide and no id ("../x", "/") can point outside the cache dir.

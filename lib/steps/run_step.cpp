@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -22,6 +25,13 @@ bool has_key(const std::vector<std::string>& env, std::string_view key) {
   for (const auto& e : env)
     if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') return true;
   return false;
+}
+
+std::string ms_since(std::chrono::steady_clock::time_point t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
+  return buf;
 }
 
 std::string describe(const std::vector<std::string>& argv) {
@@ -71,6 +81,7 @@ void run_command(const Step& step, const image::Config& config, const RunContext
     // The session's scope ends before run_command returns, so its mount
     // point stubs are gone before the snapshot that follows.
     std::optional<MountSession> mounts;
+    std::string setup_ms;
     if (!run->mounts.empty()) {
       std::vector<PlannedMount> plan;
       MountEnv me;
@@ -90,7 +101,19 @@ void run_command(const Step& step, const image::Config& config, const RunContext
       me.source_root = ctx.source_root;
       me.log = &log;
       me.location = location;
+      me.journal = ctx.mount_journal;
+      bool in_root = std::any_of(plan.begin(), plan.end(), [](const PlannedMount& p) { return p.kind != MountKind::SecretEnv; });
+      if (in_root && ctx.mount_method) {
+        bool first = !ctx.mount_method->decided();
+        const MountMethodChoice& choice = ctx.mount_method->get();
+        if (first && choice.method == MountMethod::Files)
+          log.warn("RUN --mount: " + choice.why + "; mounts are given by file operations in the root");
+        me.method = choice.method;
+        log.info("RUN --mount by " + method_name(choice.method));
+      }
+      auto t0 = std::chrono::steady_clock::now();
       mounts.emplace(plan, me);
+      setup_ms = ms_since(t0);
       spec.mounts = mounts->ops();
       // A secret env= overrides a variable of the same name, for this RUN only.
       for (const auto& kv : mounts->env()) {
@@ -105,6 +128,9 @@ void run_command(const Step& step, const image::Config& config, const RunContext
       std::ifstream mi("/proc/self/mountinfo");
       std::string text((std::istreambuf_iterator<char>(mi)), std::istreambuf_iterator<char>());
       mounts->check_no_leak(text);
+      auto t1 = std::chrono::steady_clock::now();
+      mounts.reset();
+      log.debug("RUN --mount: in place in " + setup_ms + " ms, undone in " + ms_since(t1) + " ms");
     }
   } catch (...) {
     if (!script.empty()) std::filesystem::remove(script);

@@ -8,6 +8,7 @@
 
 #include "base/env.h"
 #include "proc/interrupt.h"
+#include "steps/mount_method.h"
 
 #include "dockerfile/evaluate.h"
 #include "fs/ignore_list.h"
@@ -35,11 +36,16 @@ struct RunContext {
   std::function<bool(std::string_view rel)> context_excluded;
   // SIGTERM/SIGINT watcher (proc/interrupt.h); null: none.
   proc::Interrupt* interrupt = nullptr;
+  // How RUN --mount is given (mount_method.h), decided once per build; null:
+  // always in a mount namespace.
+  MountMethodDecider* mount_method = nullptr;
+  std::filesystem::path mount_journal;  // the build's journal (mount_journal.h)
 };
 
 // Throws kiln::Error naming the command and its exit code when it fails.
-// RUN --mount: see run_mounts.h (planning) and mount_setup.h (effects); the
-// mounts exist in the command's own mount namespace only.
+// RUN --mount: see run_mounts.h (planning), mount_method.h (namespace or
+// file operations) and mount_setup.h (effects); either way everything a
+// mount put in the root is gone before this returns, so before the snapshot.
 void run_command(const dockerfile::Step& step, const image::Config& config, const RunContext& ctx);
 
 }  // namespace kiln::steps

@@ -149,16 +149,19 @@ def base_flavour(request):
 @pytest.fixture
 def run_build(executor):
     """run_build(context_dir, args, docker_config=None, ca=None, env=None, expect_rc=0,
-    binds=(), root=None, container_env=True, busybox=False, cmd=None, timeout=600)
+    binds=(), root=None, container_env=True, busybox=False, cmd=None, timeout=600,
+    docker_caps=False)
     runs /kaniko/executor ARGS (or cmd) in scripts/sandbox.sh with context_dir
     bound at /workspace and returns a kiln_e2e.Result (rc, stdout, stderr, output).
     expect_rc: 0 (default), another int, "fail" (any non-zero) or None."""
 
     def _run(context_dir, args=(), *, docker_config=None, ca=None, env=None, expect_rc=0,
-             binds=(), root=None, container_env=True, busybox=False, cmd=None, timeout=600):
+             binds=(), root=None, container_env=True, busybox=False, cmd=None, timeout=600,
+             docker_caps=False):
         argv = k.sandbox_argv(executor=executor, context=context_dir, docker_config=docker_config,
                               ca=ca, binds=binds, env=env, root=root,
-                              container_env=container_env, busybox=busybox, cmd=cmd, args=args)
+                              container_env=container_env, busybox=busybox, cmd=cmd, args=args,
+                              docker_caps=docker_caps)
         res = k.run_process(argv, timeout=timeout)
         return k.check_rc(res, expect_rc)
 

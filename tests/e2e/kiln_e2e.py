@@ -688,8 +688,10 @@ class Result:
 
 def sandbox_argv(*, executor=None, warmer=None, context=None, docker_config=None, ca=None,
                  binds=(), env=None, root=None, keep=False, container_env=True, busybox=False,
-                 cmd=None, args=()):
+                 cmd=None, args=(), docker_caps=False):
     argv = ["bash", str(SANDBOX)]
+    if docker_caps:
+        argv.append("--docker-caps")
     if executor:
         argv += ["--executor", str(executor)]
     if warmer:

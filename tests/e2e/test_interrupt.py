@@ -67,6 +67,14 @@ def alive(pid):
     return state not in ("Z", "X")
 
 
+def reap(p, out):
+    """Ends the sandbox's whole session if it still runs; waits for its output."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    out.join(timeout=5)
+
+
 def sha256_file(p):
     return hashlib.sha256(Path(p).read_bytes()).hexdigest()
 
@@ -127,10 +135,7 @@ def test_signal_during_run(signo, container, executor, registry_plain, busybox_i
         os.kill(executor_pid, signo)
         rc = p.wait(timeout=60)
     finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-    out.join(timeout=5)
+        reap(p, out)
     log = out.text
     assert rc == 128 + signo, f"exit code {rc}\n{log[-4000:]}"
     assert f"interrupted by {signo.name}" in log, log[-4000:]
@@ -169,10 +174,7 @@ def stop_during_trickle(argv, fault, slow):
         rc = p.wait(timeout=60)
         took = time.monotonic() - signalled
     finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-    out.join(timeout=5)
+        reap(p, out)
     return rc, out.text, took
 
 
