@@ -264,6 +264,9 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       stash = fs::RootStash::set_aside(root, keep);
       keep.add(stash->in_image_path());
       ignore.add(stash->in_image_path());
+      for (const auto& d : stash->left_in_place())
+        log.warn("--cleanup: " + d + " is a large directory of an image layer on overlayfs without redirect_dir; "
+                 "setting it aside would copy every file, so the build sees it and it is deleted afterwards, as kaniko does");
       log.debug("Set the container's files aside in " + stash->in_image_path() + " (" +
                 std::to_string(stash->entries().size()) + " entries, " +
                 std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count()) + " s)");

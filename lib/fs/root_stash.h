@@ -6,8 +6,9 @@
 // protected paths only. After the build the root is wiped and the stash moved
 // back. Moving is a rename per top-level entry on an ordinary filesystem (no
 // data copied, whatever the tree's size); on overlayfs without redirect_dir a
-// directory of a lower layer cannot be renamed (EXDEV), so it is rebuilt in
-// the stash entry by entry (files renamed, which copies them up) and removed.
+// directory of a lower layer cannot be renamed (EXDEV), so a small one is
+// rebuilt in the stash entry by entry (files renamed, which copies them up)
+// and removed, and a large one stays (left_in_place()).
 // Directories that must stay because a protected path lies below them keep
 // their place; their mode, owner and mtime are put back at the end.
 #include <sys/stat.h>
@@ -45,6 +46,10 @@ class RootStash {
   // ignore it like a mount (add it to its IgnoreList).
   std::string in_image_path() const { return "/" + name_; }
   const std::vector<StashEntry>& entries() const { return entries_; }
+  // Directories of a lower overlayfs layer (no redirect_dir) with more than
+  // 100 entries: moving them aside would copy up every file, so they stay
+  // where they are, seen by the build and wiped by restore() as kaniko does.
+  const std::vector<std::string>& left_in_place() const { return left_in_place_; }
 
   // Wipes the root except `keep` (which must include in_image_path()), moves
   // everything back, restores the metadata of the directories that stayed and
@@ -62,6 +67,7 @@ class RootStash {
   std::filesystem::path root_;
   std::string name_;
   std::vector<StashEntry> entries_;
+  std::vector<std::string> left_in_place_;
 };
 
 }  // namespace kiln::fs

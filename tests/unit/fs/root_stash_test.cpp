@@ -209,3 +209,33 @@ TEST(RootStash, LowerOverlayDirectoriesAreRebuiltAndComeBackTheSame) {
   stash.restore(keep);
   EXPECT_EQ(fingerprint(merged), before);
 }
+
+// A large lower directory is not copied up file by file: it stays, the build
+// sees it, and the restore wipes it (kaniko's behaviour), reporting it.
+TEST(RootStash, LargeLowerOverlayDirectoriesStayAndAreReported) {
+  TempRoot holder;
+  std::filesystem::path lower = holder / "lower", upper = holder / "upper", work = holder / "work",
+                        merged = holder / "merged";
+  for (const auto& d : {lower, upper, work, merged}) std::filesystem::create_directories(d);
+  std::filesystem::create_directories(lower / "big");
+  for (int i = 0; i < 150; ++i) std::ofstream(lower / "big" / ("f" + std::to_string(i))) << i;
+  std::filesystem::create_directories(lower / "small");
+  std::ofstream(lower / "small/f") << "small";
+  std::filesystem::create_directories(lower / "kaniko");
+  std::string opts = "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string() +
+                     ",redirect_dir=off";
+  if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) GTEST_SKIP() << "cannot mount overlayfs here";
+  struct Unmount {
+    std::filesystem::path p;
+    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
+  } unmount{merged};
+  IgnoreList keep({"/kaniko"});
+  auto stash = RootStash::set_aside(merged, keep);
+  EXPECT_THAT(stash.left_in_place(), testing::ElementsAre("/big"));
+  EXPECT_TRUE(std::filesystem::exists(merged / "big/f7"));
+  EXPECT_FALSE(std::filesystem::exists(merged / "small"));
+  keep.add(stash.in_image_path());
+  stash.restore(keep);
+  EXPECT_FALSE(std::filesystem::exists(merged / "big"));
+  EXPECT_TRUE(std::filesystem::exists(merged / "small/f"));
+}
