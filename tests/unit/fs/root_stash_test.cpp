@@ -78,6 +78,27 @@ void populate(const TempRoot& r) {
 
 IgnoreList protected_paths() { return IgnoreList({"/kaniko", "/busybox", "/var/run", "/etc/hosts"}); }
 
+// lower/upper/work/merged under a temporary directory; mount() as Docker's
+// overlay2 does on most kernels (redirect_dir off); unmounted on scope exit.
+struct Overlay {
+  TempRoot holder;
+  std::filesystem::path lower = holder / "lower", upper = holder / "upper", work = holder / "work",
+                        merged = holder / "merged";
+  bool mounted = false;
+  Overlay() {
+    for (const auto& d : {lower, upper, work, merged}) std::filesystem::create_directories(d);
+  }
+  bool mount() {
+    std::string opts = "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string() +
+                       ",redirect_dir=off";
+    mounted = ::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) == 0;
+    return mounted;
+  }
+  ~Overlay() {
+    if (mounted) umount2(merged.c_str(), MNT_DETACH);
+  }
+};
+
 // What a build does to a root: a base image over it, files of RUN steps,
 // modes changed, the container's own files deleted or replaced.
 void build_over(const TempRoot& r) {
@@ -175,10 +196,9 @@ TEST(RootStash, AnEntryThatCannotMoveFailsNamingItAndPutsEverythingBack) {
 // overlayfs without redirect_dir (Docker's overlay2 on most kernels) refuses
 // to rename a directory of a lower layer: it is rebuilt in the stash instead.
 TEST(RootStash, LowerOverlayDirectoriesAreRebuiltAndComeBackTheSame) {
-  TempRoot lower_holder;
-  std::filesystem::path lower = lower_holder / "lower", upper = lower_holder / "upper", work = lower_holder / "work",
-                        merged = lower_holder / "merged";
-  for (const auto& d : {lower, upper, work, merged}) std::filesystem::create_directories(d);
+  Overlay ov;
+  const auto& lower = ov.lower;
+  const auto& merged = ov.merged;
   {
     TempRoot tmp;
     populate(tmp);
@@ -189,13 +209,7 @@ TEST(RootStash, LowerOverlayDirectoriesAreRebuiltAndComeBackTheSame) {
   chown((lower / "workspace").c_str(), 1000, 1000);
   chmod((lower / "etc").c_str(), 0751);
   set_mtime(lower / "workspace", 1000000);
-  std::string opts = "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string() +
-                     ",redirect_dir=off";
-  if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) GTEST_SKIP() << "cannot mount overlayfs here";
-  struct Unmount {
-    std::filesystem::path p;
-    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
-  } unmount{merged};
+  if (!ov.mount()) GTEST_SKIP() << "cannot mount overlayfs here";
   auto before = fingerprint(merged);
   auto stash = RootStash::set_aside(merged, protected_paths());
   EXPECT_FALSE(std::filesystem::exists(merged / "workspace"));
@@ -213,22 +227,15 @@ TEST(RootStash, LowerOverlayDirectoriesAreRebuiltAndComeBackTheSame) {
 // A large lower directory is not copied up file by file: it stays, the build
 // sees it, and the restore wipes it (kaniko's behaviour), reporting it.
 TEST(RootStash, LargeLowerOverlayDirectoriesStayAndAreReported) {
-  TempRoot holder;
-  std::filesystem::path lower = holder / "lower", upper = holder / "upper", work = holder / "work",
-                        merged = holder / "merged";
-  for (const auto& d : {lower, upper, work, merged}) std::filesystem::create_directories(d);
+  Overlay ov;
+  const auto& lower = ov.lower;
+  const auto& merged = ov.merged;
   std::filesystem::create_directories(lower / "big");
   for (int i = 0; i < 150; ++i) std::ofstream(lower / "big" / ("f" + std::to_string(i))) << i;
   std::filesystem::create_directories(lower / "small");
   std::ofstream(lower / "small/f") << "small";
   std::filesystem::create_directories(lower / "kaniko");
-  std::string opts = "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string() +
-                     ",redirect_dir=off";
-  if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) GTEST_SKIP() << "cannot mount overlayfs here";
-  struct Unmount {
-    std::filesystem::path p;
-    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
-  } unmount{merged};
+  if (!ov.mount()) GTEST_SKIP() << "cannot mount overlayfs here";
   IgnoreList keep({"/kaniko"});
   auto stash = RootStash::set_aside(merged, keep);
   EXPECT_THAT(stash.left_in_place(), testing::ElementsAre("/big"));
