@@ -1,10 +1,12 @@
 #include "cmd/build_command.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -13,6 +15,7 @@
 #include "cmd/registry_setup.h"
 #include "steps/mount_files.h"
 #include "steps/mount_method.h"
+#include "engine/cleanup_keep.h"
 #include "context/build_context.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/parser.h"
@@ -23,6 +26,7 @@
 #include "engine/stage_builder.h"
 #include "engine/work_dir.h"
 #include "fs/ignore_list.h"
+#include "fs/root_stash.h"
 #include "fs/snapshot.h"
 #include "fs/wipe.h"
 #include "proc/container_check.h"
@@ -128,7 +132,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     ss << mi.rdbuf();
     mountinfo = ss.str();
   }
-  const fs::IgnoreList ignore = fs::IgnoreList::for_build(io, mountinfo);
+  fs::IgnoreList ignore = fs::IgnoreList::for_build(io, mountinfo);
   // A build killed during a RUN --mount by file operations left its changes
   // in the root (a cache, a secret): undo them before anything else.
   steps::replay_stale_journals(fsys::path(opts.kaniko_dir) / "work", log);
@@ -144,12 +148,30 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     fsys::create_directories(probe, ec);
     return steps::probe_mount_namespace(probe);
   });
+  // --cleanup: the container's own files are set aside before the build and
+  // put back after it (fs/root_stash.h); `keep` is what neither moves nor is
+  // wiped at the end: the protected paths and the inputs the build reads.
+  std::optional<fs::RootStash> stash;
+  fs::IgnoreList keep = ignore;
+  std::error_code cwd_ec;
+  const fsys::path cwd = fsys::current_path(cwd_ec);
+  // Without a stash the build has not touched the root yet (contexts are
+  // unpacked under the kaniko dir): nothing to clean.
+  auto clean_root = [&] {
+    if (!stash) return;
+    auto t = std::chrono::steady_clock::now();
+    log.info("Deleting the build's files and putting the container's back (--cleanup)");
+    fs::RootStash s = std::move(*stash);
+    stash.reset();
+    s.restore(keep);
+    // A directory of a lower overlayfs layer is recreated: enter the new one.
+    if (!cwd_ec && chdir(cwd.c_str()) != 0) log.debug("cannot return to " + cwd.string());
+    log.debug("Restored the container's files in " +
+              std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count()) + " s");
+  };
   auto cleanup = [&] {
     work.remove();
-    if (opts.cleanup) {
-      log.info("Deleting filesystem...");
-      fs::wipe_root(root, ignore);
-    }
+    clean_root();
   };
   try {
     context::ResolveOptions ro;
@@ -243,6 +265,25 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       }
     }
 
+    if (opts.cleanup) {
+      engine::CleanupInputs ci;
+      ci.root = root;
+      ci.cwd = cwd_ec ? fsys::path("/") : cwd;
+      ci.context_dir = ctx.dir;
+      ci.tls_files = engine::tls_files(registry_options(opts, env.getenv));
+      for (const auto& p : engine::cleanup_keep_paths(opts, ci)) keep.add(p);
+      auto t = std::chrono::steady_clock::now();
+      stash = fs::RootStash::set_aside(root, keep);
+      keep.add(stash->in_image_path());
+      ignore.add(stash->in_image_path());
+      for (const auto& d : stash->left_in_place())
+        log.warn("--cleanup: " + d + " is a large directory of an image layer on overlayfs without redirect_dir; "
+                 "setting it aside would copy every file, so the build sees it and it is deleted afterwards, as kaniko does");
+      log.debug("Set the container's files aside in " + stash->in_image_path() + " (" +
+                std::to_string(stash->entries().size()) + " entries, " +
+                std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count()) + " s)");
+    }
+
     if (opts.dryrun) {
       engine::DryRunEnv de;
       de.client = &client;
@@ -301,6 +342,9 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     auto tp = std::chrono::steady_clock::now();
     // Last chance before anything is pushed: an interrupted build pushes nothing.
     if (env.interrupt) env.interrupt->check();
+    // The container is back as it was before the outputs are written: an
+    // output file in its own filesystem (--digest-file, --tar-path) stays.
+    clean_root();
     engine::write_outputs(final_image, opts, client, log);
     report.push_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
     // Cache entries were pushed in the background while the build went on;

@@ -10,6 +10,7 @@ import pytest
 
 import docker_daemon
 import kiln_e2e as k
+import kiln_images
 
 
 def pytest_configure(config):
@@ -145,6 +146,14 @@ def base_flavour(request):
 # ---------------------------------------------------------------------------
 # Running builds and inspecting results
 # ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def images(executor):
+    """kiln's executor/debug/warmer images (kiln_images.Images), rebuilt by
+    scripts/build-images.sh unless newer than every input and labelled with
+    the current git revision."""
+    return kiln_images.current_images(executor)
+
 
 @pytest.fixture
 def run_build(executor):

@@ -104,21 +104,26 @@ class Docker:
         shutil.rmtree(self.data_root, ignore_errors=True)
 
     # -- the client --
-    def cli(self, args, *, check=True, timeout=600, input=None, extra_env=None):
-        """Run /usr/bin/docker ARGS against this daemon; CompletedProcess (text)."""
+    def cli(self, args, *, check=True, timeout=600, input=None, extra_env=None, binary=False):
+        """Run /usr/bin/docker ARGS against this daemon; CompletedProcess (text,
+        or bytes with binary=True, e.g. for `docker export`)."""
         env = dict(self.env)
         env.update(extra_env or {})
         res = subprocess.run([DOCKER_CLI] + [str(a) for a in args], env=env,
-                             capture_output=True, text=True, timeout=timeout, input=input)
+                             capture_output=True, text=not binary, timeout=timeout, input=input)
         if check and res.returncode != 0:
+            out, err = (res.stdout, res.stderr) if not binary else ("(binary)", res.stderr.decode(errors="replace"))
             raise k.CommandFailed(f"docker {' '.join(map(str, args))} exited {res.returncode}\n"
-                                  f"stdout:\n{res.stdout[-4000:]}\nstderr:\n{res.stderr[-4000:]}")
+                                  f"stdout:\n{out[-4000:]}\nstderr:\n{err[-4000:]}")
         return res
 
     def buildkit_build(self, context: Path, tag: str, *, dockerfile=None, build_args=None,
-                       target=None, check=True):
-        """DOCKER_BUILDKIT=1 docker build --network host (the reference builder)."""
+                       target=None, secrets=None, check=True):
+        """DOCKER_BUILDKIT=1 docker build --network host (the reference builder);
+        secrets: {id: file} for RUN --mount=type=secret."""
         args = ["build", "--network", "host", "-t", tag]
+        for sid, path in (secrets or {}).items():
+            args += ["--secret", f"id={sid},src={path}"]
         if dockerfile:
             args += ["-f", dockerfile]
         for key, value in (build_args or {}).items():

@@ -26,9 +26,8 @@ import pytest
 import kiln_e2e as k
 import runc_helpers as rh
 
-IMAGES_DIR = k.REPO_ROOT / "build" / "images"
-BUILD_SCRIPT = k.REPO_ROOT / "scripts" / "build-images.sh"
-TARGETS = ("executor", "debug", "warmer")
+from kiln_images import TARGETS, Images, build_images, revision as _revision, static_dir as _static_dir
+
 DEBUG_MAX_BYTES = 12 * 1000 * 1000
 
 
@@ -42,78 +41,6 @@ def runc_requirements():
     if problems:
         pytest.fail("the image tests cannot run on this machine:\n  - " + "\n  - ".join(problems),
                     pytrace=False)
-
-
-def _static_dir(executor: Path) -> Path:
-    d = Path(executor).resolve().parent
-    if not (d / "warmer").is_file():
-        pytest.fail(f"no warmer next to {executor}: the images need both (run 'make static')",
-                    pytrace=False)
-    return d
-
-
-def _inputs_mtime(static: Path) -> float:
-    paths = [static / "executor", static / "warmer", BUILD_SCRIPT,
-             k.REPO_ROOT / "shell" / "install-busybox.sh", k.SANDBOX, Path("/bin/busybox")]
-    paths += list((k.REPO_ROOT / "image").iterdir())
-    return max(p.stat().st_mtime for p in paths)
-
-
-class Images:
-    def __init__(self, directory: Path):
-        self.dir = Path(directory)
-        self.digest = {t: (self.dir / f"{t}.digest").read_text().strip() for t in TARGETS}
-        index = json.loads((self.dir / "executor" / "index.json").read_text())
-        self.version = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
-
-    def ref(self, target):
-        return f"{self.dir / target}:{self.version}"
-
-    def manifest(self, target):
-        d = self.digest[target].split(":", 1)[1]
-        return json.loads((self.dir / target / "blobs" / "sha256" / d).read_text())
-
-    def config(self, target):
-        d = self.manifest(target)["config"]["digest"].split(":", 1)[1]
-        return json.loads((self.dir / target / "blobs" / "sha256" / d).read_text())
-
-    def compressed_size(self, target):
-        m = self.manifest(target)
-        return m["config"]["size"] + sum(l["size"] for l in m["layers"])
-
-
-def build_images(static: Path, out: Path) -> k.Result:
-    res = k.run_process(["bash", str(BUILD_SCRIPT), str(static), str(out)], timeout=900)
-    assert res.rc == 0, "scripts/build-images.sh failed\n" + res.describe()
-    return res
-
-
-def _revision(images: Images):
-    return images.config("executor")["config"]["Labels"].get("org.opencontainers.image.revision")
-
-
-def _current_revision():
-    if os.environ.get("KILN_REVISION"):
-        return os.environ["KILN_REVISION"]
-    p = k.run(["git", "-C", k.REPO_ROOT, "rev-parse", "--short", "HEAD"], check=False)
-    return p.stdout.strip() if p.returncode == 0 else "unknown"
-
-
-@pytest.fixture(scope="session")
-def images(executor):
-    """build/images, rebuilt by scripts/build-images.sh unless newer than every
-    input and labelled with the current git revision."""
-    static = _static_dir(executor)
-    fresh = all((IMAGES_DIR / f"{t}.digest").is_file() for t in TARGETS) and \
-        min((IMAGES_DIR / f"{t}.digest").stat().st_mtime for t in TARGETS) >= _inputs_mtime(static)
-    if fresh:
-        try:
-            fresh = _revision(Images(IMAGES_DIR)) == _current_revision()
-        except (OSError, KeyError, ValueError):
-            fresh = False
-    if not fresh:
-        build_images(static, IMAGES_DIR)
-    return Images(IMAGES_DIR)
 
 
 @pytest.fixture

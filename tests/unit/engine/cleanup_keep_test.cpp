@@ -1,0 +1,47 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/cleanup_keep.h"
+
+using namespace kiln::engine;
+using testing::ElementsAre;
+
+TEST(CleanupKeep, ContextCacheSecretsAndTlsFilesAsCleanInImagePaths) {
+  kiln::cli::ExecutorOptions o;
+  o.cache_dir = "/cache/";
+  o.secrets = {"id=npm,src=/run/ci/npmrc", "id=tok,env=TOKEN"};
+  CleanupInputs in;
+  in.context_dir = "/workspace//app/.";
+  in.tls_files = {"/etc/ssl/certs/ca.crt", "", "/etc/ssl/certs/ca.crt"};
+  EXPECT_THAT(cleanup_keep_paths(o, in),
+              ElementsAre("/workspace/app", "/cache", "/run/ci/npmrc", "/etc/ssl/certs/ca.crt"));
+}
+
+TEST(CleanupKeep, RelativeFlagsAreRelativeToTheWorkingDirectory) {
+  kiln::cli::ExecutorOptions o;
+  o.cache_dir = "cache";
+  CleanupInputs in;
+  in.cwd = "/workspace";
+  in.context_dir = "/workspace";
+  EXPECT_THAT(cleanup_keep_paths(o, in), ElementsAre("/workspace", "/workspace/cache"));
+}
+
+TEST(CleanupKeep, TheRootItselfAndPathsOutsideTheRootAreLeftOut) {
+  kiln::cli::ExecutorOptions o;
+  o.cache_dir = "/elsewhere/cache";
+  CleanupInputs in;
+  in.root = "/tmp/root";
+  in.context_dir = "/tmp/root";
+  in.tls_files = {"/tmp/root/kaniko/ssl/certs/ca-certificates.crt", "/tmp/rootx/ca"};
+  EXPECT_THAT(cleanup_keep_paths(o, in), ElementsAre("/kaniko/ssl/certs/ca-certificates.crt"));
+}
+
+TEST(CleanupKeep, RegistryTlsFilesComeFromTheClientOptions) {
+  kiln::registry::Options r;
+  r.ca_file = "/kaniko/ssl/certs/ca-certificates.crt";
+  r.ca_dir = "/etc/ssl/certs";
+  r.registry_ca = {{"reg:5000", "/certs/reg.crt"}};
+  r.registry_client_cert = {{"reg:5000", {"/certs/client.crt", "/certs/client.key"}}};
+  EXPECT_THAT(tls_files(r), ElementsAre("/kaniko/ssl/certs/ca-certificates.crt", "/etc/ssl/certs", "/certs/reg.crt",
+                                        "/certs/client.crt", "/certs/client.key"));
+}
