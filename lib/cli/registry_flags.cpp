@@ -27,8 +27,9 @@ void add_registry_flags(FlagSet& fs, RegistryFlags& o) {
                  "Fail instead of falling back to the default registry when all mirrors fail"));
   {
     Flag f = list("credential-helpers", 0, &o.credential_helpers,
-                  "Credential helpers asked after config.json: env (KANIKO_<HOST>_USER/_PASSWORD); kaniko's cloud helpers are not built in (a warning says so). Comma-separated, repeatable.");
+                  "Built-in credential helpers asked after DOCKER_AUTH_CONFIG and config.json: env (KANIKO_<HOST>_USER/_PASSWORD), google (gcr.io, *-docker.pkg.dev), ecr (*.dkr.ecr.*.amazonaws.com), acr (*.azurecr.io), gitlab (CI_REGISTRY, CI_DEPENDENCY_PROXY_SERVER). Default: all; an empty value: none. Comma-separated, repeatable.");
     f.set = [&o](std::string_view v) {
+      o.credential_helpers_given = true;
       std::string s(v);
       std::size_t start = 0;
       while (start <= s.size()) {

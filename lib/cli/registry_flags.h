@@ -28,6 +28,7 @@ struct RegistryFlags {
   std::vector<std::string> registry_maps;                     // "orig=new" (";" separates several)
   bool skip_default_registry_fallback = false;
   std::vector<std::string> credential_helpers;
+  bool credential_helpers_given = false;  // absent: every built-in helper, as in kaniko
   int image_download_retry = 0;
 };
 

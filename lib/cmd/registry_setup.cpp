@@ -3,6 +3,8 @@
 #include <system_error>
 
 #include "base/error.h"
+#include "cloudcreds/helper_names.h"
+#include "cloudcreds/keychain.h"
 
 namespace kiln::cmd {
 namespace fsys = std::filesystem;
@@ -59,18 +61,9 @@ fsys::path docker_config_dir(const cli::ExecutorOptions& o, const cli::GetEnv& e
 }
 
 registry::Keychain load_keychain(const cli::RegistryFlags& o, const fsys::path& docker_config,
-                                 const cli::GetEnv& env, log::Logger& log) {
-  registry::Keychain k = registry::Keychain::load(docker_config.string());
-  for (const auto& h : o.credential_helpers) {
-    if (h == "env") {
-      k.use_env_credentials(env);
-    } else {
-      log.warn("--credential-helpers: '" + h + "' is not built into kiln (only 'env' is); name a " +
-               "docker-credential-* program on PATH in the credHelpers of " + docker_config.string() +
-               "/config.json instead");
-    }
-  }
-  return k;
+                                 const cli::GetEnv& env, log::Logger&) {
+  return cloudcreds::load_keychain(docker_config.string(),
+                                   cloudcreds::helpers_to_run(o.credential_helpers, o.credential_helpers_given), env);
 }
 
 }  // namespace kiln::cmd

@@ -20,10 +20,8 @@ registry::Options registry_options(const cli::ExecutorOptions& o, const cli::Get
 std::filesystem::path docker_config_dir(const std::filesystem::path& kaniko_dir, const cli::GetEnv& env);
 std::filesystem::path docker_config_dir(const cli::ExecutorOptions& o, const cli::GetEnv& env);
 
-// <docker config dir>/config.json plus the --credential-helpers the flags
-// name: "env" is built in (KANIKO_<HOST>_USER/_PASSWORD, after config.json);
-// kaniko's cloud helpers (ecr-login, gcr/google, acr-env) are not, which is
-// said in a warning rather than failing a pipeline that lists them.
+// DOCKER_AUTH_CONFIG, <docker config dir>/config.json, then the built-in
+// helpers --credential-helpers names (all by default; cloudcreds/keychain.h).
 registry::Keychain load_keychain(const cli::RegistryFlags& o, const std::filesystem::path& docker_config,
                                  const cli::GetEnv& env, log::Logger& log);
 

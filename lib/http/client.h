@@ -55,6 +55,10 @@ class Client {
   // including 4xx/5xx, is returned, not thrown.
   Response perform(const Request& req, const Sink& sink = {});
 
+  // What the client was made with (helpers that need a client of their own
+  // with other timeouts start from these).
+  const Options& options() const { return opts_; }
+
   // The TLS settings used for a URL (exposed for tests and diagnostics).
   const TlsConfig& tls_for(const std::string& url) const;
 

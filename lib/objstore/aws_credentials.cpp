@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "http/url.h"
+#include "objstore/aws_instance_credentials.h"
 #include "objstore/encoding.h"
 
 namespace kiln::objstore {
@@ -84,7 +85,8 @@ http::Request assume_role_with_web_identity_request(const std::string& sts_url, 
   return req;
 }
 
-AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, http::Client& client, log::Logger& log) {
+std::optional<AwsCredentials> find_aws_credentials(const GetEnv& env, const std::string& region, http::Client& client,
+                                                   const http::Client::Options& http_options, log::Logger& log) {
   AwsCredentials c;
   c.access_key_id = env_or_empty(env, "AWS_ACCESS_KEY_ID");
   c.secret_access_key = env_or_empty(env, "AWS_SECRET_ACCESS_KEY");
@@ -92,7 +94,7 @@ AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, htt
   if (!c.access_key_id.empty() || !c.secret_access_key.empty()) {
     if (c.access_key_id.empty() || c.secret_access_key.empty())
       throw UsageError("AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
-    log.debug("S3: using credentials from AWS_ACCESS_KEY_ID");
+    log.debug("AWS: using credentials from AWS_ACCESS_KEY_ID");
     return c;
   }
   std::string token_file = env_or_empty(env, "AWS_WEB_IDENTITY_TOKEN_FILE");
@@ -103,7 +105,7 @@ AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, htt
     if (sts.empty()) sts = "https://sts." + region + ".amazonaws.com/";
     std::string session = env_or_empty(env, "AWS_ROLE_SESSION_NAME");
     if (session.empty()) session = "kiln-" + std::to_string(std::time(nullptr));
-    log.info("S3: assuming role " + role + " with the web identity token at " + http::url_for_message(sts));
+    log.info("AWS: assuming role " + role + " with the web identity token at " + http::url_for_message(sts));
     auto resp = client.perform(assume_role_with_web_identity_request(sts, role, session, read_token_file(token_file)));
     if (resp.status < 200 || resp.status >= 300) {
       std::string code = xml_text(resp.body, "Code");
@@ -115,9 +117,16 @@ AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, htt
     return parse_assume_role_response(resp.body);
   }
   if (!token_file.empty() || !role.empty())
-    log.warn("S3: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN must both be set for web identity; ignoring them");
-  log.info("S3: no AWS credentials in the environment, the request goes out unsigned");
-  return c;
+    log.warn("AWS: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN must both be set for web identity; ignoring them");
+  if (auto ecs = container_credentials(env, client, log)) return ecs;
+  return imds_credentials(env, http_options, log);
+}
+
+AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, http::Client& client,
+                               const http::Client::Options& http_options, log::Logger& log) {
+  if (auto c = find_aws_credentials(env, region, client, http_options, log)) return *c;
+  log.info("S3: no AWS credentials found, the request goes out unsigned");
+  return {};
 }
 
 }  // namespace kiln::objstore

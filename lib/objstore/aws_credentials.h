@@ -5,7 +5,10 @@
 //      (+ AWS_ROLE_SESSION_NAME) exchanged at STS AssumeRoleWithWebIdentity;
 //      STS is https://sts.<region>.amazonaws.com unless AWS_ENDPOINT_URL_STS
 //      (or AWS_ENDPOINT_URL) names another
-//   3. none: the request goes out unsigned (public objects)
+//   3. the container credentials endpoint (ECS, EKS Pod Identity) and
+//   4. IMDSv2, an EC2 instance role (aws_instance_credentials.h)
+//   5. none: an S3 request goes out unsigned (public objects)
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,9 +31,14 @@ AwsCredentials parse_assume_role_response(std::string_view xml);
 http::Request assume_role_with_web_identity_request(const std::string& sts_url, const std::string& role_arn,
                                                     const std::string& session_name, const std::string& token);
 
-// Resolves credentials as above. Throws kiln::UsageError for a half-set
-// configuration (a key id without its secret, an unreadable token file) and
-// kiln::IoError when STS refuses.
-AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, http::Client& client, log::Logger& log);
+// Steps 1 to 4; nullopt when none has credentials. Throws kiln::UsageError
+// for a half-set configuration (a key id without its secret, an unreadable
+// token file) and kiln::IoError when STS or an endpoint refuses.
+std::optional<AwsCredentials> find_aws_credentials(const GetEnv& env, const std::string& region, http::Client& client,
+                                                   const http::Client::Options& http_options, log::Logger& log);
+
+// For S3: as above, empty credentials (an unsigned request) when none.
+AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, http::Client& client,
+                               const http::Client::Options& http_options, log::Logger& log);
 
 }  // namespace kiln::objstore

@@ -8,6 +8,7 @@
 #include "http/transport_error.h"
 #include "http/url.h"
 #include "objstore/encoding.h"
+#include "objstore/gcp_external_account.h"
 #include "objstore/jwt.h"
 
 namespace kiln::objstore {
@@ -18,9 +19,18 @@ std::string jwt_bearer_body(std::string_view assertion) {
 }
 
 std::string parse_token_response(std::string_view text, std::string_view source) {
+  return parse_oauth_token(text, source).access_token;
+}
+
+OAuthToken parse_oauth_token(std::string_view text, std::string_view source) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_object() && j.contains("access_token") && j["access_token"].is_string())
-    return j["access_token"].get<std::string>();
+  if (j.is_object() && j.contains("access_token") && j["access_token"].is_string()) {
+    OAuthToken t{j["access_token"].get<std::string>()};
+    if (j.contains("expires_in") && j["expires_in"].is_number_integer()) t.expires_in = j["expires_in"].get<long>();
+    // Entra ID sends expires_in as a string.
+    if (j.contains("expires_in") && j["expires_in"].is_string()) t.expires_in = std::atol(j["expires_in"].get<std::string>().c_str());
+    return t;
+  }
   std::string why = "no access_token in the answer";
   if (j.is_object() && j.contains("error")) {
     why = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
@@ -38,20 +48,31 @@ std::string metadata_token_url(const GetEnv& env) {
 
 std::optional<std::string> gcp_access_token(const GetEnv& env, const http::Client::Options& http_options,
                                             log::Logger& log, std::time_t now) {
+  auto t = gcp_token(env, http_options, log, now, kGcsReadScope);
+  if (!t) return std::nullopt;
+  return t->access_token;
+}
+
+std::optional<OAuthToken> gcp_token(const GetEnv& env, const http::Client::Options& http_options, log::Logger& log,
+                                    std::time_t now, std::string_view scope) {
   std::string key_file = env_or_empty(env, "GOOGLE_APPLICATION_CREDENTIALS");
   if (!key_file.empty()) {
     std::ifstream in(key_file, std::ios::binary);
     if (!in) throw UsageError("GOOGLE_APPLICATION_CREDENTIALS " + key_file + ": cannot be read");
     std::ostringstream ss;
     ss << in.rdbuf();
+    if (is_external_account(ss.str())) {
+      http::Client client(http_options, log);
+      return external_account_token(parse_external_account(ss.str(), key_file), scope, client, log);
+    }
     ServiceAccountKey key = parse_service_account_key(ss.str(), key_file);
     std::string assertion;
     try {
-      assertion = google_jwt_assertion(key, kGcsReadScope, now);
+      assertion = google_jwt_assertion(key, scope, now);
     } catch (const UsageError& e) {
       throw UsageError("service account key " + key_file + ": " + e.what());
     }
-    log.info("GCS: exchanging a JWT for " + key.client_email + " at " + http::url_for_message(key.token_uri));
+    log.info("Google: exchanging a JWT for " + key.client_email + " at " + http::url_for_message(key.token_uri));
     http::Client client(http_options, log);
     http::Request req;
     req.method = "POST";
@@ -68,7 +89,7 @@ std::optional<std::string> gcp_access_token(const GetEnv& env, const http::Clien
       }
       throw IoError("OAuth token from " + where + ": HTTP " + std::to_string(resp.status));
     }
-    return parse_token_response(resp.body, where);
+    return parse_oauth_token(resp.body, where);
   }
 
   // Off Google Cloud the metadata host does not resolve or answer: fail fast.
@@ -84,12 +105,12 @@ std::optional<std::string> gcp_access_token(const GetEnv& env, const http::Clien
   try {
     auto resp = client.perform(req);
     if (resp.status == 200) {
-      log.info("GCS: using the metadata server's token");
-      return parse_token_response(resp.body, http::url_for_message(url));
+      log.info("Google: using the metadata server's token");
+      return parse_oauth_token(resp.body, http::url_for_message(url));
     }
-    log.info("GCS: the metadata server answered " + std::to_string(resp.status) + "; downloading anonymously");
+    log.info("Google: the metadata server answered " + std::to_string(resp.status) + "; no credentials");
   } catch (const http::TransportError&) {
-    log.info("GCS: no GOOGLE_APPLICATION_CREDENTIALS and no metadata server; downloading anonymously");
+    log.info("Google: no GOOGLE_APPLICATION_CREDENTIALS and no metadata server; no credentials");
   }
   return std::nullopt;
 }

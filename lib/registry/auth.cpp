@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "http/url.h"
 #include "registry/base64.h"
+#include "registry/credential_source.h"
 #include "registry/status_error.h"
 #include "registry/url_encode.h"
 
@@ -33,8 +34,8 @@ std::string basic_authorization(const std::string& username, const std::string& 
   return "Authorization: Basic " + base64_encode(username + ":" + password);
 }
 
-Authenticator::Authenticator(http::Client& http, const Keychain& keychain, log::Logger& log)
-    : http_(http), keychain_(keychain), log_(log) {}
+Authenticator::Authenticator(http::Client& http, const Keychain& keychain, log::Logger& log, http::Client* cloud)
+    : http_(http), cloud_(cloud ? *cloud : http), keychain_(keychain), log_(log) {}
 
 std::string Authenticator::cache_key(const std::string& registry, const std::vector<std::string>& scopes) {
   auto sorted = scopes;
@@ -45,9 +46,13 @@ std::string Authenticator::cache_key(const std::string& registry, const std::vec
 std::optional<Credential> Authenticator::credential(const std::string& registry) {
   {
     std::lock_guard lk(mu_);
-    if (auto it = creds_.find(registry); it != creds_.end()) return it->second;
+    auto it = creds_.find(registry);
+    // A helper's token a minute before it lapses counts as lapsed.
+    auto soon = std::chrono::system_clock::now() + std::chrono::minutes(1);
+    if (it != creds_.end() && (!it->second || it->second->expires > soon)) return it->second;
   }
-  auto c = keychain_.lookup(registry);
+  SourceContext ctx{http_, cloud_, log_};
+  auto c = keychain_.lookup(registry, &ctx);
   std::lock_guard lk(mu_);
   creds_[registry] = c;
   return c;

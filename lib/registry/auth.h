@@ -24,7 +24,9 @@ std::string basic_authorization(const std::string& username, const std::string& 
 
 class Authenticator {
  public:
-  Authenticator(http::Client& http, const Keychain& keychain, log::Logger& log);
+  // `cloud`: the client built-in helpers use for cloud token services
+  // (defaults to `http`).
+  Authenticator(http::Client& http, const Keychain& keychain, log::Logger& log, http::Client* cloud = nullptr);
 
   // The full header line ("Authorization: Bearer …") for a request to
   // `registry` needing `scopes`, or "" for anonymous. `challenge` is what the
@@ -37,7 +39,8 @@ class Authenticator {
   // Drops a cached token (the registry refused it).
   void forget(const std::string& registry, const std::vector<std::string>& scopes);
 
-  // Credentials for a registry (cached: credential helpers run once).
+  // Credentials for a registry (cached until they expire: credential
+  // helpers run once per build, or again when a helper's token lapses).
   std::optional<Credential> credential(const std::string& registry);
 
   const Keychain& keychain() const { return keychain_; }
@@ -51,6 +54,7 @@ class Authenticator {
   static std::string cache_key(const std::string& registry, const std::vector<std::string>& scopes);
 
   http::Client& http_;
+  http::Client& cloud_;
   const Keychain& keychain_;
   log::Logger& log_;
   std::mutex mu_;

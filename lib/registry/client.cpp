@@ -79,8 +79,14 @@ Client::Client(Options opts, Keychain keychain, log::Logger& log)
     : opts_(std::move(opts)), keychain_(std::move(keychain)), log_(log) {
   pull_http_ = std::make_unique<http::Client>(http_options(opts_, true), log_);
   push_http_ = std::make_unique<http::Client>(http_options(opts_, false), log_);
-  pull_auth_ = std::make_unique<Authenticator>(*pull_http_, keychain_, log_);
-  push_auth_ = std::make_unique<Authenticator>(*push_http_, keychain_, log_);
+  // Cloud token services (STS, ECR's API, Google, Entra ID) are verified
+  // against the CA bundle whatever the registry TLS flags say.
+  http::Client::Options cloud = http_options(opts_, false);
+  cloud.tls.verify = true;
+  cloud.per_host.clear();
+  cloud_http_ = std::make_unique<http::Client>(cloud, log_);
+  pull_auth_ = std::make_unique<Authenticator>(*pull_http_, keychain_, log_, cloud_http_.get());
+  push_auth_ = std::make_unique<Authenticator>(*push_http_, keychain_, log_, cloud_http_.get());
 }
 
 Client::~Client() = default;

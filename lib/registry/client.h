@@ -129,6 +129,7 @@ class Client {
   Keychain keychain_;
   log::Logger& log_;
   std::unique_ptr<http::Client> pull_http_, push_http_;
+  std::unique_ptr<http::Client> cloud_http_;  // built-in helpers' token services
   std::unique_ptr<Authenticator> pull_auth_, push_auth_;
   std::mutex mu_;
   std::map<std::string, Endpoint> endpoints_;  // key: mode + registry

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "registry/base64.h"
 #include "registry/credential_helper.h"
+#include "registry/credential_source.h"
 #include "registry/env_credentials.h"
 #include "registry/reference.h"
 
@@ -23,17 +24,28 @@ std::string normalise_registry_key(std::string_view key) {
   return out;
 }
 
-Keychain Keychain::load(const std::string& docker_config_dir) {
+Keychain Keychain::load(const std::string& docker_config_dir, const EnvLookup& env) {
   std::string path = docker_config_dir + "/config.json";
-  std::ifstream in(path);
-  if (!in) {
-    Keychain k;
-    k.origin_ = path;
-    return k;
+  Keychain k;
+  k.origin_ = path;
+  if (std::ifstream in(path); in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    k = parse(ss.str(), path);
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path);
+  if (env) {
+    if (auto v = env("DOCKER_AUTH_CONFIG"); v && !v->empty()) {
+      k.overlay(parse(*v, "DOCKER_AUTH_CONFIG"));
+      k.origin_ = "DOCKER_AUTH_CONFIG or " + path;
+    }
+  }
+  return k;
+}
+
+void Keychain::overlay(const Keychain& over) {
+  for (const auto& [host, c] : over.auths_) auths_[host] = c;
+  for (const auto& [host, h] : over.helpers_) helpers_[host] = h;
+  if (!over.store_.empty()) store_ = over.store_;
 }
 
 Keychain Keychain::parse(std::string_view text, const std::string& origin) {
@@ -93,7 +105,7 @@ Keychain Keychain::parse(std::string_view text, const std::string& origin) {
   return k;
 }
 
-std::optional<Credential> Keychain::lookup(std::string_view registry_host) const {
+std::optional<Credential> Keychain::lookup(std::string_view registry_host, const SourceContext* ctx) const {
   std::string host = normalise_registry_key(registry_host);
   // Helpers are asked with the URL Docker uses for Hub and the bare host
   // otherwise, which is what docker login stored.
@@ -106,13 +118,16 @@ std::optional<Credential> Keychain::lookup(std::string_view registry_host) const
   // Falling back to "auths" after a helper said "not found" is more
   // forgiving than docker (which would go anonymous) and never less secure.
   if (auto it = auths_.find(host); it != auths_.end()) return it->second;
-  if (env_) return env_credential(host, env_);
+  for (const auto& s : sources_)
+    if (auto c = s->get(host, ctx)) return c;
   return std::nullopt;
 }
 
-void Keychain::use_env_credentials(EnvLookup env) {
-  if (!env_) origin_ += " or the KANIKO_<HOST>_USER/_PASSWORD variables";
-  env_ = std::move(env);
+void Keychain::add_source(std::shared_ptr<CredentialSource> source) {
+  origin_ += (sources_.empty() ? " or the built-in credential helper " : ", ") + std::string(source->name());
+  sources_.push_back(std::move(source));
 }
+
+void Keychain::use_env_credentials(EnvLookup env) { add_source(std::make_shared<EnvCredentialSource>(std::move(env))); }
 
 }  // namespace kiln::registry

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "registry/credential_source.h"
 #include "registry/credentials.h"
 
 namespace kiln::registry {
@@ -27,5 +28,18 @@ std::vector<std::string> env_credential_prefixes(std::string_view registry_host)
 // is set: a half-configured secret is a mistake, not a request for anonymous
 // access. Never puts a value in a message.
 std::optional<Credential> env_credential(std::string_view registry_host, const EnvLookup& env);
+
+// The helper named "env".
+class EnvCredentialSource : public CredentialSource {
+ public:
+  explicit EnvCredentialSource(EnvLookup env) : env_(std::move(env)) {}
+  const char* name() const override { return "env"; }
+  std::optional<Credential> get(const std::string& host, const SourceContext*) override {
+    return env_credential(host, env_);
+  }
+
+ private:
+  EnvLookup env_;
+};
 
 }  // namespace kiln::registry
