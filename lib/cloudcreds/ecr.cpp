@@ -99,7 +99,7 @@ std::optional<registry::Credential> EcrSource::get(const std::string& host, cons
   auto reg = parse_ecr_host(host);
   if (!reg || !ctx) return std::nullopt;
   return cache_.get(host, [&]() -> std::optional<registry::Credential> {
-    auto creds = objstore::find_aws_credentials(env_, reg->region, ctx->cloud_http, ctx->cloud_http.options(), ctx->log);
+    auto creds = objstore::find_aws_credentials(env_, reg->region, ctx->cloud_http, ctx->log);
     if (!creds) {
       ctx->log.debug("ecr: no AWS credentials for " + host);
       return std::nullopt;

@@ -180,13 +180,12 @@ Download download(http::Client& client, const std::function<http::Request()>& re
                 http::url_for_message(d.url) + hint);
 }
 
-void fetch_s3(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest,
-              const http::Client::Options& ho, http::Client& client) {
+void fetch_s3(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest, http::Client& client) {
   log::Logger& log = *opts.log;
   std::string what = "s3://" + spec.location;
   auto loc = objstore::parse_s3_location(spec.location);
   auto settings = objstore::s3_settings(opts.getenv);
-  auto creds = objstore::aws_credentials(opts.getenv, settings.region, client, ho, log);
+  auto creds = objstore::aws_credentials(opts.getenv, settings.region, client, log);
   for (int redirect = 0;; ++redirect) {
     Download d = download(
         client,
@@ -244,7 +243,7 @@ void fetch_object_context(const Spec& spec, const ResolveOptions& opts, const st
   http::Client client(ho, *opts.log);
   switch (spec.kind) {
     case Kind::S3:
-      return fetch_s3(spec, opts, dest, ho, client);
+      return fetch_s3(spec, opts, dest, client);
     case Kind::Gcs:
       return fetch_gcs(spec, opts, dest, ho, client);
     case Kind::Azure:

@@ -86,7 +86,7 @@ http::Request assume_role_with_web_identity_request(const std::string& sts_url, 
 }
 
 std::optional<AwsCredentials> find_aws_credentials(const GetEnv& env, const std::string& region, http::Client& client,
-                                                   const http::Client::Options& http_options, log::Logger& log) {
+                                                   log::Logger& log) {
   AwsCredentials c;
   c.access_key_id = env_or_empty(env, "AWS_ACCESS_KEY_ID");
   c.secret_access_key = env_or_empty(env, "AWS_SECRET_ACCESS_KEY");
@@ -119,12 +119,11 @@ std::optional<AwsCredentials> find_aws_credentials(const GetEnv& env, const std:
   if (!token_file.empty() || !role.empty())
     log.warn("AWS: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN must both be set for web identity; ignoring them");
   if (auto ecs = container_credentials(env, client, log)) return ecs;
-  return imds_credentials(env, http_options, log);
+  return imds_credentials(env, client.options(), log);
 }
 
-AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, http::Client& client,
-                               const http::Client::Options& http_options, log::Logger& log) {
-  if (auto c = find_aws_credentials(env, region, client, http_options, log)) return *c;
+AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, http::Client& client, log::Logger& log) {
+  if (auto c = find_aws_credentials(env, region, client, log)) return *c;
   log.info("S3: no AWS credentials found, the request goes out unsigned");
   return {};
 }

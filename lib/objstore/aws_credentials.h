@@ -35,10 +35,9 @@ http::Request assume_role_with_web_identity_request(const std::string& sts_url, 
 // for a half-set configuration (a key id without its secret, an unreadable
 // token file) and kiln::IoError when STS or an endpoint refuses.
 std::optional<AwsCredentials> find_aws_credentials(const GetEnv& env, const std::string& region, http::Client& client,
-                                                   const http::Client::Options& http_options, log::Logger& log);
+                                                   log::Logger& log);
 
 // For S3: as above, empty credentials (an unsigned request) when none.
-AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, http::Client& client,
-                               const http::Client::Options& http_options, log::Logger& log);
+AwsCredentials aws_credentials(const GetEnv& env, const std::string& region, http::Client& client, log::Logger& log);
 
 }  // namespace kiln::objstore

@@ -33,7 +33,7 @@ std::optional<Credential> env_credential(std::string_view registry_host, const E
 class EnvCredentialSource : public CredentialSource {
  public:
   explicit EnvCredentialSource(EnvLookup env) : env_(std::move(env)) {}
-  const char* name() const override { return "env"; }
+  const char* name() const override { return "env (KANIKO_<HOST>_USER/_PASSWORD)"; }
   std::optional<Credential> get(const std::string& host, const SourceContext*) override {
     return env_credential(host, env_);
   }

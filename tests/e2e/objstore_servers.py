@@ -307,7 +307,10 @@ class SigV4Store(_Server):
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
         return 200, {"Content-Type": "application/gzip"}, data, "served"
 
-    def _verify(self, h, u, auth):
+    def _verify(self, h, u, auth, want_service="s3", body=None):
+        """None when the request's SigV4 signature is right, else the error
+        answer. S3 signs x-amz-content-sha256; other services (ECR) sign the
+        body's hash without sending it."""
         try:
             algo, rest = auth.split(" ", 1)
             fields = dict(p.strip().split("=", 1) for p in rest.split(","))
@@ -316,8 +319,8 @@ class SigV4Store(_Server):
             provided = fields["Signature"]
         except (ValueError, KeyError):
             return _s3_error(400, "AuthorizationHeaderMalformed", "cannot parse the Authorization header")
-        if algo != "AWS4-HMAC-SHA256" or term != "aws4_request" or service != "s3":
-            return _s3_error(400, "AuthorizationHeaderMalformed", "not a SigV4 S3 signature")
+        if algo != "AWS4-HMAC-SHA256" or term != "aws4_request" or service != want_service:
+            return _s3_error(400, "AuthorizationHeaderMalformed", f"not a SigV4 {want_service} signature")
         if akid not in self.keys:
             return _s3_error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist")
         if region != self.region:  # as S3 answers, naming the bucket's region in a header
@@ -325,7 +328,9 @@ class SigV4Store(_Server):
                 400, "AuthorizationHeaderMalformed", f"the region '{region}' is wrong; expecting '{self.region}'")
             return status, {**headers, "x-amz-bucket-region": self.region}, payload, "wrong region"
         secret, token = self.keys[akid]
-        for required in ("host", "x-amz-date", "x-amz-content-sha256"):
+        payload_hash = (h.headers.get("x-amz-content-sha256", "") if service == "s3"
+                        else hashlib.sha256(body or b"").hexdigest())
+        for required in ("host", "x-amz-date") + (("x-amz-content-sha256",) if service == "s3" else ()):
             if required not in signed:
                 return _s3_error(403, "AccessDenied", f"{required} is not signed")
         if token is not None and (h.headers.get("x-amz-security-token") != token
@@ -342,7 +347,7 @@ class SigV4Store(_Server):
                        for n, v in urllib.parse.parse_qsl(u.query, keep_blank_values=True))
         canonical_headers = "".join(f"{n}:{' '.join(h.headers.get(n, '').split())}\n" for n in signed)
         canonical = "\n".join([h.command, u.path, "&".join(f"{n}={v}" for n, v in query), canonical_headers,
-                               ";".join(signed), h.headers.get("x-amz-content-sha256", "")])
+                               ";".join(signed), payload_hash])
         expected = _sigv4_signature(secret, amz_date, region, service, canonical)
         if not hmac.compare_digest(expected, provided):
             return _s3_error(403, "SignatureDoesNotMatch",
@@ -376,6 +381,7 @@ class GcsStore(_Server):
     """Token endpoint (/token, JWT-bearer grant verified with openssl),
     metadata server token, and GET /storage/v1/b/B/o/O?alt=media."""
     EMAIL = "kiln-builder@kiln-test.iam.gserviceaccount.com"
+    SCOPE_WORD = "devstorage"  # the JWT's scope must name it
 
     def __init__(self, workdir: Path):
         super().__init__()
@@ -414,7 +420,7 @@ class GcsStore(_Server):
         now = time.time()
         if claims.get("iss") != self.EMAIL or claims.get("aud") != self.token_uri:
             return f"wrong iss/aud {claims.get('iss')} {claims.get('aud')}"
-        if "devstorage" not in claims.get("scope", ""):
+        if self.SCOPE_WORD not in claims.get("scope", ""):
             return f"scope {claims.get('scope')}"
         if not (claims.get("iat", 0) - 300 <= now < claims.get("exp", 0)):
             return "expired or not yet valid"
