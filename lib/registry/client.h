@@ -87,7 +87,13 @@ class Client {
   void push_blob(const Reference& repo, const image::Descriptor& desc,
                  const std::function<std::unique_ptr<BlobSource>()>& open,
                  const std::vector<Reference>& mount_candidates = {});
+  // Whether the credentials may push to `repo`: an upload session is opened
+  // and cancelled (push_check.cpp). Throws StatusError (401/403 naming the
+  // credentials' origin, 404 for a repository that does not exist) otherwise.
+  void check_push_permission(const Reference& repo);
+
   // PUTs a manifest by ref.tag (or ref.digest when no tag); returns its digest.
+  // A registry refusing to move an immutable tag throws ImmutableTagError.
   std::string put_manifest(const Reference& ref, std::string_view media_type, const std::string& bytes);
 
   // docker login's check: GET /v2/ on `registry` (push settings) with the

@@ -202,6 +202,13 @@ std::string Client::put_manifest(const Reference& ref, std::string_view media_ty
     put.headers.push_back("Content-Type: " + std::string(media_type));
     put.body = bytes;
     auto resp = send(ref.registry, Mode::Push, put, {repository_scope(ref.repository, "pull,push")});
+    if (resp.status != 201 && resp.status != 200 && !ref.tag.empty() && is_immutable_tag_refusal(resp.status, resp.body)) {
+      try {
+        fail(what, ref.registry, resp);
+      } catch (const StatusError& e) {
+        throw ImmutableTagError(e.what(), e.status());
+      }
+    }
     if (resp.status != 201 && resp.status != 200) fail(what, ref.registry, resp);
     if (auto said = resp.header("docker-content-digest"); said && *said != computed)
       log_.warn(what + ": the registry reports digest " + *said + ", the manifest hashes to " + computed);

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "digest/sha256.h"
+#include "registry/status_error.h"
 
 namespace kiln::registry {
 
@@ -14,7 +16,7 @@ std::size_t StringSource::read(char* buf, std::size_t n) {
 }
 
 std::vector<std::string> push_image(Client& client, const PushManifest& image, const std::vector<Reference>& dests,
-                                    log::Logger& log) {
+                                    log::Logger& log, const PushSettings& settings) {
   for (const auto& dest : dests)
     for (const auto& b : image.blobs) client.push_blob(dest, b.descriptor, b.open, b.mount_from);
   for (const auto& dest : dests)
@@ -24,9 +26,15 @@ std::vector<std::string> push_image(Client& client, const PushManifest& image, c
                       " after upload; no tag was written");
   std::vector<std::string> digests;
   for (const auto& dest : dests) {
-    std::string got = client.put_manifest(dest, image.media_type, image.bytes);
-    log.info("Pushed " + dest.repo_str() + "@" + got);
-    digests.push_back(got);
+    try {
+      std::string got = client.put_manifest(dest, image.media_type, image.bytes);
+      log.info("Pushed " + dest.repo_str() + "@" + got);
+      digests.push_back(got);
+    } catch (const ImmutableTagError& e) {
+      if (!settings.ignore_immutable_tag_errors) throw;
+      log.warn(std::string(e.what()) + " (--push-ignore-immutable-tag-errors: the tag keeps its image)");
+      digests.push_back("sha256:" + digest::sha256_hex(image.bytes));
+    }
   }
   return digests;
 }

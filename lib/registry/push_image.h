@@ -31,11 +31,18 @@ struct PushManifest {
   std::string bytes;  // exact manifest bytes
 };
 
-// Returns the manifest digest each destination reported, in order. Throws
-// (naming the destination and blob) before any tag is written when a blob
-// cannot be uploaded or is missing afterwards.
+struct PushSettings {
+  // --push-ignore-immutable-tag-errors: a tag the registry refuses to move
+  // because it is immutable is a warning; the other destinations still get
+  // theirs and the image's digest is reported.
+  bool ignore_immutable_tag_errors = false;
+};
+
+// Returns the manifest digest of each destination, in order. Throws (naming
+// the destination and blob) before any tag is written when a blob cannot be
+// uploaded or is missing afterwards.
 std::vector<std::string> push_image(Client& client, const PushManifest& image, const std::vector<Reference>& dests,
-                                    log::Logger& log);
+                                    log::Logger& log, const PushSettings& settings = {});
 
 // A BlobSource over a string that outlives it.
 class StringSource : public BlobSource {

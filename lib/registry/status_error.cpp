@@ -1,6 +1,17 @@
 #include "registry/status_error.h"
 
+#include <algorithm>
+#include <cctype>
+#include <string>
+
 namespace kiln::registry {
+
+bool is_immutable_tag_refusal(long status, std::string_view body) {
+  if (status < 400 || status >= 500) return false;
+  std::string lower(body);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower.find("immutable") != std::string::npos;
+}
 
 std::string status_text(long s) {
   const char* reason = nullptr;
