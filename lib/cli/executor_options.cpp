@@ -72,7 +72,7 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
 
   add_registry_flags(fs, o);
   fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push operation"));
-  fs.add(integer("image-fs-extract-retry", &o.image_fs_extract_retry, "Number of retries for image FS extraction"));
+  fs.add(integer("image-fs-extract-retry", &o.image_fs_extract_retry, "Number of retries for image FS extraction (accepted; no effect in kiln yet)"));
   fs.add(boolean("skip-push-permission-check", &o.skip_push_permission_check,
                  "Skip check of the push permission"));
   fs.add(boolean("push-ignore-immutable-tag-errors", &o.push_ignore_immutable_tag_errors,
@@ -146,8 +146,14 @@ std::string executor_usage() {
                   "  executor push TARBALL|OCI-LAYOUT-DIR --destination REF...       (see executor push --help)") +
          "\nEnvironment: KANIKO_DIR, KANIKO_NO_PUSH, KANIKO_CLEANUP, KANIKO_PRE_CLEANUP, KANIKO_REGISTRY_MIRROR,\n"
          "KANIKO_REGISTRY_MAP, DOCKER_CONFIG (default /kaniko/.docker), SSL_CERT_FILE, SSL_CERT_DIR,\n"
-         "http_proxy/https_proxy/no_proxy, BENCHMARK_FILE; with --credential-helpers=env, KANIKO_<HOST>_USER and\n"
-         "KANIKO_<HOST>_PASSWORD (HOST upper-cased, '.', '-' and ':' as '_'), used when config.json has nothing.\n";
+         "http_proxy/https_proxy/no_proxy, BENCHMARK_FILE, DOCKER_AUTH_CONFIG (a config.json, read before the file).\n"
+         "Built-in credential helpers (--credential-helpers, all by default), asked when config.json has nothing:\n"
+         "  env     KANIKO_<HOST>_USER and KANIKO_<HOST>_PASSWORD (HOST upper-cased, '.', '-' and ':' as '_')\n"
+         "  google  GOOGLE_APPLICATION_CREDENTIALS (service account or external_account), else the metadata server\n"
+         "  ecr     AWS_ACCESS_KEY_ID/_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE+AWS_ROLE_ARN,\n"
+         "          AWS_CONTAINER_CREDENTIALS_FULL_URI (+_AUTHORIZATION_TOKEN[_FILE]), IMDSv2; AWS_ENDPOINT_URL_ECR\n"
+         "  acr     AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE or AZURE_CLIENT_SECRET\n"
+         "  gitlab  CI_REGISTRY(_USER/_PASSWORD), CI_JOB_TOKEN, CI_DEPENDENCY_PROXY_SERVER(_USER/_PASSWORD)\n";
 }
 
 }  // namespace kiln::cli
