@@ -25,4 +25,15 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// A failure whose exit code the executor passes on: a RUN command's own, as
+// kaniko does (CI scripts branch on `RUN exit 42` making the executor exit 42).
+class ExitCodeError : public Error {
+ public:
+  ExitCodeError(const std::string& what, int code) : Error(what), code_(code) {}
+  int exit_code() const { return code_; }
+
+ private:
+  int code_;
+};
+
 }  // namespace kiln

@@ -153,7 +153,9 @@ std::string executor_usage() {
          "  ecr     AWS_ACCESS_KEY_ID/_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE+AWS_ROLE_ARN,\n"
          "          AWS_CONTAINER_CREDENTIALS_FULL_URI (+_AUTHORIZATION_TOKEN[_FILE]), IMDSv2; AWS_ENDPOINT_URL_ECR\n"
          "  acr     AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE or AZURE_CLIENT_SECRET\n"
-         "  gitlab  CI_REGISTRY(_USER/_PASSWORD), CI_JOB_TOKEN, CI_DEPENDENCY_PROXY_SERVER(_USER/_PASSWORD)\n";
+         "  gitlab  CI_REGISTRY(_USER/_PASSWORD), CI_JOB_TOKEN, CI_DEPENDENCY_PROXY_SERVER(_USER/_PASSWORD)\n" +
+         "\nExit status: 0 built (and pushed); a failing RUN's own exit code, as kaniko; 1 any other failure (flags,\n"
+         "Dockerfile, context, registry, credentials); 128+N after signal N (130 SIGINT, 143 SIGTERM).\n";
 }
 
 }  // namespace kiln::cli
