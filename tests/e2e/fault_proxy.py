@@ -7,7 +7,8 @@ fault matches, misbehaves the way networks and overloaded registries do:
   reset        answer headers and half the body, then RST the connection
                (for a request that carries a body: read half of it, then RST)
   status       answer `status` (500, 502, 503, …) without asking upstream;
-               with `statuses`, the n-th fault answers statuses[n % len]
+               with `statuses`, the n-th fault answers statuses[n % len];
+               `body` replaces the default error body
   throttle     answer 429 with "Retry-After: `retry_after`"
   trickle      send the answer's body in `chunk`-byte pieces, `delay` seconds
                apart (for any method: git packs answer a POST)
@@ -61,6 +62,7 @@ class Fault:
     status: int = 503
     statuses: tuple = ()
     retry_after: int = 1
+    body: bytes | None = None  # a status fault's answer body (default: an UNAVAILABLE error)
     chunk: int = 2048
     delay: float = 0.002
     injected: int = 0
@@ -230,7 +232,7 @@ class FaultProxy:
             extra = [("Content-Type", "application/json")]
             if fault.mode == "throttle":
                 extra.append(("Retry-After", str(fault.retry_after)))
-            err = (b'{"errors":[{"code":"UNAVAILABLE","message":"injected by the kiln fault proxy"}]}'
+            err = (fault.body or b'{"errors":[{"code":"UNAVAILABLE","message":"injected by the kiln fault proxy"}]}'
                    if method != "HEAD" else b"")
             self._log(method, target, status)
             self._send(conn, status, "Injected", extra, err, length=len(err))
