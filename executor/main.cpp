@@ -89,14 +89,6 @@ int main(int argc, char** argv) {
   } catch (const kiln::UsageError& e) {
     log.error(e.what());
     return 1;
-  } catch (const kiln::ExitCodeError& e) {
-    if (int sig = interrupt.signal()) {
-      log.error("build interrupted by " + kiln::build::signal_name(sig) + " (" + e.what() + ")");
-      return 128 + sig;
-    }
-    log.error(std::string("error building image: ") + e.what());
-    // kaniko's exit code for a failing RUN is the command's own.
-    return e.exit_code() > 0 && e.exit_code() < 256 ? e.exit_code() : 1;
   } catch (const std::exception& e) {
     // A signal that came during a registry transfer stops the transfer
     // (http::Cancelled) rather than waiting for it, so the error seen here
@@ -107,6 +99,9 @@ int main(int argc, char** argv) {
       return 128 + sig;
     }
     log.error(std::string("error building image: ") + e.what());
+    // kaniko ends with a failing RUN's own exit code; CI scripts branch on it.
+    if (auto* run = dynamic_cast<const kiln::ExitCodeError*>(&e); run && run->exit_code() > 0 && run->exit_code() < 256)
+      return run->exit_code();
     return 1;
   }
   return 0;

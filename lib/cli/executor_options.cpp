@@ -72,9 +72,9 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
 
   add_registry_flags(fs, o);
   fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push operation"));
-  fs.add(integer("image-fs-extract-retry", &o.image_fs_extract_retry, "Number of retries for image FS extraction (accepted; no effect in kiln yet)"));
+  fs.add(integer("image-fs-extract-retry", &o.image_fs_extract_retry, "Number of retries for image FS extraction: a base layer that fails to unpack is downloaded again"));
   fs.add(boolean("skip-push-permission-check", &o.skip_push_permission_check,
-                 "Skip check of the push permission"));
+                 "Skip the check, before the build, that the credentials may push to each destination"));
   fs.add(boolean("push-ignore-immutable-tag-errors", &o.push_ignore_immutable_tag_errors,
                  "Do not fail when a tag push is refused because the tag is immutable"));
 

@@ -206,6 +206,10 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     reg_opts.cancelled = cancel_flag(env.interrupt);
     registry::Client client(std::move(reg_opts),
                             load_keychain(opts, docker_config_dir(opts, env.getenv), env.getenv, log), log);
+    // kaniko checks that it may push before it builds: wrong credentials
+    // fail in seconds, not after the build.
+    if (!opts.no_push && !opts.dryrun && !opts.skip_push_permission_check)
+      for (const auto& d : opts.destinations) client.check_push_permission(registry::parse_reference(d));
 
     engine::BuildEnv be;
     be.root = root;
@@ -231,6 +235,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     be.ca_file = registry_options(opts, env.getenv).ca_file;
     be.cache_dir = opts.cache_dir;
     be.cache_ttl_seconds = opts.cache_ttl_seconds;
+    be.extract_retries = opts.image_fs_extract_retry;
     be.cache = opts.cache;
     be.secrets = opts.secrets;
     be.getenv = env.getenv;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "http/client.h"
 #include "cache/image_cache.h"
 #include "digest/digest.h"
 #include "image/manifest.h"
@@ -206,28 +207,38 @@ PullResult pull_image(registry::Client& client, const registry::Reference& ref, 
 }
 
 void apply_layers(const registry::ImageState& image, const fsys::path& root, const fs::IgnoreList& ignore, log::Logger& log,
-                  bool keep_copies) {
+                  bool keep_copies, int extract_retries) {
   layer::ExtractOptions eo;
   eo.ignored = [&ignore](std::string_view p) { return ignore.ignored(p); };
   eo.chown = geteuid() == 0;
   eo.logger = &log;
   for (std::size_t i = 0; i < image.layers.size(); ++i) {
     const registry::Layer& l = image.layers[i];
-    try {
-      const std::string what = "layer " + l.descriptor.digest;
-      if (have_file(l)) {
-        extract_via_thread([&l](const Sink& sink) { read_file_into(l.file, sink); }, what, root, eo);
-      } else if (l.fetch && keep_copies && !l.file.empty()) {
-        extract_via_thread([&l](const Sink& sink) { registry::download_to_file(l.fetch, l.file, &sink); }, what, root, eo);
-      } else if (l.fetch) {
-        extract_via_thread(l.fetch, what, root, eo);
-      } else {
-        throw Error("no copy at " + (l.file.empty() ? std::string("(none)") : l.file.string()) +
-                    " and no registry to fetch it from");
+    const std::string what = "layer " + l.descriptor.digest;
+    const std::string which =
+        "unpacking layer " + std::to_string(i + 1) + " (" + l.descriptor.digest + ") of " + image.name;
+    for (int attempt = 0;; ++attempt) {
+      // A retry downloads afresh: the copy on disk may be what failed.
+      bool fresh = attempt > 0 && l.fetch;
+      try {
+        if (have_file(l) && !fresh) {
+          extract_via_thread([&l](const Sink& sink) { read_file_into(l.file, sink); }, what, root, eo);
+        } else if (l.fetch && keep_copies && !l.file.empty()) {
+          extract_via_thread([&l](const Sink& sink) { registry::download_to_file(l.fetch, l.file, &sink); }, what, root, eo);
+        } else if (l.fetch) {
+          extract_via_thread(l.fetch, what, root, eo);
+        } else {
+          throw Error("no copy at " + (l.file.empty() ? std::string("(none)") : l.file.string()) +
+                      " and no registry to fetch it from");
+        }
+        break;
+      } catch (const http::Cancelled& e) {
+        throw Error(which + ": " + e.what());
+      } catch (const std::exception& e) {
+        if (attempt >= extract_retries || !l.fetch) throw Error(which + ": " + e.what());
+        log.warn(which + " failed: " + e.what() + "; downloading it again (--image-fs-extract-retry, retry " +
+                 std::to_string(attempt + 1) + " of " + std::to_string(extract_retries) + ")");
       }
-    } catch (const std::exception& e) {
-      throw Error("unpacking layer " + std::to_string(i + 1) + " (" + l.descriptor.digest + ") of " + image.name +
-                  ": " + e.what());
     }
   }
 }

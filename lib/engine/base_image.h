@@ -50,8 +50,11 @@ PullResult pull_image(registry::Client& client, const registry::Reference& ref, 
 // it. Throws naming the layer (number and digest) at fault. keep_copies:
 // a streamed layer is also written to its `file` as it passes (for outputs
 // that will need the bytes: one download instead of two).
+// extract_retries (--image-fs-extract-retry): a layer that fails to unpack
+// is downloaded again and unpacked over what the failed attempt left, up to
+// that many more times (not after a cancellation).
 void apply_layers(const registry::ImageState& image, const std::filesystem::path& root, const fs::IgnoreList& ignore,
-                  log::Logger& log, bool keep_copies = false);
+                  log::Logger& log, bool keep_copies = false, int extract_retries = 0);
 
 // Writes the layer's blob to its `file` (downloaded through `fetch` under a
 // temporary name, renamed once verified) unless it is already there. For

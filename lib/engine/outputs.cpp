@@ -109,7 +109,9 @@ OutputResult write_outputs(const registry::ImageState& img, const cli::ExecutorO
     config.descriptor = cfg;
     config.open = [&blobs] { return std::make_unique<registry::StringSource>(blobs.config_json); };
     pm.blobs.push_back(std::move(config));
-    registry::push_image(client, pm, dests, log);
+    registry::PushSettings ps;
+    ps.ignore_immutable_tag_errors = opts.push_ignore_immutable_tag_errors;
+    registry::push_image(client, pm, dests, log, ps);
   } else {
     log.info("Skipping push to container registry due to --no-push flag");
   }

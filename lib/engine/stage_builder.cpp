@@ -74,7 +74,7 @@ fsys::path image_source_root(const BuildEnv& env, const std::string& name) {
   auto pulled = pull_image(*env.client, ref, env.platform, env.work->blobs(), *env.log, base_cache(env));
   fsys::create_directories(dir / "rootfs");
   fs::IgnoreList none;
-  apply_layers(pulled.image, dir / "rootfs", none, *env.log);
+  apply_layers(pulled.image, dir / "rootfs", none, *env.log, false, env.extract_retries);
   std::ofstream(dir / ".complete") << name;
   return dir / "rootfs";
 }
@@ -156,7 +156,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
     }
     if (!img.layers.empty()) {
       log.info("Unpacking rootfs as cmd requires it.");
-      apply_layers(img, env.root, *env.ignore, log, env.keep_base_layers);
+      apply_layers(img, env.root, *env.ignore, log, env.keep_base_layers, env.extract_retries);
     }
     rep.unpack_seconds += since(tm);
     auto ts = Clock::now();
@@ -269,7 +269,7 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
               registry::ImageState one;
               one.name = "cached layer " + hit->layer->descriptor.digest;
               one.layers.push_back(*hit->layer);
-              apply_layers(one, env.root, *env.ignore, log);
+              apply_layers(one, env.root, *env.ignore, log, false, env.extract_retries);
               snap.take();
               rep.unpack_seconds += since(tu);
             }

@@ -59,6 +59,7 @@ struct BuildEnv {
   // bytes: streamed base layers are written to disk as they are unpacked
   // rather than downloaded again at the end.
   bool keep_base_layers = false;
+  int extract_retries = 0;  // --image-fs-extract-retry (base_image.h)
 };
 
 struct StageResult {

@@ -138,8 +138,9 @@ void run_command(const Step& step, const image::Config& config, const RunContext
   }
   if (!script.empty()) std::filesystem::remove(script);
   if (code != 0)
-    throw Error("RUN " + describe(step.argv) + " (line " + std::to_string(step.line) +
-                ") failed: exit code " + std::to_string(code));
+    throw ExitCodeError("RUN " + describe(step.argv) + " (line " + std::to_string(step.line) +
+                            ") failed: exit code " + std::to_string(code),
+                        code);
 }
 
 }  // namespace kiln::steps

@@ -275,8 +275,8 @@ class TokenRegistry:
             return e.code, e.read()
 
     def pushed_image(self, repo, tag):
-        """(manifest, config bytes, {path: file bytes} of the last layer), or
-        None when the tag does not exist."""
+        """(manifest, config bytes, {path: file bytes} of the last layer, the
+        layer's bytes), or None when the tag does not exist."""
         scope = f"repository:{repo}:pull"
         accept = ("application/vnd.oci.image.manifest.v1+json,"
                   "application/vnd.docker.distribution.manifest.v2+json")
@@ -381,7 +381,8 @@ class GoogleFake(o.GcsStore):
         self.subject_header = "subj-" + secrets.token_hex(8)
         self.federated = set()
         self.impersonated = set()
-        registry.validators.append(lambda u, p: u == "oauth2accesstoken" and p in self.tokens)
+        # Federated tokens work directly when the pool's principal has access.
+        registry.validators.append(lambda u, p: u == "oauth2accesstoken" and (p in self.tokens or p in self.federated))
 
     def external_account(self, *, source, impersonate):
         cs = ({"file": source} if source.startswith("/") else

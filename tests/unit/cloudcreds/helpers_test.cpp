@@ -2,6 +2,8 @@
 // answers, the requests they send and the answers they read.
 #include <gtest/gtest.h>
 
+#include "../support/fake_env.h"
+
 #include <map>
 #include <optional>
 
@@ -16,13 +18,7 @@
 namespace kiln::cloudcreds {
 namespace {
 
-objstore::GetEnv env_of(std::map<std::string, std::string> m) {
-  return [m](std::string_view k) -> std::optional<std::string> {
-    auto it = m.find(std::string(k));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using kiln::testing::fake_env;
 
 std::string header(const http::Request& r, const std::string& name) {
   for (const auto& h : r.headers)
@@ -70,12 +66,12 @@ TEST(Ecr, HostForms) {
 
 TEST(Ecr, Endpoints) {
   auto r = *parse_ecr_host("123456789012.dkr.ecr.eu-west-3.amazonaws.com");
-  EXPECT_EQ(ecr_api_endpoint(r, env_of({})), "https://api.ecr.eu-west-3.amazonaws.com");
-  EXPECT_EQ(ecr_api_endpoint(*parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"), env_of({})),
+  EXPECT_EQ(ecr_api_endpoint(r, fake_env({})), "https://api.ecr.eu-west-3.amazonaws.com");
+  EXPECT_EQ(ecr_api_endpoint(*parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"), fake_env({})),
             "https://api.ecr.cn-north-1.amazonaws.com.cn");
-  EXPECT_EQ(ecr_api_endpoint(*parse_ecr_host("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com"), env_of({})),
+  EXPECT_EQ(ecr_api_endpoint(*parse_ecr_host("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com"), fake_env({})),
             "https://ecr-fips.us-east-1.amazonaws.com");
-  EXPECT_EQ(ecr_api_endpoint(r, env_of({{"AWS_ENDPOINT_URL", "http://a"}, {"AWS_ENDPOINT_URL_ECR", "http://b"}})),
+  EXPECT_EQ(ecr_api_endpoint(r, fake_env({{"AWS_ENDPOINT_URL", "http://a"}, {"AWS_ENDPOINT_URL_ECR", "http://b"}})),
             "http://b");
 }
 
@@ -138,7 +134,7 @@ TEST(Acr, HostsAndExchange) {
 }
 
 TEST(Gitlab, RegistryAndDependencyProxy) {
-  auto env = env_of({{"CI_REGISTRY", "registry.gitlab.example.com"},
+  auto env = fake_env({{"CI_REGISTRY", "registry.gitlab.example.com"},
                      {"CI_REGISTRY_USER", "u"},
                      {"CI_REGISTRY_PASSWORD", "p"},
                      {"CI_JOB_TOKEN", "job"},
@@ -156,13 +152,13 @@ TEST(Gitlab, RegistryAndDependencyProxy) {
 }
 
 TEST(Gitlab, JobTokenFallbackAndNothingOutsideAJob) {
-  auto env = env_of({{"CI_REGISTRY", "reg.example:5050"}, {"CI_JOB_TOKEN", "job"}});
+  auto env = fake_env({{"CI_REGISTRY", "reg.example:5050"}, {"CI_JOB_TOKEN", "job"}});
   auto r = gitlab_credential("reg.example:5050", env);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->username, "gitlab-ci-token");
   EXPECT_EQ(r->password, "job");
-  EXPECT_FALSE(gitlab_credential("reg.example:5050", env_of({{"CI_REGISTRY", "reg.example:5050"}})));
-  EXPECT_FALSE(gitlab_credential("reg.example:5050", env_of({})));
+  EXPECT_FALSE(gitlab_credential("reg.example:5050", fake_env({{"CI_REGISTRY", "reg.example:5050"}})));
+  EXPECT_FALSE(gitlab_credential("reg.example:5050", fake_env({})));
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/fake_env.h"
+
 #include <fstream>
 #include <map>
 
@@ -14,15 +16,9 @@
 namespace kiln::cloudcreds {
 namespace {
 
-using kiln::testing::TempDir;
+using kiln::testing::fake_env;
 
-registry::EnvLookup env_of(std::map<std::string, std::string> m) {
-  return [m](std::string_view k) -> std::optional<std::string> {
-    auto it = m.find(std::string(k));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using kiln::testing::TempDir;
 
 std::string auths(const std::string& host, const std::string& user, const std::string& pass) {
   return R"({"auths":{")" + host + R"(":{"auth":")" + registry::base64_encode(user + ":" + pass) + R"("}}})";
@@ -33,7 +29,7 @@ TEST(Keychain, DockerAuthConfigWinsOverTheFile) {
   std::ofstream(d.path() / "config.json") << R"({"auths":{"a.example":{"auth":")" +
                                                 registry::base64_encode("file:old") + R"("},"b.example":{"auth":")" +
                                                 registry::base64_encode("file:b") + R"("}}})";
-  auto k = load_keychain(d.path().string(), {}, env_of({{"DOCKER_AUTH_CONFIG", auths("a.example", "env", "new")}}));
+  auto k = load_keychain(d.path().string(), {}, fake_env({{"DOCKER_AUTH_CONFIG", auths("a.example", "env", "new")}}));
   EXPECT_EQ(k.lookup("a.example")->username, "env");
   EXPECT_EQ(k.lookup("b.example")->username, "file");  // the file still answers the rest
   EXPECT_NE(k.origin().find("DOCKER_AUTH_CONFIG"), std::string::npos);
@@ -41,10 +37,10 @@ TEST(Keychain, DockerAuthConfigWinsOverTheFile) {
 
 TEST(Keychain, DockerAuthConfigAloneAndMalformed) {
   TempDir d;
-  auto k = load_keychain(d.path().string(), {}, env_of({{"DOCKER_AUTH_CONFIG", auths("a.example", "u", "p")}}));
+  auto k = load_keychain(d.path().string(), {}, fake_env({{"DOCKER_AUTH_CONFIG", auths("a.example", "u", "p")}}));
   EXPECT_EQ(k.lookup("a.example")->password, "p");
   try {
-    load_keychain(d.path().string(), {}, env_of({{"DOCKER_AUTH_CONFIG", "{not json secret-value"}}));
+    load_keychain(d.path().string(), {}, fake_env({{"DOCKER_AUTH_CONFIG", "{not json secret-value"}}));
     FAIL();
   } catch (const UsageError& e) {
     std::string m = e.what();
@@ -56,7 +52,7 @@ TEST(Keychain, DockerAuthConfigAloneAndMalformed) {
 TEST(Keychain, ConfigJsonBeforeHelpersAndHelpersInOrder) {
   TempDir d;
   std::ofstream(d.path() / "config.json") << auths("reg.gitlab.example", "file", "f");
-  auto env = env_of({{"CI_REGISTRY", "reg.gitlab.example"},
+  auto env = fake_env({{"CI_REGISTRY", "reg.gitlab.example"},
                      {"CI_JOB_TOKEN", "job"},
                      {"KANIKO_OTHER_EXAMPLE_USER", "ku"},
                      {"KANIKO_OTHER_EXAMPLE_PASSWORD", "kp"},
@@ -74,7 +70,7 @@ TEST(Keychain, ConfigJsonBeforeHelpersAndHelpersInOrder) {
 TEST(Keychain, CloudHelpersWithoutHttpAnswerNothing) {
   TempDir d;
   auto k = load_keychain(d.path().string(), helpers_to_run({}, false),
-                         env_of({{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}}));
+                         fake_env({{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}}));
   EXPECT_FALSE(k.lookup("123456789012.dkr.ecr.us-east-1.amazonaws.com"));
 }
 

@@ -3,6 +3,8 @@
 // identity federation, Entra ID client credentials.
 #include <gtest/gtest.h>
 
+#include "../support/fake_env.h"
+
 #include <map>
 #include <optional>
 
@@ -15,13 +17,7 @@
 namespace kiln::objstore {
 namespace {
 
-GetEnv env_of(std::map<std::string, std::string> m) {
-  return [m](std::string_view k) -> std::optional<std::string> {
-    auto it = m.find(std::string(k));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using kiln::testing::fake_env;
 
 TEST(AwsEndpoint, ParsesContainerAndImdsAnswers) {
   auto c = parse_endpoint_credentials(
@@ -38,10 +34,10 @@ TEST(AwsEndpoint, ParsesContainerAndImdsAnswers) {
 }
 
 TEST(AwsEndpoint, ContainerUrl) {
-  EXPECT_EQ(container_credentials_url(env_of({})), "");
-  EXPECT_EQ(container_credentials_url(env_of({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/creds/x"}})),
+  EXPECT_EQ(container_credentials_url(fake_env({})), "");
+  EXPECT_EQ(container_credentials_url(fake_env({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/creds/x"}})),
             "http://169.254.170.2/v2/creds/x");
-  EXPECT_EQ(container_credentials_url(env_of({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/r"},
+  EXPECT_EQ(container_credentials_url(fake_env({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/r"},
                                               {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"}})),
             "http://169.254.170.23/v1/credentials");
 }
@@ -97,8 +93,8 @@ TEST(ExternalAccount, ExecutableSourceIsRefusedByName) {
 }
 
 TEST(Entra, SettingsAndBodies) {
-  EXPECT_FALSE(entra_settings(env_of({{"AZURE_CLIENT_ID", "c"}, {"AZURE_TENANT_ID", "t"}})));
-  auto wi = entra_settings(env_of({{"AZURE_CLIENT_ID", "c"},
+  EXPECT_FALSE(entra_settings(fake_env({{"AZURE_CLIENT_ID", "c"}, {"AZURE_TENANT_ID", "t"}})));
+  auto wi = entra_settings(fake_env({{"AZURE_CLIENT_ID", "c"},
                                    {"AZURE_TENANT_ID", "t"},
                                    {"AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token"},
                                    {"AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"}}));
@@ -108,7 +104,7 @@ TEST(Entra, SettingsAndBodies) {
             "client_id=c&scope=https%3A%2F%2Fmanagement.azure.com%2F.default&grant_type=client_credentials"
             "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
             "&client_assertion=jwt");
-  auto sec = entra_settings(env_of({{"AZURE_CLIENT_ID", "c"}, {"AZURE_TENANT_ID", "t"}, {"AZURE_CLIENT_SECRET", "s&"}}));
+  auto sec = entra_settings(fake_env({{"AZURE_CLIENT_ID", "c"}, {"AZURE_TENANT_ID", "t"}, {"AZURE_CLIENT_SECRET", "s&"}}));
   ASSERT_TRUE(sec);
   EXPECT_EQ(entra_token_url(*sec), "https://login.microsoftonline.com/t/oauth2/v2.0/token");
   EXPECT_NE(entra_token_body(*sec, "", kArmScope).find("&client_secret=s%26"), std::string::npos);

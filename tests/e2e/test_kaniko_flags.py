@@ -1,7 +1,8 @@
-"""kaniko's push checks and exit codes: push permission checked before the
-build (--skip-push-permission-check), --push-ignore-immutable-tag-errors
-(an ECR-worded refusal injected by the fault proxy in front of a real
-registry), and a failing RUN's exit code passed on."""
+"""kaniko flags kiln used to accept and ignore: push permission checked
+before the build (--skip-push-permission-check),
+--push-ignore-immutable-tag-errors (an ECR-worded refusal injected by the
+fault proxy in front of a real registry), --image-fs-extract-retry (a base
+layer corrupted once on the way), and a failing RUN's exit code passed on."""
 import json
 import secrets
 import time
@@ -76,3 +77,23 @@ def test_failing_run_exit_code_is_the_executors(code, registry_plain, busybox_im
     ctx = context({"Dockerfile": f"FROM {base}\nRUN exit {code}\n"})
     res = run_build(ctx, ["--context=dir:///workspace", "--no-push"], expect_rc=code)
     assert f"exit code {code}" in res.output
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_image_fs_extract_retry(retries, immutable_proxy, registry_plain, busybox_image, context, run_build, outdir):
+    """The base layer arrives with 16 bytes flipped once: the unpack fails
+    (digest or inflate); with a retry it is downloaded again and the build
+    succeeds."""
+    busybox_image.push(registry_plain, repo=f"retry-base-{retries}")
+    base = immutable_proxy.ref(f"retry-base-{retries}:latest")
+    fault = immutable_proxy.arm(fp.Fault("corrupt", match=fp.is_blob_get, count=1))
+    ctx = context({"Dockerfile": f"FROM {base}\nRUN test -x /bin/busybox && echo unpacked > /u\n"})
+    res = run_build(ctx, ["--context=dir:///workspace", "--no-push", "--tar-path=/output/i.tar", "--insecure-pull",
+                          f"--image-fs-extract-retry={retries}"], binds=[(outdir, "/output")],
+                    expect_rc=0 if retries else 1)
+    assert fault.injected == 1
+    if retries:
+        assert "--image-fs-extract-retry, retry 1 of 1" in res.output, res.describe()
+        assert (outdir / "i.tar").stat().st_size > 0
+    else:
+        assert "unpacking layer 1" in res.output, res.describe()
