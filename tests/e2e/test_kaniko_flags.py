@@ -86,7 +86,9 @@ def test_image_fs_extract_retry(retries, immutable_proxy, registry_plain, busybo
     succeeds."""
     busybox_image.push(registry_plain, repo=f"retry-base-{retries}")
     base = immutable_proxy.ref(f"retry-base-{retries}:latest")
-    fault = immutable_proxy.arm(fp.Fault("corrupt", match=fp.is_blob_get, count=1))
+    layer = busybox_image.image.layer_digests[0]
+    fault = immutable_proxy.arm(fp.Fault("corrupt", match=lambda m, p: fp.is_blob_get(m, p) and p.endswith(layer),
+                                         count=1))
     ctx = context({"Dockerfile": f"FROM {base}\nRUN test -x /bin/busybox && echo unpacked > /u\n"})
     res = run_build(ctx, ["--context=dir:///workspace", "--no-push", "--tar-path=/output/i.tar", "--insecure-pull",
                           f"--image-fs-extract-retry={retries}"], binds=[(outdir, "/output")],
