@@ -39,7 +39,7 @@ bool is_sole_heredoc(const std::string& cmd) {
 class Walker {
  public:
   Walker(const Plan& plan, const Stage& stage, const BaseConfig& base)
-      : plan_(plan), stage_(stage), scope_(plan.args, base.env, plan.escape) {
+      : plan_(plan), stage_(stage), scope_(plan.args, base.env, base.state_env, plan.escape) {
     shell_ = base.shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : base.shell;
     workdir_ = base.working_dir;
   }
@@ -74,6 +74,7 @@ class Walker {
     with_location(plan_.filename, s.line, [&] { apply(s); });
     s.config_env = scope_.config_env();
     s.run_env = scope_.run_env();
+    s.state_env = scope_.state_env();
     s.shell = shell_;
     s.working_dir = workdir_;
     steps_.push_back(std::move(s));
@@ -108,6 +109,7 @@ class Walker {
     } else if (auto* arg = std::get_if<ArgInst>(&k)) {
       std::vector<std::pair<std::string, std::optional<std::string>>> recorded;
       for (auto& d : arg->args) {
+        d.key = x(d.key);  // ARG ${name}=v declares the expanded name, as BuildKit does
         StageScope::DeclaredArg r = scope_.declare_arg(d);
         d.default_value = r.expanded_default;
         // BuildKit records the value the ARG resolved to; a proxy's

@@ -19,6 +19,9 @@ struct BaseConfig {
   std::vector<std::string> onbuild;  // config OnBuild triggers, applied first
   std::string working_dir;           // config WorkingDir ("" = /)
   std::vector<std::string> shell;    // config Shell ([] = ["/bin/sh", "-c"])
+  // FROM <stage>: that stage's final state env (ENV and ARG values), which
+  // BuildKit carries into the child stage; empty otherwise.
+  std::vector<std::string> state_env;
 };
 
 struct Step {
@@ -31,8 +34,9 @@ struct Step {
 
   std::vector<std::string> config_env;  // image config Env after this step
   std::vector<std::string> run_env;     // env a RUN at this point sees: state env (ENV + ARGs in scope) + proxy build-args
+  std::vector<std::string> state_env;   // the state env alone (a stage built FROM this one starts from it)
   std::vector<std::string> shell;       // SHELL in effect after this step
-  std::string working_dir;              // WorkingDir after this step (absolute, cleaned; "" before any)
+  std::string working_dir;              // WorkingDir after this step (absolute, as BuildKit writes it; "" before any)
 
   // RUN: the argv to execute (shell prepended for the shell form; heredocs
   // folded in as BuildKit does). CMD/ENTRYPOINT: the argv for the config.

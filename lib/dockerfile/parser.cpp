@@ -37,11 +37,14 @@ bool is_comment(std::string_view line) {
 }
 
 // A trailing escape character (optionally followed by blanks) continues the
-// line. Returns true when it did, and removes it.
+// line, when the character before it is not the escape character too: BuildKit
+// (checked with docker 20.10) reads "a\\" and "a\\\" at the end of a line as
+// ending there; a line that is only the escape continues. Returns true when
+// it did continue, and removes the escape.
 bool strip_continuation(std::string& line, char escape) {
   size_t n = line.size();
   while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t')) --n;
-  if (n == 0 || line[n - 1] != escape) return false;
+  if (n == 0 || line[n - 1] != escape || (n >= 2 && line[n - 2] == escape)) return false;
   line.resize(n - 1);
   return true;
 }

@@ -127,14 +127,17 @@ class Planner {
 
     // Walk the stage's ARG/ENV so --from values expand as they will at build
     // time (the base image's own ENV is not known yet and is left out).
-    StageScope scope(plan_.args, {}, file_.escape);
+    StageScope scope(plan_.args, {}, {}, file_.escape);
     for (const Instruction& ins : st.instructions)
       with_location(file_.filename, ins.start_line, [&] { note_references(st, scope, ins); });
   }
 
   void note_references(Stage& st, StageScope& scope, const Instruction& ins) {
     if (auto* arg = ins.as<ArgInst>()) {
-      for (const auto& d : arg->args) scope.declare_arg(d);
+      for (ArgDecl d : arg->args) {
+        d.key = scope.expand(d.key);  // ARG ${name}: the expanded name (as evaluate does)
+        scope.declare_arg(d);
+      }
     } else if (auto* env = ins.as<EnvInst>()) {
       std::vector<KeyValue> expanded;
       for (const auto& kv : env->vars) expanded.push_back({scope.expand(kv.key), scope.expand(kv.value)});

@@ -30,7 +30,9 @@ std::string clean_posix_path(std::string_view p) {
 }
 
 std::string resolve_workdir(std::string_view current, std::string_view next) {
-  if (!next.empty() && next[0] == '/') return clean_posix_path(next);
+  // BuildKit keeps an absolute WORKDIR as written (after expansion): "$D/$UNSET"
+  // with D=/path is "/path/" in its config. Only a relative one is joined and cleaned.
+  if (!next.empty() && next[0] == '/') return std::string(next);
   std::string base = current.empty() ? "/" : std::string(current);
   return clean_posix_path("/" + base + "/" + std::string(next));
 }

@@ -28,11 +28,16 @@ void put(std::vector<std::string>& env, const std::string& key, const std::strin
 
 }  // namespace
 
-StageScope::StageScope(const BuildArgs& args, const std::vector<std::string>& base_env, char escape)
+StageScope::StageScope(const BuildArgs& args, const std::vector<std::string>& base_env,
+                       const std::vector<std::string>& inherited_state, char escape)
     : args_(args), lexer_(escape) {
   for (const auto& kv : base_env) {
     size_t eq = kv.find('=');
     set_env(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+  }
+  for (const auto& kv : inherited_state) {
+    size_t eq = kv.find('=');
+    put(state_, kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
   }
 }
 

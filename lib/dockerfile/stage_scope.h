@@ -17,7 +17,9 @@ namespace kiln::dockerfile {
 
 class StageScope {
  public:
-  StageScope(const BuildArgs& args, const std::vector<std::string>& base_env, char escape);
+  // inherited_state: a parent stage's state env (FROM <stage>), layered over base_env.
+  StageScope(const BuildArgs& args, const std::vector<std::string>& base_env,
+             const std::vector<std::string>& inherited_state, char escape);
   StageScope(const StageScope&) = delete;  // lookup() captures this
   StageScope& operator=(const StageScope&) = delete;
 
@@ -38,6 +40,7 @@ class StageScope {
   DeclaredArg declare_arg(const ArgDecl& decl);
 
   const std::vector<std::string>& config_env() const { return config_; }
+  const std::vector<std::string>& state_env() const { return state_; }
   // The state env plus proxy build-args: what a RUN sees.
   std::vector<std::string> run_env() const;
   // Every ARG declared in the stage so far with its current value ("" when

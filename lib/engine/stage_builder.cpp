@@ -173,10 +173,12 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
   base_cfg.onbuild = img.config.on_build();
   base_cfg.working_dir = img.config.working_dir();
   base_cfg.shell = img.config.shell();
+  if (stage.base_stage) base_cfg.state_env = done.at(*stage.base_stage).state_env;
   // Triggers run in the stage built on the image; they are not inherited
   // any further (Docker's rule).
   img.config.set_on_build({});
   std::vector<Step> steps = evaluate_stage(plan, index, base_cfg);
+  result.state_env = steps.empty() ? base_cfg.state_env : steps.back().state_env;
 
   steps::StageFlags flags;
   int layer_no = 0;
@@ -320,17 +322,13 @@ StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const 
     } else {
       steps::apply_metadata(step, img.config, flags);
       if (!step.working_dir.empty()) {
-        // Created when missing, owned by the USER in effect (BuildKit).
+        // Created when missing, owned by the USER in effect, resolved as
+        // BuildKit resolves --chown (USER 1000 gives 1000:1000).
         std::error_code ec;
         if (!fsys::exists(fs::resolve_in_root(env.root, step.working_dir, true), ec)) {
-          uid_t uid = 0;
-          gid_t gid = 0;
-          if (!img.config.user().empty()) {
-            auto u = fs::load_user(env.root, img.config.user());
-            uid = u.uid;
-            gid = u.gid;
-          }
-          fs::mkdir_all(env.root, step.working_dir, uid, gid, 0755);
+          fs::Owner o;
+          if (!img.config.user().empty()) o = fs::load_chown(env.root, img.config.user());
+          fs::mkdir_all(env.root, step.working_dir, o.uid, o.gid, 0755);
           touches_files = true;
         }
       }

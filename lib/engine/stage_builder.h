@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "cache/layer_cache.h"
@@ -66,6 +67,7 @@ struct StageResult {
   registry::ImageState image;
   std::filesystem::path saved_root;  // set when later stages COPY --from it
   std::string cache_key;             // the key after the stage's last step: where a stage FROM it starts
+  std::vector<std::string> state_env;  // ENV and ARG values at the end: a stage FROM it sees them (BuildKit)
 };
 
 // root_dirty: an earlier stage left files in the root, wipe it first.

@@ -18,7 +18,11 @@ void copy_file_data(const fsys::path& from, const fsys::path& to, const struct s
   std::error_code ec;
   fsys::copy_file(from, to, fsys::copy_options::overwrite_existing, ec);
   if (ec) throw IoError("saving stage file " + from.string() + ": " + ec.message());
+  // chown first: it clears setuid/setgid.
+  lchown(to.c_str(), st.st_uid, st.st_gid);
   ::chmod(to.c_str(), st.st_mode & 07777);
+  struct timespec ts[2] = {st.st_atim, st.st_mtim};
+  utimensat(AT_FDCWD, to.c_str(), ts, AT_SYMLINK_NOFOLLOW);
 }
 
 void save(const fsys::path& root, const std::string& image_path, const fs::IgnoreList& ignore, const fsys::path& dest) {
@@ -45,7 +49,12 @@ void save(const fsys::path& root, const std::string& image_path, const fs::Ignor
     if (symlink(std::string(buf.data(), static_cast<std::size_t>(n)).c_str(), out.c_str()) != 0)
       throw IoError("saving stage link " + out.string());
   } else if (S_ISREG(st.st_mode)) {
-    if (link(host.c_str(), out.c_str()) != 0) copy_file_data(host, out, st);
+    // A hard link is the same inode: owner, mode, times and xattrs are there
+    // already. A chown of it, even to the same owner, would clear setuid/
+    // setgid and security.capability of the file in the root too.
+    if (link(host.c_str(), out.c_str()) == 0) return;
+    copy_file_data(host, out, st);
+    return;
   } else {
     return;  // devices, fifos and sockets are not COPY sources
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -44,6 +45,7 @@ class Copier {
   Copier(const std::filesystem::path& dest_root, const CopyOptions& o) : dest_root_(dest_root), opts_(o) {
     meta_.uid = o.uid.value_or(0);
     meta_.gid = o.gid ? *o.gid : (o.uid ? static_cast<gid_t>(*o.uid) : 0);
+    meta_.keep_owner = o.keep_owner && !o.uid && !o.gid;
     meta_.chmod = o.chmod;
   }
 
@@ -70,6 +72,7 @@ class Copier {
     flush_batch();
     pool_.drain();
     pending_.clear();
+    links_.clear();  // hard-link groups are kept within one source, as BuildKit keeps them
     for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) finish_copied_dir(it->first, it->second);
     dir_times_.clear();
   }
@@ -106,6 +109,7 @@ class Copier {
         if (dest_ignored(dst, host)) continue;
         wait_if_pending(host);
         prepare_copied_dir(st, host, meta_);
+        copy_dir_xattrs(src, host);
         record(host);
         copy_children(src, rel, dst, true);
         dir_times_.emplace_back(st, host);
@@ -120,6 +124,20 @@ class Copier {
     std::filesystem::path host = resolve_in_root(dest_root_, dest_path, false);
     if (dest_ignored(dest_path, host)) return;
     wait_if_pending(host);
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+      // Another name of a file this source already gave: link to it once it is written.
+      auto [it, first] = links_.try_emplace({st.st_dev, st.st_ino}, host);
+      if (!first) {
+        if (pending_.count(it->second.string()) != 0) {
+          flush_batch();
+          pool_.drain();
+          pending_.clear();
+        }
+        link_copied_file(it->second, host);
+        record(host);
+        return;
+      }
+    }
     if (S_ISREG(st.st_mode)) {
       // Regular files, the bulk of a COPY, are written by the pool. Their
       // parent exists already (made on this thread), and nothing else writes
@@ -186,8 +204,25 @@ class Copier {
   std::unordered_set<std::string> pending_;  // host paths of files queued in pool_ or batch_
   std::vector<FileJob> batch_;
   std::vector<std::pair<struct stat, std::filesystem::path>> dir_times_;
+  struct InodeHash {
+    std::size_t operator()(const std::pair<dev_t, ino_t>& k) const {
+      return std::hash<ino_t>()(k.second) ^ (std::hash<dev_t>()(k.first) << 1);
+    }
+  };
+  // (dev, inode) of multiply-linked source files -> the host path written for the first name
+  std::unordered_map<std::pair<dev_t, ino_t>, std::filesystem::path, InodeHash> links_;
   WritePool pool_;  // last: its threads finish before the members above go
 };
+
+// --parents: "a/./b/*.go" is the pattern "a/b/*.go" whose matches keep
+// their path below "a" (BuildKit's pivot); without "/./", below the root.
+// Returns {pattern, cleaned pivot directory ("" for the root)}.
+std::pair<std::string, std::string> split_parents_pivot(const std::string& source) {
+  auto k = source.find("/./");
+  if (k == std::string::npos) return {source, ""};
+  std::string pivot = clean_source_path(source.substr(0, k));
+  return {source.substr(0, k) + "/" + source.substr(k + 3), pivot};
+}
 
 bool dest_is_dir(const std::filesystem::path& dest_root, std::string_view dest) {
   if (!dest.empty() && dest.back() == '/') return true;
@@ -205,6 +240,7 @@ std::vector<std::string> copy_into_root(const std::filesystem::path& src_root, c
     std::string rel;            // as named in the context
     std::filesystem::path host; // after following a link named as the source
     bool is_dir;
+    std::string kept;           // --parents: the part of rel recreated under dest
   };
   auto is_excluded = [&](const std::string& rel) { return opts.excluded && !rel.empty() && opts.excluded(rel); };
   // Resolve everything first: every error about the sources comes before
@@ -214,15 +250,20 @@ std::vector<std::string> copy_into_root(const std::filesystem::path& src_root, c
     struct stat st;
     if (stat(host.c_str(), &st) != 0)
       throw UsageError("copy failed: source " + (rel.empty() ? std::string(".") : rel) + ": " + std::strerror(errno));
-    return Source{rel, host, S_ISDIR(st.st_mode)};
+    return Source{rel, host, S_ISDIR(st.st_mode), {}};
   };
   std::vector<Source> expanded;
-  for (const auto& s : sources) {
+  for (const auto& named : sources) {
+    auto [s, pivot] = opts.parents ? split_parents_pivot(named) : std::pair<std::string, std::string>{named, ""};
+    auto kept = [&pivot](const std::string& rel) {
+      return pivot.empty() ? rel : rel == pivot ? std::string() : rel.substr(pivot.size() + 1);
+    };
     if (has_wildcards(s)) {
       for (const auto& rel : glob_beneath(src_root, s)) {
         Source src = resolve_source(rel);
         // An excluded file is not in the context as Docker sends it.
         if (!src.is_dir && is_excluded(rel)) continue;
+        src.kept = kept(rel);
         expanded.push_back(std::move(src));
       }
       continue;
@@ -230,10 +271,11 @@ std::vector<std::string> copy_into_root(const std::filesystem::path& src_root, c
     std::string rel = clean_source_path(s);
     struct stat st;
     if (lstat(resolve_beneath(src_root, rel, false).c_str(), &st) != 0)
-      throw UsageError("copy failed: source " + s + " not found in the build context");
+      throw UsageError("copy failed: source " + named + " not found in the build context");
     Source src = resolve_source(rel);
     if (!src.is_dir && is_excluded(rel))
-      throw UsageError("copy failed: source " + s + " not found in the build context (excluded by .dockerignore)");
+      throw UsageError("copy failed: source " + named + " not found in the build context (excluded by .dockerignore)");
+    src.kept = kept(rel);
     expanded.push_back(std::move(src));
   }
   if (expanded.empty()) throw UsageError("copy failed: no source files were specified");
@@ -247,11 +289,11 @@ std::vector<std::string> copy_into_root(const std::filesystem::path& src_root, c
   for (const auto& src : expanded) {
     std::string target = dest_abs;
     if (src.is_dir) {
-      if (opts.parents && !src.rel.empty()) target = join(dest_abs, src.rel);
+      if (opts.parents && !src.kept.empty()) target = join(dest_abs, src.kept);
       c.copy_dir_contents(src.host, src.rel, target);
     } else {
       if (opts.parents)
-        target = join(dest_abs, src.rel);
+        target = join(dest_abs, src.kept);
       else if (into_dir)
         target = join(dest_abs, base_name(src.rel));
       c.copy_top_file(src.host, src.rel, target);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fs/chmod_spec.h"
 #include "fs/ignore_list.h"
 
 namespace kiln::fs {
@@ -19,13 +20,20 @@ struct CopyOptions {
   // "--chown=10" means 10:10), otherwise 0. Never the context's owner.
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
-  // --chmod: replaces the permission bits of every copied file and directory.
-  std::optional<mode_t> chmod;
+  // No --chown and the source is a stage or an image (COPY --from): every
+  // copied entry keeps its own owner, as BuildKit does; parent directories
+  // the copy creates are 0:0. Context files always become 0:0.
+  bool keep_owner = false;
+  // --chmod: octal replaces the permission bits of every copied file and
+  // directory; symbolic applies to each one's own bits.
+  std::optional<ChmodSpec> chmod;
   // .dockerignore / --exclude: called with paths relative to src_root
   // ("dir/sub/file"). An excluded directory is still descended into so that
   // exception rules (!dir/keep) can bring children back.
   std::function<bool(std::string_view rel)> excluded;
-  // --parents: keep each source's path below src_root under dest.
+  // --parents: keep each source's path below src_root under dest; a "/./"
+  // in a source marks where the kept part starts ("src/./app/*.go" keeps
+  // "app/x.go").
   bool parents = false;
   // Destinations at or below an ignored path (checked before and after
   // resolving links) are skipped, as kaniko skips them: a COPY never writes
@@ -46,7 +54,8 @@ struct CopyOptions {
 //    resolving out of src_root: kiln::UsageError naming it;
 //  - a source argument that is a symlink is followed; symlinks below a copied
 //    directory are copied as links;
-//  - mtimes, setuid/setgid/sticky bits kept; hardlinks become separate files;
+//  - mtimes, setuid/setgid/sticky bits and extended attributes kept; files
+//    that are hard links of each other within one source stay one inode;
 //    sockets and device nodes are skipped.
 // Returns the absolute in-image paths written (after resolving links), in
 // copy order, directories before their contents. Parent directories that had

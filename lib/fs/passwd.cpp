@@ -125,7 +125,8 @@ std::string read_optional(const std::filesystem::path& root, const char* image_p
 
 UserInfo resolve_user(std::string_view spec, std::string_view passwd_text, std::string_view group_text) {
   auto [user, group] = split_spec(spec);
-  if (user.empty()) throw UsageError("invalid user \"" + std::string(spec) + "\"");
+  if (user.empty() && !group) throw UsageError("invalid user \"" + std::string(spec) + "\"");
+  if (user.empty()) user = "0";  // USER :group runs as uid 0 with that group (BuildKit)
   UserInfo info;
   auto uid = parse_id(user);
   auto entry = find_user(passwd_text, user, uid.has_value());
@@ -137,6 +138,9 @@ UserInfo resolve_user(std::string_view spec, std::string_view passwd_text, std::
   } else if (uid) {
     info.uid = *uid;
     info.gid = 0;
+  } else if (user == "root") {
+    // root needs no passwd entry (FROM scratch; Docker and kaniko take it as 0:0).
+    info.name = "root";
   } else {
     no_user(user);
   }
@@ -150,16 +154,22 @@ UserInfo resolve_user(std::string_view spec, std::string_view passwd_text, std::
 
 Owner resolve_chown(std::string_view spec, std::string_view passwd_text, std::string_view group_text) {
   auto [user, group] = split_spec(spec);
-  if (user.empty()) throw UsageError("invalid --chown \"" + std::string(spec) + "\"");
+  if (user.empty() && !group) throw UsageError("invalid --chown \"" + std::string(spec) + "\"");
   Owner o;
   if (auto id = parse_id(user)) {
+    // BuildKit: a numeric user alone means gid = uid, whatever passwd says.
     o.uid = *id;
-  } else {
+    o.gid = static_cast<gid_t>(*id);
+  } else if (!user.empty()) {
+    // A name: its passwd entry, primary group included.
     auto entry = find_user(passwd_text, user, false);
-    if (!entry) no_user(user);
-    o.uid = entry->uid;
+    if (entry) {
+      o.uid = entry->uid;
+      o.gid = entry->gid;
+    } else if (user != "root") {
+      no_user(user);
+    }
   }
-  o.gid = static_cast<gid_t>(o.uid);
   if (group) {
     if (group->empty()) throw UsageError("invalid --chown \"" + std::string(spec) + "\": empty group");
     o.gid = find_group(group_text, *group);

@@ -21,7 +21,8 @@ struct UserInfo {
 
 // spec: "name", "uid", "name:group", "uid:gid", "name:gid", "uid:group".
 // A user without a group gets its passwd primary group; a numeric uid with no
-// passwd entry gets gid 0 and home "/" (what Docker's runtime does).
+// passwd entry gets gid 0 and home "/" (what Docker's runtime does); "root"
+// with no passwd entry is 0:0 (FROM scratch).
 // Throws kiln::UsageError: "unable to find user X: no matching entries in
 // passwd file" / "unable to find group X: no matching entries in group file".
 UserInfo resolve_user(std::string_view spec, std::string_view passwd_text, std::string_view group_text);
@@ -31,8 +32,11 @@ struct Owner {
   gid_t gid = 0;
 };
 
-// COPY/ADD --chown: the same lookups, but a user without a group means
-// gid = uid (Docker's documented rule), not the passwd primary group.
+// COPY/ADD --chown and the owner of a directory WORKDIR creates, as BuildKit
+// resolves them: a named user without a group gets its passwd primary group,
+// a numeric one gid = uid (passwd is not consulted); ":group" alone means uid
+// 0; "root" needs no passwd entry. Unknown names are an error (BuildKit
+// silently takes 0 for them: see README, "Where kiln differs").
 Owner resolve_chown(std::string_view spec, std::string_view passwd_text, std::string_view group_text);
 
 // The same, reading <root>/etc/passwd and <root>/etc/group (links resolved

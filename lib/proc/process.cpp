@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,10 @@
 #include <cstring>
 
 #include "base/error.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434  // the same number on every architecture
+#endif
 
 namespace kiln::proc {
 namespace {
@@ -112,6 +117,54 @@ void setup_mount(const MountOp& m, const Fail& fail) {
   _exit(127);  // not reached: fail() exits, but the compiler cannot tell
 }
 
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
+// Streams the command's output to the log as it comes (long builds show
+// progress in CI logs) until the command's own process exits, as BuildKit
+// ends a step when its shell exits: a child left running in the background
+// (`(sleep 30 &)`, `service x start`) may hold the pipe open much longer.
+// Then the group is killed and only what is already buffered is logged.
+void stream_until_exit(int fd, pid_t pid, log::Logger& log) {
+  // A pidfd turns readable when the process exits; without one (kernel
+  // before 5.3), the exit is checked every 50 ms.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  char buf[16384];
+  bool exited = false;
+  for (;;) {
+    struct pollfd fds[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    int n = poll(fds, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 50);
+    if (n < 0 && errno != EINTR) break;
+    if (n > 0 && fds[0].revents != 0) {
+      ssize_t r = read(fd, buf, sizeof buf);
+      if (r > 0) log.raw(std::string_view(buf, static_cast<std::size_t>(r)));
+      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) break;  // every writer is gone
+    }
+    if (pidfd >= 0 ? (n > 0 && fds[1].revents != 0) : has_exited(pid)) {
+      exited = true;
+      break;
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  if (!exited) return;
+  kill(-pid, SIGKILL);
+  // What is buffered already, bounded: a writer outside the group (a daemon
+  // that called setsid) could otherwise keep this going.
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  for (std::size_t total = 0; total < (std::size_t{1} << 20);) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r > 0) {
+      log.raw(std::string_view(buf, static_cast<std::size_t>(r)));
+      total += static_cast<std::size_t>(r);
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    break;
+  }
+}
+
 }  // namespace
 
 std::string find_executable(const std::string& name, const std::vector<std::string>& env) {
@@ -168,19 +221,9 @@ int run_process(const ProcessSpec& spec, log::Logger& log) {
   } clear_group{spec.interrupt};
   close(out[1]);
   close(err[1]);
-  // Stream the command's output as it comes, in chunks, so long builds show
-  // progress in CI logs.
-  char buf[16384];
-  for (;;) {
-    ssize_t n = read(out[0], buf, sizeof buf);
-    if (n > 0) {
-      log.raw(std::string_view(buf, static_cast<std::size_t>(n)));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    break;
-  }
+  stream_until_exit(out[0], pid, log);
   close(out[0]);
+  char buf[4096];
   std::string exec_error;
   for (;;) {
     ssize_t n = read(err[0], buf, sizeof buf);

@@ -42,6 +42,9 @@ bool apply_metadata(const Step& step, image::Config& config, StageFlags& flags) 
   }
   if (in.as<CmdInst>()) {
     config.set_cmd(step.argv);
+    // BuildKit marks every CMD so (docker 20.10 and later); Docker's runtime
+    // reads it on Windows only, but it is part of the config written.
+    config.set_args_escaped(true);
     flags.cmd_set = true;
     return true;
   }

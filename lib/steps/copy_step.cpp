@@ -11,7 +11,9 @@
 #include "base/error.h"
 #include "digest/sha256.h"
 #include "dockerfile/dockerignore.h"
+#include "fs/chmod_spec.h"
 #include "fs/copy.h"
+#include "fs/glob.h"
 #include "fs/passwd.h"
 #include "fs/resolve.h"
 #include "http/client.h"
@@ -135,16 +137,6 @@ std::string destination_path(std::string_view dest, std::string_view working_dir
   return wd + std::string(dest);
 }
 
-mode_t parse_chmod(std::string_view text) {
-  if (text.empty() || text.size() > 4) throw UsageError("invalid --chmod '" + std::string(text) + "': expected octal like 0755");
-  mode_t m = 0;
-  for (char c : text) {
-    if (c < '0' || c > '7') throw UsageError("invalid --chmod '" + std::string(text) + "': expected octal like 0755");
-    m = m * 8 + static_cast<mode_t>(c - '0');
-  }
-  return m;
-}
-
 void run_copy(const Step& step, const CopyEnv& env) {
   const Instruction& in = step.instruction;
   const CopyInst* copy = in.as<CopyInst>();
@@ -164,7 +156,11 @@ void run_copy(const Step& step, const CopyEnv& env) {
     co.uid = owner->uid;
     co.gid = owner->gid;
   }
-  if (!chmod_text.empty()) co.chmod = parse_chmod(chmod_text);
+  if (!chmod_text.empty()) co.chmod = fs::ChmodSpec::parse(chmod_text);
+  // COPY --from a stage or an image keeps each file's owner (BuildKit);
+  // context files become 0:0.
+  co.keep_owner = copy && !copy->from.empty();
+  co.parents = copy && copy->parents;
   std::optional<IgnoreMatcher> exclude_matcher;
   if (!excludes.empty()) {
     std::string text;
@@ -204,11 +200,29 @@ void run_copy(const Step& step, const CopyEnv& env) {
       fs::copy_into_root(dir, {file.filename().string()}, dest, env.root, uco);
       continue;
     }
-    if (add && !has_wildcard(src)) {
-      fsys::path host = fs::resolve_beneath(env.src_root, src, true);
-      struct stat st;
-      if (stat(host.c_str(), &st) == 0 && S_ISREG(st.st_mode) && looks_like_archive(host)) {
-        unpack_archive(host, dest, env, owner ? &*owner : nullptr);
+    if (add) {
+      // A local archive is unpacked, also when a wildcard matched it (Docker).
+      auto is_archive = [&](const std::string& rel) {
+        fsys::path host = fs::resolve_beneath(env.src_root, rel, true);
+        struct stat st;
+        return stat(host.c_str(), &st) == 0 && S_ISREG(st.st_mode) && looks_like_archive(host);
+      };
+      std::vector<std::string> matches;
+      if (has_wildcard(src)) {
+        for (auto& rel : fs::glob_beneath(env.src_root, src))
+          if (!(env.context_excluded && env.context_excluded(rel))) matches.push_back(std::move(rel));
+      } else {
+        matches.push_back(src);
+      }
+      bool any_archive = false;
+      for (const auto& rel : matches) any_archive = any_archive || is_archive(rel);
+      if (any_archive) {
+        for (const auto& rel : matches) {
+          if (is_archive(rel))
+            unpack_archive(fs::resolve_beneath(env.src_root, rel, true), dest, env, owner ? &*owner : nullptr);
+          else
+            plain.push_back(rel);
+        }
         continue;
       }
     }

@@ -29,9 +29,6 @@ struct CopyEnv {
 // trailing slash (it means "into this directory").
 std::string destination_path(std::string_view dest, std::string_view working_dir);
 
-// Parses --chmod's octal mode. Throws kiln::UsageError.
-mode_t parse_chmod(std::string_view text);
-
 void run_copy(const dockerfile::Step& step, const CopyEnv& env);
 
 }  // namespace kiln::steps

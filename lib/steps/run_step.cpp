@@ -52,14 +52,13 @@ void run_command(const Step& step, const image::Config& config, const RunContext
   spec.argv = step.argv;
   spec.env = step.run_env;
   spec.no_network = run->network == "none";
-  std::string user = config.user();
-  fs::UserInfo ui;
-  if (!user.empty()) {
-    ui = fs::load_user(root, user);
-    spec.uid = ui.uid;
-    spec.gid = ui.gid;
-    spec.groups = ui.supplementary;
-  }
+  // No USER means uid 0, looked up like any other (runc): its passwd entry
+  // gives the group, supplementary groups and HOME (/root, not /).
+  const std::string user = config.user().empty() ? std::string("0") : config.user();
+  fs::UserInfo ui = fs::load_user(root, user);
+  spec.uid = ui.uid;
+  spec.gid = ui.gid;
+  spec.groups = ui.supplementary;
   // As Docker's runtime: PATH and HOME are always set for the command.
   if (!has_key(spec.env, "PATH")) spec.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   if (!has_key(spec.env, "HOME")) spec.env.push_back("HOME=" + (ui.home.empty() ? std::string("/") : ui.home));

@@ -244,10 +244,37 @@ TEST(Evaluate, WorkdirJoinsAndExpands) {
   EXPECT_EQ(s[0].working_dir, "/base/a");
   EXPECT_EQ(s[0].history, "WORKDIR /base/a");
   EXPECT_EQ(s[1].working_dir, "/base/a/c");
-  EXPECT_EQ(s[3].working_dir, "/path");
-  EXPECT_EQ(s[4].working_dir, "/abs/x");
+  // BuildKit (docker 20.10) keeps an absolute WORKDIR as expanded: "/path/",
+  // "/abs//x/"; a relative one is joined and cleaned.
+  EXPECT_EQ(s[3].working_dir, "/path/");
+  EXPECT_EQ(s[3].history, "WORKDIR /path/");
+  EXPECT_EQ(s[4].working_dir, "/abs//x/");
   auto t = eval("FROM x\nWORKDIR rel\n");
   EXPECT_EQ(t[0].working_dir, "/rel");
+  auto u = eval("FROM x\nWORKDIR /p/\nWORKDIR rel/../x/\n");
+  EXPECT_EQ(u[1].working_dir, "/p/x");
+}
+
+TEST(Evaluate, ArgNameIsExpanded) {
+  // BuildKit expands an ARG's name too: ENV src=file3 then ARG ${src}=default declares file3.
+  auto s = eval("FROM x\nENV src=file3\nARG ${src}=default\nRUN echo $file3\n");
+  EXPECT_TRUE(contains(s[2].run_env, "file3=default"));
+  EXPECT_EQ(s[1].history, "ARG file3=default");
+  EXPECT_EQ(s[2].history, "RUN |1 file3=default /bin/sh -c echo $file3 # buildkit");
+}
+
+TEST(Evaluate, StageFromStageSeesTheParentsArgs) {
+  // FROM parent: the parent's ARG values are in the state env (not the config
+  // Env), but only ARGs declared in this stage go into RUN's history prefix.
+  BaseConfig base;
+  base.env = {"E=1"};
+  base.state_env = {"E=1", "FOO=123"};
+  auto s = eval("FROM x\nRUN echo $FOO\nARG FOO\nRUN echo $FOO\n", {}, base);
+  EXPECT_TRUE(contains(s[0].run_env, "FOO=123"));
+  EXPECT_FALSE(has_key(s[0].config_env, "FOO"));
+  EXPECT_EQ(s[0].history, "RUN /bin/sh -c echo $FOO # buildkit");
+  EXPECT_EQ(s[2].history, "RUN |1 FOO=123 /bin/sh -c echo $FOO # buildkit");
+  EXPECT_TRUE(contains(s[2].state_env, "FOO=123"));
 }
 
 TEST(Evaluate, ExposeNormalisesAndRecordsGoMap) {

@@ -1,6 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <cstring>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "fs/copy.h"
@@ -161,7 +165,7 @@ TEST(Copy, OwnershipModesTimes) {
 
   f.opts.uid = 1000;
   f.opts.gid = 2000;
-  f.opts.chmod = 0640;
+  f.opts.chmod = ChmodSpec::parse("0640");
   f.ctx.write("tree/sub/file", "x");
   f.copy({"tree"}, "/new/parent/dest");
   for (const char* p : {"new", "new/parent", "new/parent/dest"}) {
@@ -302,4 +306,77 @@ TEST(Copy, AFailedPoolWriteFailsTheCopy) {
     EXPECT_THAT(e.what(), HasSubstr("dest/y"));
   }
   EXPECT_EQ(f.root.read("dest/y/keep"), "k");
+}
+
+TEST(Copy, HardLinkGroupsStayOneInodeWithinASource) {
+  Fixture f;
+  f.ctx.write("s/a", "data");
+  f.ctx.mkdir("s/d");
+  ASSERT_EQ(link((f.ctx / "s/a").c_str(), (f.ctx / "s/b").c_str()), 0);
+  ASSERT_EQ(link((f.ctx / "s/a").c_str(), (f.ctx / "s/d/c").c_str()), 0);
+  f.copy({"s"}, "/dst/");
+  auto a = lst(f.root / "dst/a");
+  EXPECT_EQ(a.st_nlink, 3u);
+  EXPECT_EQ(lst(f.root / "dst/b").st_ino, a.st_ino);
+  EXPECT_EQ(lst(f.root / "dst/d/c").st_ino, a.st_ino);
+  EXPECT_EQ(f.root.read("dst/d/c"), "data");
+  // Two sources naming one inode: separate files, as BuildKit copies each source on its own.
+  f.copy({"s/a", "s/b"}, "/two/");
+  EXPECT_NE(lst(f.root / "two/a").st_ino, lst(f.root / "two/b").st_ino);
+  EXPECT_EQ(lst(f.root / "two/a").st_nlink, 1u);
+}
+
+TEST(Copy, KeepOwnerTakesEachSourceOwnerUnlessChowned) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to own files as others";
+  Fixture f;
+  f.ctx.write("s/suid", "x");
+  f.ctx.mkdir("s/d");
+  ASSERT_EQ(lchown((f.ctx / "s/suid").c_str(), 123, 456), 0);
+  ASSERT_EQ(chmod((f.ctx / "s/suid").c_str(), 04755), 0);
+  ASSERT_EQ(lchown((f.ctx / "s/d").c_str(), 7, 8), 0);
+  f.opts.keep_owner = true;
+  f.copy({"s"}, "/new/dst/");
+  auto st = lst(f.root / "new/dst/suid");
+  EXPECT_EQ(st.st_uid, 123u);
+  EXPECT_EQ(st.st_gid, 456u);
+  EXPECT_EQ(st.st_mode & 07777, 04755u);  // chown before chmod: setuid survives
+  EXPECT_EQ(lst(f.root / "new/dst/d").st_uid, 7u);
+  EXPECT_EQ(lst(f.root / "new").st_uid, 0u);  // created parents: 0:0
+  f.opts.uid = 1000;  // --chown wins over keep_owner
+  f.copy({"s/suid"}, "/chowned");
+  EXPECT_EQ(lst(f.root / "chowned").st_uid, 1000u);
+}
+
+TEST(Copy, ExtendedAttributesGoWithTheFile) {
+  Fixture f;
+  f.ctx.write("f", "x");
+  if (setxattr((f.ctx / "f").c_str(), "user.note", "hello", 5, 0) != 0) GTEST_SKIP() << "no user xattrs here";
+  bool cap = geteuid() == 0;
+  const unsigned char cap_raw[20] = {1, 0, 0, 2, 0, 0x20, 0, 0};
+  if (cap) {
+    ASSERT_EQ(setxattr((f.ctx / "f").c_str(), "security.capability", cap_raw, sizeof cap_raw, 0), 0);
+  }
+  f.opts.uid = 1000;  // a chown clears a capability: it must be set after
+  f.copy({"f"}, "/g");
+  char buf[32] = {};
+  EXPECT_EQ(getxattr((f.root / "g").c_str(), "user.note", buf, sizeof buf), 5);
+  EXPECT_EQ(std::string(buf, 5), "hello");
+  if (cap) {
+    unsigned char got[20] = {};
+    EXPECT_EQ(getxattr((f.root / "g").c_str(), "security.capability", got, sizeof got), 20);
+    EXPECT_EQ(std::memcmp(got, cap_raw, 20), 0);
+  }
+}
+
+TEST(Copy, ParentsPivotKeepsThePathAfterIt) {
+  Fixture f;
+  f.ctx.write("src/app/main.go", "m");
+  f.ctx.write("src/app/util.go", "u");
+  f.ctx.write("src/app/README", "r");
+  f.ctx.write("a/b/1.txt", "1");
+  f.opts.parents = true;
+  EXPECT_THAT(f.copy({"./src/./app/*.go"}, "/dst/"), ElementsAre("/dst/app/main.go", "/dst/app/util.go"));
+  EXPECT_THAT(f.copy({"src/./app"}, "/dir/"), ElementsAre("/dir/app/README", "/dir/app/main.go", "/dir/app/util.go"));
+  EXPECT_THAT(f.copy({"a/*/1.txt"}, "/w/"), ElementsAre("/w/a/b/1.txt"));
+  EXPECT_THAT(f.copy({"a/b/./1.txt"}, "/p/"), ElementsAre("/p/1.txt"));
 }

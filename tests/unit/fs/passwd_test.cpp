@@ -68,19 +68,42 @@ TEST(ResolveUser, UnknownNamesAreErrors) {
   EXPECT_THROW(resolve_user("app:", kPasswd, kGroup), kiln::UsageError);
 }
 
-TEST(ResolveChown, UserAloneMeansGidEqualsUid) {
+TEST(ResolveChown, NamedUserAloneTakesItsPrimaryGroupNumericOneGidEqualsUid) {
+  // BuildKit (checked with docker 20.10): --chown=name -> passwd uid:gid,
+  // --chown=uid -> uid:uid even when passwd gives that uid another group.
   auto o = resolve_chown("daemon", kPasswd, kGroup);
   EXPECT_EQ(o.uid, 1u);
   EXPECT_EQ(o.gid, 1u);
   o = resolve_chown("nohome", kPasswd, kGroup);
   EXPECT_EQ(o.uid, 1001u);
+  EXPECT_EQ(o.gid, 50u);
+  o = resolve_chown("1001", kPasswd, kGroup);
   EXPECT_EQ(o.gid, 1001u);
   o = resolve_chown("10", "", "");
   EXPECT_EQ(o.gid, 10u);
+  o = resolve_chown(":staff", kPasswd, kGroup);
+  EXPECT_EQ(o.uid, 0u);
+  EXPECT_EQ(o.gid, 50u);
+  o = resolve_chown("root", "", "");
+  EXPECT_EQ(o.uid, 0u);
+  EXPECT_EQ(o.gid, 0u);
+  // A name that is only a group is not a user.
+  EXPECT_THROW(resolve_chown("staff", kPasswd, kGroup), kiln::UsageError);
+  EXPECT_THROW(resolve_chown(":", kPasswd, kGroup), kiln::UsageError);
   o = resolve_chown("app:staff", kPasswd, kGroup);
   EXPECT_EQ(o.uid, 1000u);
   EXPECT_EQ(o.gid, 50u);
   EXPECT_THROW(resolve_chown("ghost", kPasswd, kGroup), kiln::UsageError);
+}
+
+TEST(ResolveUser, RootNeedsNoPasswdEntryOtherNamesDo) {
+  auto u = resolve_user("root", "", "");
+  EXPECT_EQ(u.uid, 0u);
+  EXPECT_EQ(u.gid, 0u);
+  EXPECT_EQ(u.home, "/");
+  EXPECT_EQ(resolve_user("root", kPasswd, kGroup).home, "/root");
+  EXPECT_THROW(resolve_user("staff", kPasswd, kGroup), kiln::UsageError);
+  EXPECT_EQ(resolve_user(":staff", kPasswd, kGroup).gid, 50u);
 }
 
 TEST(LoadUser, ReadsFilesFromRootAndToleratesMissingOnes) {

@@ -1,0 +1,7 @@
+FROM busybox
+RUN echo a \
+
+    b \
+    # comment
+
+    c
