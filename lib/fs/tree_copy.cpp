@@ -15,7 +15,8 @@ namespace kiln::fs {
 void copy_tree_exact(const std::filesystem::path& src, const std::filesystem::path& dst) {
   struct stat st;
   if (::lstat(src.c_str(), &st) != 0) throw IoError("copy: lstat " + src.string() + ": " + std::strerror(errno));
-  EntryMeta meta{st.st_uid, st.st_gid, st.st_mode & 07777};
+  // Exact: every entry keeps its own owner and permission bits.
+  EntryMeta meta{st.st_uid, st.st_gid, /*keep_owner=*/true, /*chmod=*/std::nullopt};
   if (S_ISREG(st.st_mode)) return write_copied_file(src, st, dst, meta);
   if (S_ISLNK(st.st_mode)) return write_copied_symlink(src, st, dst, meta);
   if (S_ISFIFO(st.st_mode)) return write_copied_fifo(st, dst, meta);
