@@ -9,12 +9,15 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "cache/layer_cache.h"
+#include "cmd/build_settings.h"
 #include "cmd/registry_setup.h"
 #include "context/build_context.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
+#include "dockerfile/stage_use.h"
 #include "engine/build_report.h"
 #include "engine/dry_run.h"
 #include "engine/outputs.h"
@@ -32,24 +35,11 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-std::string read_file(const fsys::path& p, const std::string& what) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw UsageError(what + " " + p.string() + " does not exist or cannot be read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-image::Platform parse_platform(const std::string& text) {
-  image::Platform p;
-  if (text.empty()) return p;
-  auto a = text.find('/');
-  if (a == std::string::npos) throw UsageError("invalid --custom-platform '" + text + "': expected os/arch[/variant]");
-  p.os = text.substr(0, a);
-  auto b = text.find('/', a + 1);
-  p.architecture = text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
-  if (b != std::string::npos) p.variant = text.substr(b + 1);
-  return p;
+// A file the user named: its absence is their error.
+std::string read_input(const fsys::path& p, const std::string& what) {
+  auto text = read_file_if_present(p);
+  if (!text) throw UsageError(what + " " + p.string() + " does not exist or cannot be read");
+  return *text;
 }
 
 std::string rfc3339(std::time_t t) {
@@ -76,7 +66,7 @@ std::function<bool(std::string_view)> load_dockerignore(const fsys::path& docker
     std::error_code ec;
     if (!fsys::is_regular_file(cand, ec)) continue;
     log.debug("Using ignore file " + cand);
-    auto matcher = std::make_shared<dockerfile::IgnoreMatcher>(dockerfile::IgnoreMatcher::parse(read_file(cand, "ignore file")));
+    auto matcher = std::make_shared<dockerfile::IgnoreMatcher>(dockerfile::IgnoreMatcher::parse(read_input(cand, "ignore file")));
     std::string df_rel = fsys::relative(dockerfile, context_dir, ec).generic_string();
     return [matcher, df_rel](std::string_view rel) {
       if (dockerfile::always_included(rel, df_rel)) return false;
@@ -98,35 +88,151 @@ void write_benchmark(const std::string& path, engine::BuildReport report, double
   if (!out) log.warn("Unable to write benchmark file " + path);
 }
 
-}  // namespace
 
-void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Logger& log) {
-  auto started = std::chrono::steady_clock::now();
+// kaniko refuses to run outside a container unless --force: the build
+// changes the root filesystem.
+void check_container(const cli::ExecutorOptions& opts, log::Logger& log) {
+  auto reason = proc::container_reason(proc::gather_container_facts());
   if (!opts.force) {
-    auto reason = proc::container_reason(proc::gather_container_facts());
     if (!reason) throw UsageError(std::string(proc::kNotInContainerMessage));
     log.debug("Running in a container: " + *reason);
-  } else if (!proc::container_reason(proc::gather_container_facts())) {
+  } else if (!reason) {
     log.warn("kiln is being run outside of a container. This can have dangerous effects on your system");
   }
+}
 
-  const fsys::path root = env.root;
+fs::IgnoreList ignore_list(const cli::ExecutorOptions& opts, const fsys::path& root) {
   fs::IgnoreList::Options io;
   io.kaniko_dir = opts.kaniko_dir;
   io.ignore_var_run = opts.ignore_var_run;
   io.ignore_paths = opts.ignore_paths;
-  {
-    std::error_code ec;
-    io.ignore_busybox = fsys::exists(root / "busybox", ec);
+  std::error_code ec;
+  io.ignore_busybox = fsys::exists(root / "busybox", ec);
+  return fs::IgnoreList::for_build(io, read_file_if_present("/proc/self/mountinfo").value_or(""));
+}
+
+// The build's input: the context on disk and the plan of its Dockerfile.
+struct Input {
+  context::Resolved context;
+  fsys::path dockerfile;
+  dockerfile::Plan plan;
+};
+
+Input resolve_input(const cli::ExecutorOptions& opts, const BuildSettings& settings, const Environment& env,
+                    const engine::WorkDir& work, log::Logger& log) {
+  context::ResolveOptions ro;
+  ro.sub_path = opts.context_sub_path;
+  ro.scratch = work.scratch();
+  ro.log = &log;
+  ro.getenv = env.getenv;
+  ro.git_options = opts.git;
+  ro.ca_file = registry_options(opts, env.getenv).ca_file;
+  ro.cancelled = cancel_flag(env.interrupt);
+  Input in{context::resolve(context::parse_spec(opts.context), ro), {}, {}};
+  in.dockerfile = locate_dockerfile(opts.dockerfile, in.context.dir);
+  auto parsed = dockerfile::parse(read_input(in.dockerfile, "Dockerfile"), in.dockerfile.filename().string());
+  dockerfile::PlanOptions po;
+  po.build_args = build_arg_values(opts.build_args, env.getenv);
+  po.target = opts.target;
+  po.skip_unused_stages = opts.skip_unused_stages;
+  po.target_platform = settings.platform;
+  po.build_platform = image::Platform{};
+  in.plan = dockerfile::make_plan(parsed, po);
+  for (const auto& w : in.plan.warnings) log.warn(w);
+  return in;
+}
+
+engine::BuildEnv build_env(const cli::ExecutorOptions& opts, const BuildSettings& settings, const Environment& env,
+                           const Input& in) {
+  engine::BuildEnv be;
+  be.root = env.root;
+  be.context_dir = in.context.dir;
+  be.platform = settings.platform;
+  be.snapshot_mode = settings.snapshot_mode;
+  be.single_snapshot = opts.single_snapshot;
+  be.layer = settings.layer;
+  // --reproducible: the config's time is SOURCE_DATE_EPOCH (or 0) too.
+  be.created = rfc3339(be.layer.fixed_mtime ? static_cast<std::time_t>(*be.layer.fixed_mtime) : std::time(nullptr));
+  be.ca_file = registry_options(opts, env.getenv).ca_file;
+  be.cache_dir = opts.cache_dir;
+  be.cache_ttl_seconds = opts.cache_ttl_seconds;
+  be.cache = opts.cache;
+  be.secrets = settings.secrets;
+  be.getenv = env.getenv;
+  be.interrupt = env.interrupt;
+  return be;
+}
+
+// The registry layer cache: --cache-repo, or the first destination's
+// repository + "/cache" as kaniko infers it. Sets be's cache fields.
+void open_layer_cache(const cli::ExecutorOptions& opts, registry::Client& client, const engine::WorkDir& work,
+                      std::optional<cache::LayerCache>& layer_cache, engine::BuildEnv& be, log::Logger& log) {
+  if (!opts.cache) return;
+  std::string repo = cache::cache_repository(opts.cache_repo, opts.destinations);
+  if (repo.empty()) {
+    log.warn("--cache: no --cache-repo and no --destination to infer one from; building without the layer cache");
+    return;
   }
-  std::string mountinfo;
-  {
-    std::ifstream mi("/proc/self/mountinfo");
-    std::ostringstream ss;
-    ss << mi.rdbuf();
-    mountinfo = ss.str();
+  if (opts.single_snapshot) {
+    log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
+    return;
   }
-  const fs::IgnoreList ignore = fs::IgnoreList::for_build(io, mountinfo);
+  cache::LayerCacheOptions lo;
+  lo.repo = registry::parse_reference(repo);
+  lo.ttl_seconds = opts.cache_ttl_seconds;
+  lo.push = !opts.no_push_cache;
+  lo.blob_dir = work.blobs();
+  lo.platform = be.platform;
+  lo.created = rfc3339(std::time(nullptr));
+  lo.now = static_cast<std::int64_t>(std::time(nullptr));
+  layer_cache.emplace(client, lo, log);
+  be.layer_cache = &*layer_cache;
+  be.cache_flags.run_layers = opts.cache_run_layers;
+  be.cache_flags.copy_layers = opts.cache_copy_layers;
+  be.key_settings.platform = be.platform;
+  be.key_settings.fixed_mtime = be.layer.fixed_mtime;
+  log.info("Using layer cache " + lo.repo.repo_str());
+}
+
+// Every stage in build order; returns the target's image.
+registry::ImageState build_stages(const cli::ExecutorOptions& opts, const dockerfile::Plan& plan,
+                                  engine::BuildEnv& be, engine::BuildReport& report) {
+  log::Logger& log = *be.log;
+  const dockerfile::StageUse use = dockerfile::stage_use(plan);
+  engine::StageBuilder builder(be, plan);
+  for (int i : plan.build_order) {
+    const auto& s = plan.stages[static_cast<std::size_t>(i)];
+    log.info("Building stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") + " FROM " +
+             s.base_image);
+    report.stages.emplace_back();
+    // The layer cache stores every stage's steps, so every stage needs its layers then.
+    bool need_layers = be.layer_cache != nullptr || use.layered.count(i) > 0;
+    if (!need_layers) log.info("Stage " + std::to_string(i) + " is only copied from: no snapshots or layers for it");
+    auto role = engine::stage_role(need_layers, use.kept.count(i) > 0);
+    // Only the target's layers reach the outputs (an earlier stage's base
+    // layers, if the target is built FROM it, are unpacked again there).
+    be.keep_base_layers = i == plan.target && (!opts.tar_path.empty() || !opts.oci_layout_path.empty());
+    builder.build(i, role, &report.stages.back());
+  }
+  return builder.result(plan.target).image;
+}
+
+void apply_labels(registry::ImageState& image, const BuildSettings& settings) {
+  if (settings.labels.empty()) return;
+  auto labels = image.config.labels();
+  for (const auto& [k, v] : settings.labels) labels[k] = v;
+  image.config.set_labels(labels);
+}
+
+}  // namespace
+
+void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Logger& log) {
+  auto started = std::chrono::steady_clock::now();
+  const BuildSettings settings = parse_build_settings(opts, env.getenv);
+  check_container(opts, log);
+
+  const fsys::path root = env.root;
+  const fs::IgnoreList ignore = ignore_list(opts, root);
   if (opts.pre_cleanup) {
     log.info("Cleaning the filesystem before the build (--pre-cleanup)");
     fs::wipe_root(root, ignore);
@@ -141,154 +247,35 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     }
   };
   try {
-    context::ResolveOptions ro;
-    ro.sub_path = opts.context_sub_path;
-    ro.scratch = work.scratch();
-    ro.log = &log;
-    ro.getenv = env.getenv;
-    ro.git_options = opts.git;
-    ro.ca_file = registry_options(opts, env.getenv).ca_file;
-    ro.cancelled = cancel_flag(env.interrupt);
-    auto ctx = context::resolve(context::parse_spec(opts.context), ro);
-    fsys::path dockerfile_path = locate_dockerfile(opts.dockerfile, ctx.dir);
-    auto parsed = dockerfile::parse(read_file(dockerfile_path, "Dockerfile"), dockerfile_path.filename().string());
-
-    dockerfile::PlanOptions po;
-    for (const auto& a : opts.build_args) {
-      auto eq = a.find('=');
-      if (eq != std::string::npos) {
-        po.build_args.emplace_back(a.substr(0, eq), a.substr(eq + 1));
-      } else {
-        po.build_args.emplace_back(a, env.getenv(a));
-      }
-    }
-    po.target = opts.target;
-    po.skip_unused_stages = opts.skip_unused_stages;
-    po.target_platform = parse_platform(opts.custom_platform);
-    po.build_platform = image::Platform{};
-    auto plan = dockerfile::make_plan(parsed, po);
-    for (const auto& w : plan.warnings) log.warn(w);
-
+    Input in = resolve_input(opts, settings, env, work, log);
     registry::Options reg_opts = registry_options(opts, env.getenv);
     reg_opts.cancelled = cancel_flag(env.interrupt);
     registry::Client client(std::move(reg_opts),
                             load_keychain(opts, docker_config_dir(opts, env.getenv), env.getenv, log), log);
 
-    engine::BuildEnv be;
-    be.root = root;
+    engine::BuildEnv be = build_env(opts, settings, env, in);
     be.ignore = &ignore;
     be.work = &work;
     be.client = &client;
     be.log = &log;
-    be.context_dir = ctx.dir;
-    be.context_excluded = load_dockerignore(dockerfile_path, ctx.dir, log);
-    be.platform = po.target_platform;
-    be.snapshot_mode = fs::parse_snapshot_mode(opts.snapshot_mode);
-    be.single_snapshot = opts.single_snapshot;
-    be.layer.compression = opts.compression == "zstd" ? layer::Compression::Zstd : layer::Compression::Gzip;
-    be.layer.level = opts.compression_level;
-    if (opts.reproducible) {
-      std::int64_t epoch = 0;
-      if (auto s = env.getenv("SOURCE_DATE_EPOCH"); s && !s->empty()) epoch = std::stoll(*s);
-      be.layer.fixed_mtime = epoch;
-      be.created = rfc3339(static_cast<std::time_t>(epoch));
-    } else {
-      be.created = rfc3339(std::time(nullptr));
-    }
-    be.ca_file = registry_options(opts, env.getenv).ca_file;
-    be.cache_dir = opts.cache_dir;
-    be.cache_ttl_seconds = opts.cache_ttl_seconds;
-    be.cache = opts.cache;
-    be.secrets = opts.secrets;
-    be.getenv = env.getenv;
-    be.interrupt = env.interrupt;
-
-    // The registry layer cache: --cache-repo, or the first destination's
-    // repository + "/cache" as kaniko infers it.
+    be.context_excluded = load_dockerignore(in.dockerfile, in.context.dir, log);
     std::optional<cache::LayerCache> layer_cache;
-    if (opts.cache) {
-      std::string repo = cache::cache_repository(opts.cache_repo, opts.destinations);
-      if (repo.empty()) {
-        log.warn("--cache: no --cache-repo and no --destination to infer one from; building without the layer cache");
-      } else if (opts.single_snapshot) {
-        log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
-      } else {
-        cache::LayerCacheOptions lo;
-        lo.repo = registry::parse_reference(repo);
-        lo.ttl_seconds = opts.cache_ttl_seconds;
-        lo.push = !opts.no_push_cache;
-        lo.blob_dir = work.blobs();
-        lo.platform = po.target_platform;
-        lo.created = rfc3339(std::time(nullptr));
-        lo.now = static_cast<std::int64_t>(std::time(nullptr));
-        layer_cache.emplace(client, lo, log);
-        be.layer_cache = &*layer_cache;
-        be.cache_flags.run_layers = opts.cache_run_layers;
-        be.cache_flags.copy_layers = opts.cache_copy_layers;
-        be.key_settings.platform = po.target_platform;
-        be.key_settings.fixed_mtime = be.layer.fixed_mtime;
-        log.info("Using layer cache " + lo.repo.repo_str());
-      }
-    }
+    open_layer_cache(opts, client, work, layer_cache, be, log);
 
     if (opts.dryrun) {
-      engine::DryRunEnv de;
-      de.client = &client;
-      de.work = &work;
-      de.log = &log;
-      de.platform = po.target_platform;
-      de.context_dir = ctx.dir;
-      de.context_excluded = be.context_excluded;
-      de.cache = be.layer_cache;
-      de.cache_flags = be.cache_flags;
-      de.key_settings = be.key_settings;
-      engine::dry_run(plan, de);
+      engine::dry_run(in.plan, be);
       cleanup();
       return;
     }
 
-    // Stages whose files a later stage copies (not merely builds FROM).
-    std::set<int> keep;
-    for (int i : plan.build_order)
-      for (const auto& d : plan.stages[static_cast<std::size_t>(i)].dependencies)
-        if (d.kind == dockerfile::StageDependency::Kind::Stage && d.via != "FROM") keep.insert(d.stage);
-    // Stages whose layers are used: the target, bases of later stages, and
-    // every stage when the layer cache stores them.
-    std::set<int> layered{plan.target};
-    for (int i : plan.build_order)
-      for (const auto& d : plan.stages[static_cast<std::size_t>(i)].dependencies)
-        if (d.kind == dockerfile::StageDependency::Kind::Stage && d.via == "FROM") layered.insert(d.stage);
-
-    std::map<int, engine::StageResult> done;
     engine::BuildReport report;
-    bool dirty = false;
-    for (int i : plan.build_order) {
-      const auto& s = plan.stages[static_cast<std::size_t>(i)];
-      log.info("Building stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") + " FROM " +
-               s.base_image);
-      report.stages.emplace_back();
-      bool need_layers = be.layer_cache != nullptr || layered.count(i) > 0;
-      if (!need_layers) log.info("Stage " + std::to_string(i) + " is only copied from: no snapshots or layers for it");
-      // Only the target's layers reach the outputs (an earlier stage's base
-      // layers, if the target is built FROM it, are unpacked again there).
-      be.keep_base_layers = i == plan.target && (!opts.tar_path.empty() || !opts.oci_layout_path.empty());
-      done[i] = engine::build_stage(be, plan, i, done, dirty, keep.count(i) > 0, &report.stages.back(), need_layers);
-      dirty = true;
-    }
-    registry::ImageState final_image = done.at(plan.target).image;
-    if (!opts.labels.empty()) {
-      auto labels = final_image.config.labels();
-      for (const auto& l : opts.labels) {
-        auto eq = l.find('=');
-        labels[l.substr(0, eq)] = l.substr(eq + 1);
-      }
-      final_image.config.set_labels(labels);
-    }
+    registry::ImageState final_image = build_stages(opts, in.plan, be, report);
+    apply_labels(final_image, settings);
     final_image.config.set_created(be.created);
     auto tp = std::chrono::steady_clock::now();
     // Last chance before anything is pushed: an interrupted build pushes nothing.
     if (env.interrupt) env.interrupt->check();
-    engine::write_outputs(final_image, opts, client, log);
+    engine::write_outputs(final_image, settings.outputs, client, log);
     report.push_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
     // Cache entries were pushed in the background while the build went on;
     // their layer files live in the work dir, so wait before it goes.

@@ -3,30 +3,13 @@
 // resolved to their manifest digests (manifest and config only, no layer is
 // downloaded), each stage's instructions are printed after expansion, and
 // with the layer cache each cacheable step's key is computed and looked up.
-#include <functional>
-#include <string_view>
-
-#include "cache/layer_cache.h"
-#include "cache/step_cache_key.h"
 #include "dockerfile/plan.h"
-#include "engine/work_dir.h"
-#include "log/log.h"
-#include "registry/client.h"
+#include "engine/stage_builder.h"
 
 namespace kiln::engine {
 
-struct DryRunEnv {
-  registry::Client* client = nullptr;
-  WorkDir* work = nullptr;
-  log::Logger* log = nullptr;
-  image::Platform platform;
-  std::filesystem::path context_dir;
-  std::function<bool(std::string_view rel)> context_excluded;
-  cache::LayerCache* cache = nullptr;  // null: --cache is off
-  cache::CacheFlags cache_flags;
-  cache::KeySettings key_settings;
-};
-
-void dry_run(const dockerfile::Plan& plan, const DryRunEnv& env);
+// Uses env's client, work dir, log, platform, context and layer cache;
+// nothing is run, unpacked or written to the root.
+void dry_run(const dockerfile::Plan& plan, const BuildEnv& env);
 
 }  // namespace kiln::engine

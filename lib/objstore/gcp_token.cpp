@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "http/transport_error.h"
 #include "http/url.h"
 #include "objstore/encoding.h"
@@ -40,11 +41,9 @@ std::optional<std::string> gcp_access_token(const GetEnv& env, const http::Clien
                                             log::Logger& log, std::time_t now) {
   std::string key_file = env_or_empty(env, "GOOGLE_APPLICATION_CREDENTIALS");
   if (!key_file.empty()) {
-    std::ifstream in(key_file, std::ios::binary);
-    if (!in) throw UsageError("GOOGLE_APPLICATION_CREDENTIALS " + key_file + ": cannot be read");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    ServiceAccountKey key = parse_service_account_key(ss.str(), key_file);
+    auto text = read_file_if_present(key_file);
+    if (!text) throw UsageError("GOOGLE_APPLICATION_CREDENTIALS " + key_file + ": cannot be read");
+    ServiceAccountKey key = parse_service_account_key(*text, key_file);
     std::string assertion;
     try {
       assertion = google_jwt_assertion(key, kGcsReadScope, now);

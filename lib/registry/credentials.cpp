@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
+#include "base/text.h"
 #include "registry/base64.h"
 #include "registry/credential_helper.h"
 #include "registry/env_credentials.h"
@@ -16,8 +18,7 @@ std::string normalise_registry_key(std::string_view key) {
   std::string_view k = key;
   if (auto s = k.find("://"); s != std::string_view::npos) k = k.substr(s + 3);
   if (auto slash = k.find('/'); slash != std::string_view::npos) k = k.substr(0, slash);
-  std::string out(k);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out = ascii_lower(k);
   // Every spelling of Docker Hub that config files use.
   if (out == "docker.io" || out == "registry-1.docker.io" || out == "registry.hub.docker.com") out = kDockerHub;
   return out;
@@ -25,15 +26,13 @@ std::string normalise_registry_key(std::string_view key) {
 
 Keychain Keychain::load(const std::string& docker_config_dir) {
   std::string path = docker_config_dir + "/config.json";
-  std::ifstream in(path);
-  if (!in) {
+  auto text = read_file_if_present(path);
+  if (!text) {
     Keychain k;
     k.origin_ = path;
     return k;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path);
+  return parse(*text, path);
 }
 
 Keychain Keychain::parse(std::string_view text, const std::string& origin) {

@@ -23,18 +23,25 @@
 
 namespace kiln::steps {
 
+// What RUN --mount needs from the build (steps/run_step.h's RunContext is
+// this plus the interrupt watcher).
 struct MountEnv {
-  std::filesystem::path root;         // image root
+  std::filesystem::path root = "/";   // image root
   std::filesystem::path context_dir;  // bind without from=
-  std::function<bool(std::string_view rel)> context_excluded;  // .dockerignore; null: none
+  // .dockerignore of the context (null: none); a bind of the context hides
+  // what it excludes, as BuildKit's filtered context does.
+  std::function<bool(std::string_view rel)> context_excluded;
   std::filesystem::path cache_dir;    // --cache-dir; caches live in <cache_dir>/run-cache
   std::filesystem::path scratch;      // per-build scratch (private copies, secret staging)
-  const fs::IgnoreList* ignore = nullptr;  // paths the snapshot skips (may be null)
-  std::map<std::string, SecretFlag> secrets;
-  GetEnv getenv;
+  // Paths the snapshot skips: a --cache-dir outside them would be snapshotted,
+  // so cache mounts then live in scratch for this build only. May be null.
+  const fs::IgnoreList* ignore = nullptr;
+  std::map<std::string, SecretFlag> secrets;  // --secret, by id
+  GetEnv getenv;                              // for --secret env=
+  // The filesystem of a stage or image named by --mount from=.
   std::function<std::filesystem::path(const std::string& from)> source_root;
   log::Logger* log = nullptr;
-  std::string location;  // "line 12", prefixed to errors
+  std::string location;  // "line 12", prefixed to errors (set per RUN)
 };
 
 // Which secret ids have a value: file secrets always (a read failure is an

@@ -1,0 +1,23 @@
+#include "steps/workdir_step.h"
+
+#include "fs/passwd.h"
+#include "fs/resolve.h"
+
+namespace kiln::steps {
+
+bool make_workdir(const std::filesystem::path& root, const std::string& working_dir, const std::string& user) {
+  if (working_dir.empty()) return false;
+  std::error_code ec;
+  if (std::filesystem::exists(fs::resolve_in_root(root, working_dir, true), ec)) return false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (!user.empty()) {
+    auto u = fs::load_user(root, user);
+    uid = u.uid;
+    gid = u.gid;
+  }
+  fs::mkdir_all(root, working_dir, uid, gid, 0755);
+  return true;
+}
+
+}  // namespace kiln::steps
