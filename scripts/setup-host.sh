@@ -17,6 +17,8 @@ packages=(
   docker-registry skopeo umoci runc busybox-static apache2-utils python3 python3-pytest util-linux
   # a real Docker daemon (20.10): the client users run kiln's images with, and BuildKit, the reference builder
   docker.io
+  # the other architectures' static binaries run here under qemu-user (scripts/qemu-binfmt.sh)
+  qemu-user-static binfmt-support
 )
 
 # npm fetches zig. Any npm will do: some machines carry nodejs from another
@@ -29,9 +31,11 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-host: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "setup-host: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "setup-host: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# binfmt_misc mounted and qemu's formats enabled (a fresh machine or container may have neither).
+"$(dirname "$0")/qemu-binfmt.sh" >/dev/null

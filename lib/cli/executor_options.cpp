@@ -42,7 +42,7 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("compression", 0, &o.compression, "Layer compression: gzip or zstd", "gzip"));
   fs.add(integer("compression-level", &o.compression_level, "Compression level (-1: the algorithm's default)"));
   fs.add(with_aliases(str("custom-platform", 0, &o.custom_platform,
-                          "Platform of the base images to build on, e.g. linux/arm64 (default linux/amd64)"),
+                          "Platform of the base images to build on, e.g. linux/arm64 (default: the platform kiln was built for)"),
                       {"customPlatform"}));
 
   fs.add(with_aliases(str("snapshot-mode", 0, &o.snapshot_mode,

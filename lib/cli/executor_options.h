@@ -37,7 +37,7 @@ struct ExecutorOptions : RegistryFlags {
   bool reproducible = false;
   std::string compression = "gzip";
   int compression_level = -1;
-  std::string custom_platform;           // default linux/amd64
+  std::string custom_platform;           // default: image::native_platform()
 
   // Snapshots and filesystem.
   std::string snapshot_mode = "full";

@@ -16,7 +16,7 @@ struct WarmerOptions : RegistryFlags {
   std::vector<std::string> build_args;  // "k=v" or "k" (value from the environment)
   bool force = false;
   long long cache_ttl_seconds = 336LL * 3600;  // accepted as kaniko does; the executor applies it
-  std::string custom_platform;          // default linux/amd64
+  std::string custom_platform;          // default: image::native_platform()
   std::string kaniko_dir = "/kaniko";   // where the CA bundle and .docker live (KANIKO_DIR)
   std::string verbosity = "info";
   std::string log_format = "color";

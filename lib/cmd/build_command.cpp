@@ -12,6 +12,7 @@
 #include "cache/layer_cache.h"
 #include "cmd/registry_setup.h"
 #include "context/build_context.h"
+#include "image/platform.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
@@ -38,18 +39,6 @@ std::string read_file(const fsys::path& p, const std::string& what) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-image::Platform parse_platform(const std::string& text) {
-  image::Platform p;
-  if (text.empty()) return p;
-  auto a = text.find('/');
-  if (a == std::string::npos) throw UsageError("invalid --custom-platform '" + text + "': expected os/arch[/variant]");
-  p.os = text.substr(0, a);
-  auto b = text.find('/', a + 1);
-  p.architecture = text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
-  if (b != std::string::npos) p.variant = text.substr(b + 1);
-  return p;
 }
 
 std::string rfc3339(std::time_t t) {
@@ -164,8 +153,8 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     }
     po.target = opts.target;
     po.skip_unused_stages = opts.skip_unused_stages;
-    po.target_platform = parse_platform(opts.custom_platform);
-    po.build_platform = image::Platform{};
+    po.target_platform = image::parse_platform(opts.custom_platform, "--custom-platform");
+    po.build_platform = image::native_platform();
     auto plan = dockerfile::make_plan(parsed, po);
     for (const auto& w : plan.warnings) log.warn(w);
 

@@ -14,23 +14,12 @@
 #include "cmd/registry_setup.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
+#include "image/platform.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
 
 namespace kiln::cmd {
 namespace {
-
-image::Platform parse_platform(const std::string& text, const std::string& what) {
-  image::Platform p;
-  if (text.empty()) return p;
-  auto a = text.find('/');
-  if (a == std::string::npos) throw UsageError("invalid " + what + " '" + text + "': expected os/arch[/variant]");
-  p.os = text.substr(0, a);
-  auto b = text.find('/', a + 1);
-  p.architecture = text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
-  if (b != std::string::npos) p.variant = text.substr(b + 1);
-  return p;
-}
 
 struct Target {
   std::string image;
@@ -57,7 +46,7 @@ std::vector<Target> dockerfile_targets(const cli::WarmerOptions& o, const image:
   std::vector<Target> out;
   for (const auto& s : plan.stages) {
     if (s.base_stage || s.base_image == "scratch") continue;
-    out.push_back({s.base_image, s.platform.empty() ? platform : parse_platform(s.platform, "FROM --platform")});
+    out.push_back({s.base_image, s.platform.empty() ? platform : image::parse_platform(s.platform, "FROM --platform")});
   }
   return out;
 }
@@ -89,7 +78,7 @@ int warm_all(const cli::WarmerOptions& o, const std::vector<Target>& targets, co
 
 int run_warm(const cli::WarmerOptions& opts, const GetEnv& getenv, log::Logger& log) {
   try {
-    auto platform = parse_platform(opts.custom_platform, "--custom-platform");
+    auto platform = image::parse_platform(opts.custom_platform, "--custom-platform");
     std::vector<Target> targets;
     for (const auto& i : opts.images) targets.push_back({i, platform});
     if (!opts.dockerfile.empty())

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "base/error.h"
+
 namespace kiln::image {
 
 Platform normalize(Platform p) {
@@ -39,6 +41,39 @@ std::optional<Descriptor> select_platform(const Index& index, const Platform& wa
     }
   }
   return std::nullopt;
+}
+
+Platform native_platform() {
+  Platform p;  // os linux
+#if defined(__x86_64__)
+  p.architecture = "amd64";
+#elif defined(__aarch64__)
+  p.architecture = "arm64";
+  p.variant = "v8";
+#elif defined(__s390x__)
+  p.architecture = "s390x";
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+  p.architecture = "ppc64le";
+#elif defined(__powerpc64__)
+  p.architecture = "ppc64";
+#elif defined(__riscv) && __riscv_xlen == 64
+  p.architecture = "riscv64";
+#else
+#error "kiln does not know the OCI name of this architecture"
+#endif
+  return p;
+}
+
+Platform parse_platform(const std::string& text, const std::string& what) {
+  if (text.empty()) return native_platform();
+  Platform p;
+  auto a = text.find('/');
+  if (a == std::string::npos) throw UsageError("invalid " + what + " '" + text + "': expected os/arch[/variant]");
+  p.os = text.substr(0, a);
+  auto b = text.find('/', a + 1);
+  p.architecture = text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+  if (b != std::string::npos) p.variant = text.substr(b + 1);
+  return p;
 }
 
 }  // namespace kiln::image

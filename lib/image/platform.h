@@ -1,6 +1,7 @@
 #pragma once
 // Picking the image for one platform out of a multi-platform index.
 #include <optional>
+#include <string>
 
 #include "image/descriptor.h"
 #include "image/manifest.h"
@@ -18,5 +19,14 @@ Platform normalize(Platform p);
 // exact match exists. Entries without a platform (attestations, artifacts)
 // are skipped. nullopt when nothing fits.
 std::optional<Descriptor> select_platform(const Index& index, const Platform& want);
+
+// The platform this binary was compiled for (linux/amd64, linux/arm64/v8,
+// linux/s390x, linux/ppc64le, linux/riscv64): the default target and the
+// build platform, as kaniko uses the architecture it was built for.
+Platform native_platform();
+
+// "os/arch[/variant]" as given to --custom-platform or FROM --platform
+// (`what` names it in the error); an empty text means native_platform().
+Platform parse_platform(const std::string& text, const std::string& what);
 
 }  // namespace kiln::image

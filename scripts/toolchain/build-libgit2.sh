@@ -1,12 +1,14 @@
 #!/bin/bash
-# Builds libgit2 (for git:// build contexts) as a static x86_64-linux-musl
-# archive with the same zig toolchain as build-deps.sh, from Debian bookworm's
+# Builds libgit2 (for git:// build contexts) as a static <cpu>-linux-musl
+# archive (KILN_ARCH, see arch.sh) with the same zig toolchain as build-deps.sh, from Debian bookworm's
 # source packages libgit2 and http-parser, into its own prefix:
 #
 #   ${KILN_CACHE:-/var/cache/kiln}/git-<hash>   the prefix (include/, lib/)
 #   ${KILN_CACHE:-/var/cache/kiln}/git          symlink to the newest complete one
+#   (${KILN_CACHE}/<arch>/git-<hash> and .../git for a foreign architecture)
 #
-# <hash> covers this script, debian-source.sh and the main dependency prefix it links against
+# <hash> covers this script, debian-source.sh and the main dependency prefix it
+# links against (whose name carries the architecture)
 # (mbedTLS for HTTPS, zlib), so editing either rebuilds libgit2 only, and
 # editing this script never rebuilds the main prefix.
 #
@@ -22,11 +24,14 @@ JOBS="${KILN_JOBS:-2}"
 TOOLCHAIN="$REPO/cmake/zig-musl.cmake"
 
 say() { echo "build-libgit2: $*" >&2; }
+# shellcheck source=arch.sh
+. "$HERE/arch.sh"
+kiln_arch_select
 
 # The main prefix (instant when it is complete; builds it otherwise).
 DEPS="$("$HERE/build-deps.sh")"
 HASH=$( { cat "$HERE/build-libgit2.sh" "$HERE/debian-source.sh"; basename "$DEPS"; } | sha256sum | cut -c1-12)
-PREFIX="$KILN_CACHE/git-$HASH"
+PREFIX="$ARCH_ROOT/git-$HASH"
 SRC="$KILN_CACHE/src"
 BUILD="$KILN_CACHE/build/git-$HASH"
 LOG="$PREFIX/build-times.log"

@@ -462,6 +462,16 @@ def host_arch():
             "s390x": "s390x", "riscv64": "riscv64", "i686": "386"}.get(m, m)
 
 
+def elf_arch(file_description: str):
+    """The OCI architecture named by `file -L`'s description of an ELF binary."""
+    for needle, arch in (("x86-64", "amd64"), ("ARM aarch64", "arm64"), ("IBM S/390", "s390x"),
+                         ("64-bit LSB executable, 64-bit PowerPC", "ppc64le"),
+                         ("64-bit MSB executable, 64-bit PowerPC", "ppc64"), ("RISC-V", "riscv64")):
+        if needle in file_description:
+            return arch
+    return None
+
+
 @dataclass
 class LayoutImage:
     """An image written by hand into an OCI layout directory."""
@@ -480,8 +490,9 @@ class LayoutImage:
 
 
 def write_oci_layout(layout: Path, layers, *, history=None, config_extra=None,
-                     tag="latest", level=9) -> LayoutImage:
-    """Write an image made of `layers` (uncompressed tar bytes) into an OCI layout."""
+                     tag="latest", level=9, architecture=None) -> LayoutImage:
+    """Write an image made of `layers` (uncompressed tar bytes) into an OCI layout
+    (config architecture: `architecture`, default this machine's)."""
     layout = Path(layout)
     blobs = layout / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
@@ -503,7 +514,7 @@ def write_oci_layout(layout: Path, layers, *, history=None, config_extra=None,
                    for i in range(len(layers))]
     config = {
         "created": FIXED_CREATED,
-        "architecture": host_arch(),
+        "architecture": architecture or host_arch(),
         "os": "linux",
         "config": {"Env": [BASE_PATH_ENV]},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
