@@ -12,7 +12,7 @@ KILN_CACHE="${KILN_CACHE:-/var/cache/kiln}"
 # shellcheck source=toolchain/arch.sh
 . "$HERE/toolchain/arch.sh"
 
-arches="${*:-arm64 s390x ppc64le riscv64}"
+arches="${*:-arm64 s390x ppc64le riscv64 ppc64}"
 dir=/proc/sys/fs/binfmt_misc
 [ -f "$dir/status" ] || mount -t binfmt_misc binfmt_misc "$dir"
 for a in $arches; do

@@ -77,7 +77,7 @@ build_nettle() {
   # SHA-256: the portable C there. No public-key part: it would need GMP, and
   # kiln uses none.
   local asm="--enable-fat"
-  case "$KILN_ARCH" in ppc64le | riscv64) asm="--disable-assembler --disable-fat" ;; esac
+  case "$KILN_ARCH" in ppc64le | ppc64 | riscv64) asm="--disable-assembler --disable-fat" ;; esac
   # shellcheck disable=SC2086
   ./configure --host="$ARCH_TRIPLE" --prefix="$PREFIX" --libdir="$PREFIX/lib" \
     $asm --disable-shared --disable-public-key --disable-documentation \
