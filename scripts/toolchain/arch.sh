@@ -36,7 +36,6 @@ kiln_arch_select() {
   # build scripts before they start).
   ARCH_UNBUILDABLE=""
   [ "$KILN_ARCH" = s390x ] && ARCH_UNBUILDABLE="zig ${KILN_ZIG_VERSION:-0.11.0} cannot link for s390x: its lld (LLVM 16) has no SystemZ support ('ld.lld: error: unknown emulation: elf64_s390', even for the C library's crti.o), and its default CPU for s390x-linux-musl is 'generic', which LLVM refuses"
-  return 0
   case "$ARCH_CPU" in
     powerpc64le) ARCH_QEMU=qemu-ppc64le ;;
     powerpc64) ARCH_QEMU=qemu-ppc64 ;;
@@ -47,4 +46,5 @@ kiln_arch_select() {
   else
     ARCH_ROOT="$KILN_CACHE/$KILN_ARCH" ARCH_BIN_SUB="$KILN_ARCH"
   fi
+  return 0
 }

@@ -17,7 +17,8 @@ KILN_CACHE="${KILN_CACHE:-/var/cache/kiln}"
 ZIG_HOME="$KILN_CACHE/zig-$ZIG_VERSION"
 ZIG_CACHE="$KILN_CACHE/zig-cache"
 BIN="$ZIG_HOME/bin"
-STAMP="$BIN/.complete-all-arches"
+# Re-run when the list of architectures grows.
+STAMP="$BIN/.complete-$(echo "$KILN_ARCHES" | tr " " -)"
 kiln_arch_select
 ARCH_BIN="$BIN${ARCH_BIN_SUB:+/$ARCH_BIN_SUB}"
 
