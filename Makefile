@@ -75,9 +75,13 @@ test: unit unit-arches fuzz e2e
 demo: static
 	scripts/demo.sh $(CURDIR)/$(STATIC)/executor
 
-# The scratch, debug and warmer images, built by kiln itself (image/).
+# The scratch, debug and warmer images, built by kiln itself (image/): one
+# OCI image index per image, one platform per IMAGE_ARCHES (riscv64 is left
+# out: bookworm has no riscv64 busybox-static for the debug image).
+IMAGE_ARCHES ?= amd64 arm64 ppc64le
 images: static
-	scripts/build-images.sh $(CURDIR)/$(STATIC)
+	set -e; for a in $(filter-out amd64,$(IMAGE_ARCHES)); do $(MAKE) static ARCH=$$a; done
+	KILN_IMAGE_ARCHES="$(IMAGE_ARCHES)" scripts/build-images.sh $(CURDIR)/$(STATIC)
 
 # kiln against buildah on the same Dockerfiles (not part of the tests):
 # BENCH_ARGS="--runs 3 --scenarios a,b,c,d,e"; then fully cached rebuilds

@@ -60,14 +60,23 @@ def _inputs_mtime(static: Path) -> float:
 
 
 class Images:
+    """build-images.sh's output: per target an OCI layout whose tag VERSION is
+    the multi-platform index and VERSION-ARCH each platform's image."""
+
     def __init__(self, directory: Path):
         self.dir = Path(directory)
         self.digest = {t: (self.dir / f"{t}.digest").read_text().strip() for t in TARGETS}
+        self.index_digest = {t: (self.dir / f"{t}.index.digest").read_text().strip() for t in TARGETS}
         index = json.loads((self.dir / "executor" / "index.json").read_text())
-        self.version = index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]
+        [tagged] = [m for m in index["manifests"] if m["digest"] == self.index_digest["executor"]]
+        self.version = tagged["annotations"]["org.opencontainers.image.ref.name"]
 
-    def ref(self, target):
-        return f"{self.dir / target}:{self.version}"
+    def ref(self, target, arch="amd64"):
+        return f"{self.dir / target}:{self.version}-{arch}"
+
+    def index(self, target):
+        d = self.index_digest[target].split(":", 1)[1]
+        return json.loads((self.dir / target / "blobs" / "sha256" / d).read_text())
 
     def manifest(self, target):
         d = self.digest[target].split(":", 1)[1]
@@ -82,8 +91,18 @@ class Images:
         return m["config"]["size"] + sum(l["size"] for l in m["layers"])
 
 
+def image_arches():
+    """The platforms `make e2e` builds the images for: amd64 and the foreign
+    executor's architecture (KILN_FOREIGN_EXECUTOR = build/static-ARCH/executor)."""
+    foreign = os.environ.get("KILN_FOREIGN_EXECUTOR")
+    if not foreign:
+        return ["amd64"]
+    return ["amd64", Path(foreign).resolve().parent.name.removeprefix("static-")]
+
+
 def build_images(static: Path, out: Path) -> k.Result:
-    res = k.run_process(["bash", str(BUILD_SCRIPT), str(static), str(out)], timeout=900)
+    env = dict(os.environ, KILN_IMAGE_ARCHES=" ".join(image_arches()))
+    res = k.run_process(["bash", str(BUILD_SCRIPT), str(static), str(out)], timeout=1800, env=env)
     assert res.rc == 0, "scripts/build-images.sh failed\n" + res.describe()
     return res
 
@@ -175,8 +194,10 @@ def test_images_are_reproducible_and_small(images, executor, tmp_path):
     res = build_images(_static_dir(executor), again)
     second = Images(again)
     assert second.digest == first.digest, "same inputs must give the same digests\n" + res.describe()
+    assert second.index_digest == first.index_digest, res.describe()
     if _revision(images) == _revision(second):
         assert second.digest == images.digest, "build/images differs from a fresh build\n" + res.describe()
+        assert second.index_digest == images.index_digest, res.describe()
     for t in TARGETS:
         assert (again / f"{t}.tar").is_file()
     sizes = (again / "sizes.txt").read_text()
@@ -186,6 +207,32 @@ def test_images_are_reproducible_and_small(images, executor, tmp_path):
     ex = [l["digest"] for l in images.manifest("executor")["layers"]]
     dbg = [l["digest"] for l in images.manifest("debug")["layers"]]
     assert dbg[:len(ex)] == ex and len(dbg) == len(ex) + 1, (ex, dbg)
+
+
+def test_images_are_multi_platform(images, tmp_path):
+    """Each image is an index of one image per platform, each holding that
+    architecture's static executor, warmer and (debug) BusyBox; skopeo picks
+    the right one for --override-arch."""
+    arches = image_arches()
+    for t in TARGETS:
+        index = images.index(t)
+        assert index["mediaType"] == "application/vnd.oci.image.index.v1+json", index
+        platforms = [(m["platform"]["os"], m["platform"]["architecture"]) for m in index["manifests"]]
+        assert platforms == [("linux", a) for a in arches], (t, platforms)
+        for a, entry in zip(arches, index["manifests"]):
+            layout_ref = f"oci:{images.dir / t}:{images.version}"
+            info = json.loads(k.run(["skopeo", "inspect", "--override-arch", a, layout_ref]).stdout)
+            manifest = json.loads((images.dir / t / "blobs" / "sha256" /
+                                   entry["digest"].split(":", 1)[1]).read_text())
+            assert info["Architecture"] == a, (t, a, info)
+            assert info["Layers"] == [l["digest"] for l in manifest["layers"]], (t, a, info)
+            root = k.unpack_layout(images.ref(t, a), tmp_path / f"{t}-{a}")
+            binaries = ["kaniko/executor", "kaniko/warmer"] + (["busybox/busybox"] if t == "debug" else [])
+            for b in binaries:
+                desc = k.run(["file", "-L", root / b]).stdout
+                assert k.elf_arch(desc) == a and "statically linked" in desc, (t, a, b, desc)
+            if a != "amd64":
+                assert (images.dir / f"{t}-{a}.tar").is_file()
 
 
 def test_image_configs(images):
