@@ -52,8 +52,10 @@ tools=m4
 for tool in $tools; do
   command -v "$tool" >/dev/null || { say "$tool is missing (make setup installs it)"; exit 1; }
 done
-# The deb-src entry and the source index (instant once they are there).
-"$HERE/build-deps.sh" >/dev/null
+# build-deps.sh adds the deb-src entry and fetches the source index; without
+# them, run it first. (Not otherwise: nettle and isa-l need nothing from its
+# prefix, so both may build at the same time.)
+if ! apt-cache showsrc nettle 2>/dev/null | grep -q '^Package:'; then "$HERE/build-deps.sh" >/dev/null; fi
 
 ZIGBIN="$("$HERE/install-zig.sh")"
 export CC="$ZIGBIN/zig-cc" AR="$ZIGBIN/zig-ar" RANLIB="$ZIGBIN/zig-ranlib"
