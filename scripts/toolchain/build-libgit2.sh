@@ -14,7 +14,8 @@
 #
 # Idempotent: a finished prefix is reused (instant, no network). Build times
 # go to <prefix>/build-times.log. Options (environment): KILN_CACHE,
-# KILN_JOBS (default 2), KILN_KEEP_BUILD=1 to keep the build tree.
+# KILN_JOBS (default 2), KILN_KEEP_BUILD=1 to keep the build tree,
+# KILN_DEPS_PREFIX (see above).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -28,8 +29,10 @@ say() { echo "build-libgit2: $*" >&2; }
 . "$HERE/arch.sh"
 kiln_arch_select
 
-# The main prefix (instant when it is complete; builds it otherwise).
-DEPS="$("$HERE/build-deps.sh")"
+# The main prefix (instant when it is complete; builds it otherwise), or
+# KILN_DEPS_PREFIX: libgit2 needs only its mbedTLS and zlib, so it can build
+# while build-deps.sh is still at the later libraries.
+DEPS="${KILN_DEPS_PREFIX:-$("$HERE/build-deps.sh")}"
 HASH=$( { cat "$HERE/build-libgit2.sh" "$HERE/debian-source.sh"; basename "$DEPS"; } | sha256sum | cut -c1-12)
 PREFIX="$ARCH_ROOT/git-$HASH"
 SRC="$KILN_CACHE/src"
