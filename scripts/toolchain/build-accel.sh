@@ -96,7 +96,11 @@ build_isal() {
   # Makefile.unx builds without autotools; only the compression units. Its
   # host_cpu picks the assembly: x86_64 (nasm), aarch64, or else the
   # portable C ("base_aliases").
-  make -f Makefile.unx -j"$JOBS" units="igzip crc" CC="$CC" AR="$AR" host_cpu="$ARCH_CPU" lib
+  # zig cc gives assembly files no kernel headers: isa-l's aarch64 dispatch
+  # code includes <asm/hwcap.h>, so name zig's copy of them.
+  local inc="$KILN_CACHE/zig-${KILN_ZIG_VERSION:-0.11.0}/package/lib/libc/include"
+  make -f Makefile.unx -j"$JOBS" units="igzip crc" CC="$CC" AR="$AR" host_cpu="$ARCH_CPU" \
+    ASFLAGS_aarch64="-c -isystem $inc/aarch64-linux-any -isystem $inc/any-linux-any" lib
   mkdir -p "$PREFIX/include/isa-l"
   install -m 644 include/*.h "$PREFIX/include/isa-l/"
   install -m 644 bin/isa-l.a "$PREFIX/lib/libisal.a"
