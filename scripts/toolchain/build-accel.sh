@@ -11,9 +11,8 @@
 #     have no SHA-256 assembly in nettle 3.8: its portable C there. Every
 #     blob, diff_id and snapshot hash goes through it.
 #   isa-l 2.30 (igzip, crc): inflate about 2.4 times as fast as zlib's, for
-#     unpacking base images and cached layers. Assembly for amd64 (nasm) and
-#     arm64; its portable C elsewhere (Debian's s390x patch makes that
-#     big-endian-safe).
+#     unpacking base images and cached layers. Assembly for amd64 (nasm); its
+#     portable C elsewhere (Debian's s390x patch makes that big-endian-safe).
 #
 #   ${KILN_CACHE:-/var/cache/kiln}/accel-<hash>   the prefix (include/, lib/)
 #   ${KILN_CACHE:-/var/cache/kiln}/accel          symlink to the newest complete one
@@ -94,13 +93,13 @@ build_isal() {
   local s; s=$(unpack libisal)
   cd "$s"
   # Makefile.unx builds without autotools; only the compression units. Its
-  # host_cpu picks the assembly: x86_64 (nasm), aarch64, or else the
-  # portable C ("base_aliases").
-  # zig cc gives assembly files no kernel headers: isa-l's aarch64 dispatch
-  # code includes <asm/hwcap.h>, so name zig's copy of them.
-  local inc="$KILN_CACHE/zig-${KILN_ZIG_VERSION:-0.11.0}/package/lib/libc/include"
-  make -f Makefile.unx -j"$JOBS" units="igzip crc" CC="$CC" AR="$AR" host_cpu="$ARCH_CPU" \
-    ASFLAGS_aarch64="-c -isystem $inc/aarch64-linux-any -isystem $inc/any-linux-any" lib
+  # host_cpu picks the assembly: x86_64 (nasm), or the portable C
+  # ("base_aliases") everywhere else. Its aarch64 assembly is not used: clang's
+  # assembler refuses isa-l 2.30's igzip/aarch64/gen_icf_map.S ("sub x_tmp1,
+  # next_in, x_dist, uxtw": expected 'sxtx' 'uxtx' or 'lsl'), which GNU as takes.
+  local cpu=base_aliases
+  [ "$KILN_ARCH" = amd64 ] && cpu=x86_64
+  make -f Makefile.unx -j"$JOBS" units="igzip crc" CC="$CC" AR="$AR" host_cpu="$cpu" lib
   mkdir -p "$PREFIX/include/isa-l"
   install -m 644 include/*.h "$PREFIX/include/isa-l/"
   install -m 644 bin/isa-l.a "$PREFIX/lib/libisal.a"
