@@ -21,7 +21,7 @@ from pathlib import Path
 
 import kiln_e2e as k
 import runc_helpers as rh
-from test_images import images, runc  # noqa: F401  (fixtures: kiln's images, runc containers)
+from test_images import runc  # noqa: F401  (fixture: runc containers; `images` is in conftest.py)
 
 
 def env_prefix(host: str) -> str:

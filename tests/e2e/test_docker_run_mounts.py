@@ -9,7 +9,6 @@ import hashlib
 import secrets
 
 import kiln_e2e as k
-from test_images import images  # noqa: F401  (the fixture: build/images, rebuilt when stale)
 from test_run_mounts import assert_nowhere, image_blobs, layers_only
 
 DOCKERFILE = """\
