@@ -29,12 +29,15 @@ def test_bad_credentials_fail_before_the_build(registry_auth, busybox_image, con
     assert not k.image_exists(dest)
 
 
-def test_skip_push_permission_check_builds_first(registry_auth, busybox_image, context, run_build, tmp_path):
-    base = busybox_image.push(registry_auth)
+def test_skip_push_permission_check_builds_first(registry_auth, registry_plain, busybox_image, context, run_build,
+                                                 tmp_path):
+    # The base comes from another registry: the wrong password is for the destination only.
+    base = busybox_image.push(registry_plain)
     ctx = context({"Dockerfile": f"FROM {base}\nRUN echo step-ran\n"})
     dest = registry_auth.ref("checks/skipped:1")
     cfg = registry_auth.docker_config(tmp_path / "config.json", password="wrong-" + secrets.token_hex(6))
-    res = run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}", "--skip-push-permission-check"],
+    res = run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}", "--skip-push-permission-check",
+                               "--insecure-pull"],
                     docker_config=cfg, ca=registry_auth.ca, expect_rc=1)
     assert "step-ran" in res.output and "checking push permission" not in res.output, res.describe()
 
@@ -55,7 +58,7 @@ ECR_IMMUTABLE = json.dumps({"errors": [{"code": "TAG_INVALID", "message": (
 def test_immutable_tag(ignore, immutable_proxy, registry_plain, busybox_image, context, run_build, outdir):
     base = busybox_image.push(registry_plain)
     ctx = context({"Dockerfile": f"FROM {base}\nRUN echo {secrets.token_hex(4)} > /f\n"})
-    repo = f"checks/immutable-{ignore}"
+    repo = f"checks/immutable-{str(ignore).lower()}"
     immutable_proxy.arm(fp.Fault("status", match=lambda m, p: m == "PUT" and p.endswith("/manifests/v1"),
                                  status=400, body=ECR_IMMUTABLE, count=10))
     dests = [f"--destination={immutable_proxy.ref(repo + ':v1')}", f"--destination={immutable_proxy.ref(repo + ':v2')}"]
