@@ -151,9 +151,11 @@ def corpus(request, docker, registry_plain, busybox_image, tmp_path_factory):
         docker.push(tag, registry_plain.ref(f"parity/{entry.repo}:bk"))
         return name, (entry, None)
 
-    # Only the entries this session runs (-k selects some).
+    # Only this module's entries that this session runs (-k selects some); other
+    # modules parametrise on "name" too.
     wanted = sorted({item.callspec.params["name"] for item in request.session.items
-                     if getattr(item, "callspec", None) and "name" in item.callspec.params})
+                     if item.module is request.module
+                     and getattr(item, "callspec", None) and "name" in item.callspec.params})
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(pool.map(build, wanted))
 
