@@ -10,39 +10,21 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/process_env.h"
 #include "cli/executor_options.h"
 #include "cmd/build_command.h"
 #include "cmd/login_command.h"
 #include "cmd/push_command.h"
+#include "cmd/subcommand.h"
 #include "kiln_version.h"
 #include "log/log.h"
 #include "proc/interrupt.h"
-
-namespace {
-
-std::optional<std::string> getenv_opt(std::string_view name) {
-  if (const char* v = std::getenv(std::string(name).c_str())) return std::string(v);
-  return std::nullopt;
-}
-
-kiln::log::Logger::Options logger_options(const kiln::cli::ExecutorOptions& o) {
-  kiln::log::Logger::Options lo;
-  lo.level = kiln::log::parse_level(o.verbosity);
-  lo.format = kiln::log::parse_format(o.log_format);
-  // kaniko's default "color" writes escape codes into every CI log; kiln
-  // colours only a terminal.
-  if (lo.format == kiln::log::Format::Color && !isatty(STDERR_FILENO)) lo.format = kiln::log::Format::Text;
-  lo.timestamp = o.log_timestamp;
-  return lo;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // Subcommands with their own flags (kiln's additions; they need no container).
   if (!args.empty() && (args[0] == "login" || args[0] == "push")) {
-    kiln::cmd::CommandIo io{getenv_opt, [] {
+    kiln::cmd::CommandIo io{kiln::process_env, [] {
                                 return std::string(std::istreambuf_iterator<char>(std::cin), {});
                               }};
     std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -50,7 +32,7 @@ int main(int argc, char** argv) {
   }
   kiln::cli::ExecutorOptions opts;
   try {
-    opts = kiln::cli::parse_executor_options(args, getenv_opt);
+    opts = kiln::cli::parse_executor_options(args, kiln::process_env);
   } catch (const kiln::Error& e) {
     std::fprintf(stderr, "Error: %s\n", e.what());
     return 1;
@@ -69,7 +51,7 @@ int main(int argc, char** argv) {
   }
   kiln::log::Logger::Options lo;
   try {
-    lo = logger_options(opts);
+    lo = kiln::cmd::command_logger_options(opts.verbosity, opts.log_format, opts.log_timestamp);
     kiln::cli::validate(opts);
   } catch (const kiln::Error& e) {
     std::fprintf(stderr, "Error: %s\n", e.what());
@@ -80,7 +62,7 @@ int main(int argc, char** argv) {
   kiln::proc::Interrupt interrupt;
   try {
     kiln::cmd::Environment env;
-    env.getenv = getenv_opt;
+    env.getenv = kiln::process_env;
     env.interrupt = &interrupt;
     kiln::cmd::run_build(opts, env, log);
   } catch (const kiln::proc::Interrupted& e) {

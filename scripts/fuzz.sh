@@ -34,7 +34,7 @@ mkdir -p "$OUT/obj"
 # (and may define a symbol itself to keep the archive's one out, see
 # credentials_fuzz.cpp). A source that does not compile (work in progress
 # elsewhere) only breaks the targets needing it.
-SOURCES=("$ROOT"/lib/dockerfile/*.cpp "$ROOT"/lib/image/*.cpp "$ROOT"/lib/layer/*.cpp "$ROOT"/lib/fs/write_pool.cpp
+SOURCES=("$ROOT"/lib/base/*.cpp "$ROOT"/lib/dockerfile/*.cpp "$ROOT"/lib/image/*.cpp "$ROOT"/lib/layer/*.cpp "$ROOT"/lib/fs/write_pool.cpp
          "$ROOT"/lib/digest/*.cpp "$ROOT"/lib/log/*.cpp
          "$ROOT"/lib/registry/{credentials,env_credentials,credential_helper,base64,reference,www_authenticate}.cpp)
 # What those objects need from the host (Debian's -dev packages).

@@ -13,13 +13,13 @@ namespace kiln::cache {
 
 FileLock::FileLock(const std::filesystem::path& file) {
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw IoError("opening lock file " + file.string() + ": " + std::strerror(errno));
+  if (fd_ < 0) throw SystemError("opening lock file " + file.string(), errno);
   while (::flock(fd_, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
     int e = errno;
     ::close(fd_);
     fd_ = -1;
-    throw IoError("locking " + file.string() + ": " + std::strerror(e));
+    throw SystemError("locking " + file.string(), e);
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "digest/digest.h"
 #include "digest/sha256.h"
 #include "image/atomic_file.h"
@@ -22,14 +23,6 @@ namespace fsys = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::optional<std::string> read_small(const fsys::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Hashes a file; nullopt when it cannot be read.
 std::optional<std::pair<std::string, std::int64_t>> hash_file(const fsys::path& p) {
@@ -94,7 +87,7 @@ bool ImageCache::blob_matches(const fsys::path& p, const image::Descriptor& d, s
 std::optional<CachedImage> ImageCache::find_digest(const std::string& manifest_digest) const {
   if (!digest::is_valid(manifest_digest)) return std::nullopt;
   auto hex = digest::parse(manifest_digest).hex;
-  auto record = read_small(root_ / "images" / (hex + ".json"));
+  auto record = read_file_if_present(root_ / "images" / (hex + ".json"));
   if (!record) return std::nullopt;  // a plain miss
   auto damaged = [&](const std::string& what) -> std::optional<CachedImage> {
     log_.warn("Ignoring cached image " + manifest_digest + " in " + root_.string() + ": " + what +
@@ -111,7 +104,7 @@ std::optional<CachedImage> ImageCache::find_digest(const std::string& manifest_d
   } catch (const std::exception& e) {
     return damaged(std::string("unreadable record: ") + e.what());
   }
-  auto mbytes = read_small(blob_path(manifest_digest));
+  auto mbytes = read_file_if_present(blob_path(manifest_digest));
   if (!mbytes) return damaged("manifest blob missing");
   if (digest::sha256_of(*mbytes).str() != manifest_digest) return damaged("manifest blob does not match its digest");
   c.manifest_bytes = std::move(*mbytes);
@@ -120,7 +113,7 @@ std::optional<CachedImage> ImageCache::find_digest(const std::string& manifest_d
   } catch (const std::exception& e) {
     return damaged(std::string("manifest: ") + e.what());
   }
-  auto cbytes = read_small(blob_path(c.manifest.config.digest));
+  auto cbytes = read_file_if_present(blob_path(c.manifest.config.digest));
   if (!cbytes) return damaged("config blob " + c.manifest.config.digest + " missing");
   if (static_cast<std::int64_t>(cbytes->size()) != c.manifest.config.size ||
       digest::sha256_of(*cbytes).str() != c.manifest.config.digest)
@@ -140,7 +133,7 @@ std::optional<CachedImage> ImageCache::find_digest(const std::string& manifest_d
 }
 
 std::optional<RefRecord> ImageCache::find_ref(const registry::Reference& ref, const image::Platform& platform) const {
-  auto text = read_small(root_ / "refs" / (ref_key(ref, platform) + ".json"));
+  auto text = read_file_if_present(root_ / "refs" / (ref_key(ref, platform) + ".json"));
   if (!text) return std::nullopt;
   try {
     auto j = json::parse(*text);
@@ -210,7 +203,7 @@ void ImageCache::write_blob(const image::Descriptor& d, const Producer& producer
   // write into the same file; whichever renames last wins with equal bytes.
   std::string tmp = (dest.parent_path() / ("." + dest.filename().string() + ".tmp-XXXXXX")).string();
   int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw IoError("creating temporary file for " + dest.string() + ": " + std::strerror(errno));
+  if (fd < 0) throw SystemError("creating temporary file for " + dest.string(), errno);
   auto fail = [&](const std::string& what) {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
@@ -226,7 +219,7 @@ void ImageCache::write_blob(const image::Descriptor& d, const Producer& producer
         ssize_t w = ::write(fd, p, n);
         if (w < 0) {
           if (errno == EINTR) continue;
-          throw IoError("writing " + tmp + ": " + std::strerror(errno));
+          throw SystemError("writing " + tmp, errno);
         }
         p += w;
         n -= static_cast<std::size_t>(w);
@@ -248,7 +241,7 @@ void ImageCache::write_blob(const image::Descriptor& d, const Producer& producer
 void ImageCache::commit(const registry::Reference& ref, const image::Platform& platform,
                         const std::string& manifest_digest, const std::string& media_type,
                         const registry::Reference& source, std::int64_t now) const {
-  auto mbytes = read_small(blob_path(manifest_digest));
+  auto mbytes = read_file_if_present(blob_path(manifest_digest));
   if (!mbytes || digest::sha256_of(*mbytes).str() != manifest_digest)
     throw IoError("caching " + ref.str() + ": manifest blob " + manifest_digest + " is not stored correctly");
   auto m = image::parse_manifest(*mbytes, media_type);

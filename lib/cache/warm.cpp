@@ -58,8 +58,8 @@ WarmResult warm_image(registry::Client& client, const ImageCache& cache, const r
   try {
     auto lock = cache.lock(ref, platform);
     return warm_locked(client, cache, ref, platform, force, now, log);
-  } catch (const std::exception& e) {
-    throw Error("warming " + ref.str() + ": " + e.what());
+  } catch (const std::exception&) {
+    rethrow_with_context("warming " + ref.str());
   }
 }
 

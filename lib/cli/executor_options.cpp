@@ -40,7 +40,8 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("image-format", 0, &o.image_format, "Manifest format of the result: docker or oci (default: as the base image)"));
   fs.add(boolean("reproducible", &o.reproducible, "Strip timestamps out of the image to make it reproducible"));
   fs.add(str("compression", 0, &o.compression, "Layer compression: gzip or zstd", "gzip"));
-  fs.add(integer("compression-level", &o.compression_level, "Compression level (-1: the algorithm's default)"));
+  fs.add(integer("compression-level", &o.compression_level,
+                 "Compression level (-1: the algorithm's default; gzip 0 to 9, zstd up to 22)"));
   fs.add(with_aliases(str("custom-platform", 0, &o.custom_platform,
                           "Platform of the base images to build on, e.g. linux/arm64 (default linux/amd64)"),
                       {"customPlatform"}));
@@ -55,7 +56,6 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
                               true),
                       {"whitelist-var-run"}));
   fs.add(list("ignore-path", 0, &o.ignore_paths, "Ignore these paths when taking a snapshot. Repeatable."));
-  fs.add(str("kaniko-dir", 0, &o.kaniko_dir, "Path to the kaniko directory (takes precedence over KANIKO_DIR)", "/kaniko"));
   fs.add(boolean("cleanup", &o.cleanup, "Clean the filesystem at the end of the build, succeeded or failed"));
   fs.add(boolean("pre-cleanup", &o.pre_cleanup, "Clean the filesystem before the build"));
   fs.add(boolean("force-build-metadata", &o.force_build_metadata, "Force add metadata layers to build image"));
@@ -80,10 +80,7 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
 
   fs.add(boolean("force", &o.force, "Force building outside of a container"));
   fs.add(boolean("dryrun", &o.dryrun, "Print the resolved build plan and exit without building"));
-  fs.add(str("verbosity", 'v', &o.verbosity, "Log level (trace, debug, info, warn, error, fatal, panic)", "info"));
-  fs.add(str("log-format", 0, &o.log_format, "Log format (text, color, json); color only when stderr is a terminal", "color"));
-  fs.add(boolean("log-timestamp", &o.log_timestamp, "Timestamp in log output"));
-  fs.add(boolean("help", &o.help, "help for executor"));
+  add_common_flags(fs, o, "executor");
   fs.add(boolean("version", &o.version, "Print the version and exit"));
   fs.add(hidden(str("bucket", 'b', &o.context, "Deprecated: use --context gs://bucket/path")));
 }

@@ -24,12 +24,8 @@ void build_table(FlagSet& fs, LoginOptions& o) {
                  "Check the credentials against the registry (GET /v2/) before writing them; --verify=false writes "
                  "them without contacting the registry",
                  true));
-  fs.add(str("kaniko-dir", 0, &o.kaniko_dir, "Path to the kaniko directory (takes precedence over KANIKO_DIR)", "/kaniko"));
   add_registry_flags(fs, o);
-  fs.add(str("verbosity", 'v', &o.verbosity, "Log level (trace, debug, info, warn, error, fatal, panic)", "info"));
-  fs.add(str("log-format", 0, &o.log_format, "Log format (text, color, json); color only when stderr is a terminal", "color"));
-  fs.add(boolean("log-timestamp", &o.log_timestamp, "Timestamp in log output"));
-  fs.add(boolean("help", &o.help, "help for login"));
+  add_common_flags(fs, o, "login");
 }
 
 }  // namespace

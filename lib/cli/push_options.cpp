@@ -21,12 +21,8 @@ void build_table(FlagSet& fs, PushOptions& o) {
              "Manifest format for a docker-archive tarball: docker or oci (default docker; oci when a layer is "
              "not gzip). An OCI layout's manifest is pushed as it is."));
   fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push of an image"));
-  fs.add(str("kaniko-dir", 0, &o.kaniko_dir, "Path to the kaniko directory (takes precedence over KANIKO_DIR)", "/kaniko"));
   add_registry_flags(fs, o);
-  fs.add(str("verbosity", 'v', &o.verbosity, "Log level (trace, debug, info, warn, error, fatal, panic)", "info"));
-  fs.add(str("log-format", 0, &o.log_format, "Log format (text, color, json); color only when stderr is a terminal", "color"));
-  fs.add(boolean("log-timestamp", &o.log_timestamp, "Timestamp in log output"));
-  fs.add(boolean("help", &o.help, "help for push"));
+  add_common_flags(fs, o, "push");
 }
 
 }  // namespace

@@ -22,12 +22,8 @@ void build_table(FlagSet& fs, WarmerOptions& o) {
   fs.add(with_aliases(str("custom-platform", 0, &o.custom_platform,
                           "Platform of the images to cache, e.g. linux/arm64 (default linux/amd64)"),
                       {"customPlatform"}));
-  fs.add(str("kaniko-dir", 0, &o.kaniko_dir, "Path to the kaniko directory (takes precedence over KANIKO_DIR)", "/kaniko"));
   add_registry_flags(fs, o);
-  fs.add(str("verbosity", 'v', &o.verbosity, "Log level (trace, debug, info, warn, error, fatal, panic)", "info"));
-  fs.add(str("log-format", 0, &o.log_format, "Log format (text, color, json); color only when stderr is a terminal", "color"));
-  fs.add(boolean("log-timestamp", &o.log_timestamp, "Timestamp in log output"));
-  fs.add(boolean("help", &o.help, "help for warmer"));
+  add_common_flags(fs, o, "warmer");
 }
 
 }  // namespace

@@ -3,24 +3,23 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
-#include <map>
 #include <optional>
-#include <set>
-#include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "cache/layer_cache.h"
+#include "cmd/build_settings.h"
 #include "cmd/registry_setup.h"
-#include "steps/mount_files.h"
-#include "steps/mount_method.h"
-#include "engine/cleanup_keep.h"
 #include "context/build_context.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
+#include "dockerfile/stage_use.h"
 #include "engine/build_report.h"
+#include "engine/cleanup_keep.h"
 #include "engine/dry_run.h"
 #include "engine/outputs.h"
 #include "engine/stage_builder.h"
@@ -32,30 +31,19 @@
 #include "proc/container_check.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
+#include "steps/mount_files.h"
+#include "steps/mount_method.h"
 
 namespace kiln::cmd {
 namespace fsys = std::filesystem;
 
 namespace {
 
-std::string read_file(const fsys::path& p, const std::string& what) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw UsageError(what + " " + p.string() + " does not exist or cannot be read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-image::Platform parse_platform(const std::string& text) {
-  image::Platform p;
-  if (text.empty()) return p;
-  auto a = text.find('/');
-  if (a == std::string::npos) throw UsageError("invalid --custom-platform '" + text + "': expected os/arch[/variant]");
-  p.os = text.substr(0, a);
-  auto b = text.find('/', a + 1);
-  p.architecture = text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
-  if (b != std::string::npos) p.variant = text.substr(b + 1);
-  return p;
+// A file the user named: its absence is their error.
+std::string read_input(const fsys::path& p, const std::string& what) {
+  auto text = read_file_if_present(p);
+  if (!text) throw UsageError(what + " " + p.string() + " does not exist or cannot be read");
+  return *text;
 }
 
 std::string rfc3339(std::time_t t) {
@@ -82,7 +70,7 @@ std::function<bool(std::string_view)> load_dockerignore(const fsys::path& docker
     std::error_code ec;
     if (!fsys::is_regular_file(cand, ec)) continue;
     log.debug("Using ignore file " + cand);
-    auto matcher = std::make_shared<dockerfile::IgnoreMatcher>(dockerfile::IgnoreMatcher::parse(read_file(cand, "ignore file")));
+    auto matcher = std::make_shared<dockerfile::IgnoreMatcher>(dockerfile::IgnoreMatcher::parse(read_input(cand, "ignore file")));
     std::string df_rel = fsys::relative(dockerfile, context_dir, ec).generic_string();
     return [matcher, df_rel](std::string_view rel) {
       if (dockerfile::always_included(rel, df_rel)) return false;
@@ -104,35 +92,219 @@ void write_benchmark(const std::string& path, engine::BuildReport report, double
   if (!out) log.warn("Unable to write benchmark file " + path);
 }
 
-}  // namespace
 
-void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Logger& log) {
-  auto started = std::chrono::steady_clock::now();
+// kaniko refuses to run outside a container unless --force: the build
+// changes the root filesystem.
+void check_container(const cli::ExecutorOptions& opts, log::Logger& log) {
+  auto reason = proc::container_reason(proc::gather_container_facts());
   if (!opts.force) {
-    auto reason = proc::container_reason(proc::gather_container_facts());
     if (!reason) throw UsageError(std::string(proc::kNotInContainerMessage));
     log.debug("Running in a container: " + *reason);
-  } else if (!proc::container_reason(proc::gather_container_facts())) {
+  } else if (!reason) {
     log.warn("kiln is being run outside of a container. This can have dangerous effects on your system");
   }
+}
 
-  const fsys::path root = env.root;
+fs::IgnoreList ignore_list(const cli::ExecutorOptions& opts, const fsys::path& root) {
   fs::IgnoreList::Options io;
   io.kaniko_dir = opts.kaniko_dir;
   io.ignore_var_run = opts.ignore_var_run;
   io.ignore_paths = opts.ignore_paths;
-  {
-    std::error_code ec;
-    io.ignore_busybox = fsys::exists(root / "busybox", ec);
+  std::error_code ec;
+  io.ignore_busybox = fsys::exists(root / "busybox", ec);
+  return fs::IgnoreList::for_build(io, read_file_if_present("/proc/self/mountinfo").value_or(""));
+}
+
+// The build's input: the context on disk and the plan of its Dockerfile.
+struct Input {
+  context::Resolved context;
+  fsys::path dockerfile;
+  dockerfile::Plan plan;
+};
+
+Input resolve_input(const cli::ExecutorOptions& opts, const BuildSettings& settings, const Environment& env,
+                    const engine::WorkDir& work, log::Logger& log) {
+  context::ResolveOptions ro;
+  ro.sub_path = opts.context_sub_path;
+  ro.scratch = work.scratch();
+  ro.log = &log;
+  ro.getenv = env.getenv;
+  ro.git_options = opts.git;
+  ro.ca_file = settings.registry.ca_file;
+  ro.cancelled = cancel_flag(env.interrupt);
+  Input in{context::resolve(context::parse_spec(opts.context), ro), {}, {}};
+  in.dockerfile = locate_dockerfile(opts.dockerfile, in.context.dir);
+  auto parsed = dockerfile::parse(read_input(in.dockerfile, "Dockerfile"), in.dockerfile.filename().string());
+  dockerfile::PlanOptions po;
+  po.build_args = build_arg_values(opts.build_args, env.getenv);
+  po.target = opts.target;
+  po.skip_unused_stages = opts.skip_unused_stages;
+  po.target_platform = settings.platform;
+  po.build_platform = image::Platform{};
+  in.plan = dockerfile::make_plan(parsed, po);
+  for (const auto& w : in.plan.warnings) log.warn(w);
+  return in;
+}
+
+engine::BuildEnv build_env(const cli::ExecutorOptions& opts, const BuildSettings& settings, const Environment& env,
+                           const Input& in) {
+  engine::BuildEnv be;
+  be.root = env.root;
+  be.context_dir = in.context.dir;
+  be.platform = settings.platform;
+  be.snapshot_mode = settings.snapshot_mode;
+  be.single_snapshot = opts.single_snapshot;
+  be.layer = settings.layer;
+  // --reproducible: the config's time is SOURCE_DATE_EPOCH (or 0) too.
+  be.created = rfc3339(be.layer.fixed_mtime ? static_cast<std::time_t>(*be.layer.fixed_mtime) : std::time(nullptr));
+  be.ca_file = settings.registry.ca_file;
+  be.cache_dir = opts.cache_dir;
+  be.cache_ttl_seconds = opts.cache_ttl_seconds;
+  be.extract_retries = settings.extract_retries;
+  be.cache = opts.cache;
+  be.secrets = settings.secrets;
+  be.getenv = env.getenv;
+  be.interrupt = env.interrupt;
+  return be;
+}
+
+// The registry layer cache: --cache-repo, or the first destination's
+// repository + "/cache" as kaniko infers it. Sets be's cache fields.
+void open_layer_cache(const cli::ExecutorOptions& opts, registry::Client& client, const engine::WorkDir& work,
+                      std::optional<cache::LayerCache>& layer_cache, engine::BuildEnv& be, log::Logger& log) {
+  if (!opts.cache) return;
+  std::string repo = cache::cache_repository(opts.cache_repo, opts.destinations);
+  if (repo.empty()) {
+    log.warn("--cache: no --cache-repo and no --destination to infer one from; building without the layer cache");
+    return;
   }
-  std::string mountinfo;
-  {
-    std::ifstream mi("/proc/self/mountinfo");
-    std::ostringstream ss;
-    ss << mi.rdbuf();
-    mountinfo = ss.str();
+  if (opts.single_snapshot) {
+    log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
+    return;
   }
-  fs::IgnoreList ignore = fs::IgnoreList::for_build(io, mountinfo);
+  cache::LayerCacheOptions lo;
+  lo.repo = registry::parse_reference(repo);
+  lo.ttl_seconds = opts.cache_ttl_seconds;
+  lo.push = !opts.no_push_cache;
+  lo.blob_dir = work.blobs();
+  lo.platform = be.platform;
+  lo.created = rfc3339(std::time(nullptr));
+  lo.now = static_cast<std::int64_t>(std::time(nullptr));
+  layer_cache.emplace(client, lo, log);
+  be.layer_cache = &*layer_cache;
+  be.cache_flags.run_layers = opts.cache_run_layers;
+  be.cache_flags.copy_layers = opts.cache_copy_layers;
+  be.key_settings.platform = be.platform;
+  be.key_settings.fixed_mtime = be.layer.fixed_mtime;
+  log.info("Using layer cache " + lo.repo.repo_str());
+}
+
+// Every stage in build order; returns the target's image.
+registry::ImageState build_stages(const cli::ExecutorOptions& opts, const dockerfile::Plan& plan,
+                                  engine::BuildEnv& be, engine::BuildReport& report) {
+  log::Logger& log = *be.log;
+  const dockerfile::StageUse use = dockerfile::stage_use(plan);
+  engine::StageBuilder builder(be, plan);
+  for (int i : plan.build_order) {
+    const auto& s = plan.stages[static_cast<std::size_t>(i)];
+    log.info("Building stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") + " FROM " +
+             s.base_image);
+    report.stages.emplace_back();
+    // The layer cache stores every stage's steps, so every stage needs its layers then.
+    bool need_layers = be.layer_cache != nullptr || use.layered.count(i) > 0;
+    if (!need_layers) log.info("Stage " + std::to_string(i) + " is only copied from: no snapshots or layers for it");
+    auto role = engine::stage_role(need_layers, use.kept.count(i) > 0);
+    // Only the target's layers reach the outputs (an earlier stage's base
+    // layers, if the target is built FROM it, are unpacked again there).
+    be.keep_base_layers = i == plan.target && (!opts.tar_path.empty() || !opts.oci_layout_path.empty());
+    builder.build(i, role, &report.stages.back());
+  }
+  return builder.result(plan.target).image;
+}
+
+void apply_labels(registry::ImageState& image, const BuildSettings& settings) {
+  if (settings.labels.empty()) return;
+  auto labels = image.config.labels();
+  for (const auto& [k, v] : settings.labels) labels[k] = v;
+  image.config.set_labels(labels);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// --cleanup: the container's own files are set aside before the build and
+// put back after it (fs/root_stash.h). What neither moves nor is wiped at
+// the end: the protected paths and the inputs the build reads
+// (engine/cleanup_keep.h).
+class ContainerFiles {
+ public:
+  ContainerFiles(const fsys::path& root, const fs::IgnoreList& ignore, log::Logger& log)
+      : root_(root), keep_(ignore), log_(log), cwd_(fsys::current_path(cwd_ec_)) {}
+
+  engine::CleanupInputs keep_inputs() const {
+    engine::CleanupInputs ci;
+    ci.root = root_;
+    ci.cwd = cwd_ec_ ? fsys::path("/") : cwd_;
+    return ci;
+  }
+
+  // The build's snapshots skip the stash too: it is added to `ignore`.
+  void set_aside(const engine::CleanupInputs& inputs, fs::IgnoreList& ignore) {
+    for (const auto& p : engine::cleanup_keep_paths(inputs)) keep_.add(p);
+    auto t = std::chrono::steady_clock::now();
+    stash_ = fs::RootStash::set_aside(root_, keep_);
+    keep_.add(stash_->in_image_path());
+    ignore.add(stash_->in_image_path());
+    for (const auto& d : stash_->left_in_place())
+      log_.warn("--cleanup: " + d + " is a large directory of an image layer on overlayfs without redirect_dir; "
+                "setting it aside would copy every file, so the build sees it and it is deleted afterwards, as kaniko does");
+    log_.debug("Set the container's files aside in " + stash_->in_image_path() + " (" +
+               std::to_string(stash_->entries().size()) + " entries, " + std::to_string(seconds_since(t)) + " s)");
+  }
+
+  // Without a stash the build has not touched the root yet (contexts are
+  // unpacked under the kaniko dir): nothing to clean. Runs once.
+  void put_back() {
+    if (!stash_) return;
+    auto t = std::chrono::steady_clock::now();
+    log_.info("Deleting the build's files and putting the container's back (--cleanup)");
+    fs::RootStash s = std::move(*stash_);
+    stash_.reset();
+    s.restore(keep_);
+    // A directory of a lower overlayfs layer is recreated: enter the new one.
+    if (!cwd_ec_ && chdir(cwd_.c_str()) != 0) log_.debug("cannot return to " + cwd_.string());
+    log_.debug("Restored the container's files in " + std::to_string(seconds_since(t)) + " s");
+  }
+
+ private:
+  fsys::path root_;
+  fs::IgnoreList keep_;
+  log::Logger& log_;
+  std::error_code cwd_ec_;
+  fsys::path cwd_;
+  std::optional<fs::RootStash> stash_;
+};
+
+engine::CleanupInputs cleanup_inputs(const ContainerFiles& container, const cli::ExecutorOptions& opts,
+                                     const BuildSettings& settings, const Input& in) {
+  engine::CleanupInputs ci = container.keep_inputs();
+  ci.context_dir = in.context.dir;
+  ci.cache_dir = opts.cache_dir;
+  ci.secrets = settings.secrets;
+  ci.tls_files = engine::tls_files(settings.registry);
+  return ci;
+}
+
+}  // namespace
+
+void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Logger& log) {
+  auto started = std::chrono::steady_clock::now();
+  const BuildSettings settings = parse_build_settings(opts, env.getenv);
+  check_container(opts, log);
+
+  const fsys::path root = env.root;
+  fs::IgnoreList ignore = ignore_list(opts, root);
   // A build killed during a RUN --mount by file operations left its changes
   // in the root (a cache, a secret): undo them before anything else.
   steps::replay_stale_journals(fsys::path(opts.kaniko_dir) / "work", log);
@@ -148,209 +320,52 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     fsys::create_directories(probe, ec);
     return steps::probe_mount_namespace(probe);
   });
-  // --cleanup: the container's own files are set aside before the build and
-  // put back after it (fs/root_stash.h); `keep` is what neither moves nor is
-  // wiped at the end: the protected paths and the inputs the build reads.
-  std::optional<fs::RootStash> stash;
-  fs::IgnoreList keep = ignore;
-  std::error_code cwd_ec;
-  const fsys::path cwd = fsys::current_path(cwd_ec);
-  // Without a stash the build has not touched the root yet (contexts are
-  // unpacked under the kaniko dir): nothing to clean.
-  auto clean_root = [&] {
-    if (!stash) return;
-    auto t = std::chrono::steady_clock::now();
-    log.info("Deleting the build's files and putting the container's back (--cleanup)");
-    fs::RootStash s = std::move(*stash);
-    stash.reset();
-    s.restore(keep);
-    // A directory of a lower overlayfs layer is recreated: enter the new one.
-    if (!cwd_ec && chdir(cwd.c_str()) != 0) log.debug("cannot return to " + cwd.string());
-    log.debug("Restored the container's files in " +
-              std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count()) + " s");
-  };
+  ContainerFiles container(root, ignore, log);
   auto cleanup = [&] {
     work.remove();
-    clean_root();
+    container.put_back();
   };
   try {
-    context::ResolveOptions ro;
-    ro.sub_path = opts.context_sub_path;
-    ro.scratch = work.scratch();
-    ro.log = &log;
-    ro.getenv = env.getenv;
-    ro.git_options = opts.git;
-    ro.ca_file = registry_options(opts, env.getenv).ca_file;
-    ro.cancelled = cancel_flag(env.interrupt);
-    auto ctx = context::resolve(context::parse_spec(opts.context), ro);
-    fsys::path dockerfile_path = locate_dockerfile(opts.dockerfile, ctx.dir);
-    auto parsed = dockerfile::parse(read_file(dockerfile_path, "Dockerfile"), dockerfile_path.filename().string());
-
-    dockerfile::PlanOptions po;
-    for (const auto& a : opts.build_args) {
-      auto eq = a.find('=');
-      if (eq != std::string::npos) {
-        po.build_args.emplace_back(a.substr(0, eq), a.substr(eq + 1));
-      } else {
-        po.build_args.emplace_back(a, env.getenv(a));
-      }
-    }
-    po.target = opts.target;
-    po.skip_unused_stages = opts.skip_unused_stages;
-    po.target_platform = parse_platform(opts.custom_platform);
-    po.build_platform = image::Platform{};
-    auto plan = dockerfile::make_plan(parsed, po);
-    for (const auto& w : plan.warnings) log.warn(w);
-
-    registry::Options reg_opts = registry_options(opts, env.getenv);
+    Input in = resolve_input(opts, settings, env, work, log);
+    registry::Options reg_opts = settings.registry;
     reg_opts.cancelled = cancel_flag(env.interrupt);
     registry::Client client(std::move(reg_opts),
-                            load_keychain(opts, docker_config_dir(opts, env.getenv), env.getenv, log), log);
+                            load_keychain(settings.credential_helpers, docker_config_dir(opts, env.getenv), env.getenv),
+                            log);
     // kaniko checks that it may push before it builds: wrong credentials
     // fail in seconds, not after the build.
-    if (!opts.no_push && !opts.dryrun && !opts.skip_push_permission_check)
-      for (const auto& d : opts.destinations) client.check_push_permission(registry::parse_reference(d));
+    if (settings.outputs.push && !opts.dryrun && !opts.skip_push_permission_check)
+      for (const auto& d : settings.outputs.destinations) client.check_push_permission(d);
 
-    engine::BuildEnv be;
-    be.root = root;
+    engine::BuildEnv be = build_env(opts, settings, env, in);
     be.ignore = &ignore;
     be.work = &work;
+    be.scratch = work.scratch();
     be.client = &client;
     be.log = &log;
-    be.context_dir = ctx.dir;
-    be.context_excluded = load_dockerignore(dockerfile_path, ctx.dir, log);
-    be.platform = po.target_platform;
-    be.snapshot_mode = fs::parse_snapshot_mode(opts.snapshot_mode);
-    be.single_snapshot = opts.single_snapshot;
-    be.layer.compression = opts.compression == "zstd" ? layer::Compression::Zstd : layer::Compression::Gzip;
-    be.layer.level = opts.compression_level;
-    if (opts.reproducible) {
-      std::int64_t epoch = 0;
-      if (auto s = env.getenv("SOURCE_DATE_EPOCH"); s && !s->empty()) epoch = std::stoll(*s);
-      be.layer.fixed_mtime = epoch;
-      be.created = rfc3339(static_cast<std::time_t>(epoch));
-    } else {
-      be.created = rfc3339(std::time(nullptr));
-    }
-    be.ca_file = registry_options(opts, env.getenv).ca_file;
-    be.cache_dir = opts.cache_dir;
-    be.cache_ttl_seconds = opts.cache_ttl_seconds;
-    be.extract_retries = opts.image_fs_extract_retry;
-    be.cache = opts.cache;
-    be.secrets = opts.secrets;
-    be.getenv = env.getenv;
+    be.context_excluded = load_dockerignore(in.dockerfile, in.context.dir, log);
     be.mount_method = &mount_method;
-    be.interrupt = env.interrupt;
-
-    // The registry layer cache: --cache-repo, or the first destination's
-    // repository + "/cache" as kaniko infers it.
     std::optional<cache::LayerCache> layer_cache;
-    if (opts.cache) {
-      std::string repo = cache::cache_repository(opts.cache_repo, opts.destinations);
-      if (repo.empty()) {
-        log.warn("--cache: no --cache-repo and no --destination to infer one from; building without the layer cache");
-      } else if (opts.single_snapshot) {
-        log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
-      } else {
-        cache::LayerCacheOptions lo;
-        lo.repo = registry::parse_reference(repo);
-        lo.ttl_seconds = opts.cache_ttl_seconds;
-        lo.push = !opts.no_push_cache;
-        lo.blob_dir = work.blobs();
-        lo.platform = po.target_platform;
-        lo.created = rfc3339(std::time(nullptr));
-        lo.now = static_cast<std::int64_t>(std::time(nullptr));
-        layer_cache.emplace(client, lo, log);
-        be.layer_cache = &*layer_cache;
-        be.cache_flags.run_layers = opts.cache_run_layers;
-        be.cache_flags.copy_layers = opts.cache_copy_layers;
-        be.key_settings.platform = po.target_platform;
-        be.key_settings.fixed_mtime = be.layer.fixed_mtime;
-        log.info("Using layer cache " + lo.repo.repo_str());
-      }
-    }
-
-    if (opts.cleanup) {
-      engine::CleanupInputs ci;
-      ci.root = root;
-      ci.cwd = cwd_ec ? fsys::path("/") : cwd;
-      ci.context_dir = ctx.dir;
-      ci.tls_files = engine::tls_files(registry_options(opts, env.getenv));
-      for (const auto& p : engine::cleanup_keep_paths(opts, ci)) keep.add(p);
-      auto t = std::chrono::steady_clock::now();
-      stash = fs::RootStash::set_aside(root, keep);
-      keep.add(stash->in_image_path());
-      ignore.add(stash->in_image_path());
-      for (const auto& d : stash->left_in_place())
-        log.warn("--cleanup: " + d + " is a large directory of an image layer on overlayfs without redirect_dir; "
-                 "setting it aside would copy every file, so the build sees it and it is deleted afterwards, as kaniko does");
-      log.debug("Set the container's files aside in " + stash->in_image_path() + " (" +
-                std::to_string(stash->entries().size()) + " entries, " +
-                std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count()) + " s)");
-    }
+    open_layer_cache(opts, client, work, layer_cache, be, log);
+    if (opts.cleanup) container.set_aside(cleanup_inputs(container, opts, settings, in), ignore);
 
     if (opts.dryrun) {
-      engine::DryRunEnv de;
-      de.client = &client;
-      de.work = &work;
-      de.log = &log;
-      de.platform = po.target_platform;
-      de.context_dir = ctx.dir;
-      de.context_excluded = be.context_excluded;
-      de.cache = be.layer_cache;
-      de.cache_flags = be.cache_flags;
-      de.key_settings = be.key_settings;
-      de.mount_method = &mount_method;
-      engine::dry_run(plan, de);
+      engine::dry_run(in.plan, be);
       cleanup();
       return;
     }
 
-    // Stages whose files a later stage copies (not merely builds FROM).
-    std::set<int> keep;
-    for (int i : plan.build_order)
-      for (const auto& d : plan.stages[static_cast<std::size_t>(i)].dependencies)
-        if (d.kind == dockerfile::StageDependency::Kind::Stage && d.via != "FROM") keep.insert(d.stage);
-    // Stages whose layers are used: the target, bases of later stages, and
-    // every stage when the layer cache stores them.
-    std::set<int> layered{plan.target};
-    for (int i : plan.build_order)
-      for (const auto& d : plan.stages[static_cast<std::size_t>(i)].dependencies)
-        if (d.kind == dockerfile::StageDependency::Kind::Stage && d.via == "FROM") layered.insert(d.stage);
-
-    std::map<int, engine::StageResult> done;
     engine::BuildReport report;
-    bool dirty = false;
-    for (int i : plan.build_order) {
-      const auto& s = plan.stages[static_cast<std::size_t>(i)];
-      log.info("Building stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") + " FROM " +
-               s.base_image);
-      report.stages.emplace_back();
-      bool need_layers = be.layer_cache != nullptr || layered.count(i) > 0;
-      if (!need_layers) log.info("Stage " + std::to_string(i) + " is only copied from: no snapshots or layers for it");
-      // Only the target's layers reach the outputs (an earlier stage's base
-      // layers, if the target is built FROM it, are unpacked again there).
-      be.keep_base_layers = i == plan.target && (!opts.tar_path.empty() || !opts.oci_layout_path.empty());
-      done[i] = engine::build_stage(be, plan, i, done, dirty, keep.count(i) > 0, &report.stages.back(), need_layers);
-      dirty = true;
-    }
-    registry::ImageState final_image = done.at(plan.target).image;
-    if (!opts.labels.empty()) {
-      auto labels = final_image.config.labels();
-      for (const auto& l : opts.labels) {
-        auto eq = l.find('=');
-        labels[l.substr(0, eq)] = l.substr(eq + 1);
-      }
-      final_image.config.set_labels(labels);
-    }
+    registry::ImageState final_image = build_stages(opts, in.plan, be, report);
+    apply_labels(final_image, settings);
     final_image.config.set_created(be.created);
     auto tp = std::chrono::steady_clock::now();
     // Last chance before anything is pushed: an interrupted build pushes nothing.
     if (env.interrupt) env.interrupt->check();
     // The container is back as it was before the outputs are written: an
     // output file in its own filesystem (--digest-file, --tar-path) stays.
-    clean_root();
-    engine::write_outputs(final_image, opts, client, log);
+    container.put_back();
+    engine::write_outputs(final_image, settings.outputs, client, log);
     report.push_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
     // Cache entries were pushed in the background while the build went on;
     // their layer files live in the work dir, so wait before it goes.

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "cli/login_options.h"
 #include "cmd/registry_setup.h"
 #include "registry/base64.h"
@@ -30,11 +31,7 @@ namespace {
 std::string read_file_if_any(const fsys::path& p) {
   std::error_code ec;
   if (!fsys::exists(p, ec)) return "";
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw IoError("reading " + p.string() + ": " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_file(p);
 }
 
 // Temp file in the same directory, 0600 from the start (it holds secrets),
@@ -46,12 +43,12 @@ void write_private_atomic(const fsys::path& dest, const std::string& text) {
   if (ec) throw IoError("creating " + dest.parent_path().string() + ": " + ec.message());
   std::string tmpl = (dest.parent_path() / (".config.json.XXXXXX")).string();
   int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw IoError("writing " + dest.string() + ": " + std::strerror(errno));
+  if (fd < 0) throw SystemError("writing " + dest.string(), errno);
   auto fail = [&](const std::string& what) {
     int err = errno;
     ::close(fd);
     ::unlink(tmpl.c_str());
-    throw IoError("writing " + dest.string() + ": " + what + ": " + std::strerror(err));
+    throw SystemError("writing " + dest.string() + ": " + what, err);
   };
   if (::fchmod(fd, 0600) != 0) fail("chmod");
   std::size_t off = 0;
@@ -66,12 +63,12 @@ void write_private_atomic(const fsys::path& dest, const std::string& text) {
   if (::fsync(fd) != 0) fail("fsync");
   if (::close(fd) != 0) {
     ::unlink(tmpl.c_str());
-    throw IoError("writing " + dest.string() + ": close: " + std::strerror(errno));
+    throw SystemError("writing " + dest.string() + ": close", errno);
   }
   if (::rename(tmpl.c_str(), dest.c_str()) != 0) {
     int err = errno;
     ::unlink(tmpl.c_str());
-    throw IoError("renaming into " + dest.string() + ": " + std::strerror(err));
+    throw SystemError("renaming into " + dest.string(), err);
   }
 }
 

@@ -51,6 +51,9 @@ int run_push(const std::vector<std::string>& args, const CommandIo& io) {
     if (o.image_format == "oci") format = image::ManifestFormat::Oci;
     std::vector<registry::Reference> dests;
     for (const auto& d : o.destinations) dests.push_back(registry::parse_reference(d));
+    registry::Options ro = registry_options(o, fsys::path(o.kaniko_dir), io.getenv);
+    ro.push_retry = o.push_retry;
+    const std::vector<std::string> helpers = credential_helpers(o);
 
     image::SavedImage img = image::open_saved_image(o.positional[0], format);
     // Before any byte goes out: a blob the registry already has is never
@@ -64,9 +67,7 @@ int run_push(const std::vector<std::string>& args, const CommandIo& io) {
     for (const auto& l : img.layers) pm.blobs.push_back(push_blob_for(l, img.origin));
     pm.blobs.push_back(push_blob_for(img.config, img.origin));
 
-    registry::Options ro = registry_options(o, fsys::path(o.kaniko_dir), io.getenv);
-    ro.push_retry = o.push_retry;
-    registry::Client client(ro, load_keychain(o, docker_config_dir(fsys::path(o.kaniko_dir), io.getenv), io.getenv, log),
+    registry::Client client(ro, load_keychain(helpers, docker_config_dir(fsys::path(o.kaniko_dir), io.getenv), io.getenv),
                             log);
     registry::push_image(client, pm, dests, log);
     std::string digest = digest::sha256_of(img.manifest_json).str();

@@ -60,10 +60,13 @@ fsys::path docker_config_dir(const cli::ExecutorOptions& o, const cli::GetEnv& e
   return docker_config_dir(fsys::path(o.kaniko_dir), env);
 }
 
-registry::Keychain load_keychain(const cli::RegistryFlags& o, const fsys::path& docker_config,
-                                 const cli::GetEnv& env, log::Logger&) {
-  return cloudcreds::load_keychain(docker_config.string(),
-                                   cloudcreds::helpers_to_run(o.credential_helpers, o.credential_helpers_given), env);
+std::vector<std::string> credential_helpers(const cli::RegistryFlags& o) {
+  return cloudcreds::helpers_to_run(o.credential_helpers, o.credential_helpers_given);
+}
+
+registry::Keychain load_keychain(const std::vector<std::string>& helpers, const fsys::path& docker_config,
+                                 const cli::GetEnv& env) {
+  return cloudcreds::load_keychain(docker_config.string(), helpers, env);
 }
 
 }  // namespace kiln::cmd

@@ -1,10 +1,11 @@
 #pragma once
 // kaniko's registry flags and environment, mapped onto the registry client.
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "cli/executor_options.h"
 #include "cli/registry_flags.h"
-#include "log/log.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
 
@@ -20,9 +21,13 @@ registry::Options registry_options(const cli::ExecutorOptions& o, const cli::Get
 std::filesystem::path docker_config_dir(const std::filesystem::path& kaniko_dir, const cli::GetEnv& env);
 std::filesystem::path docker_config_dir(const cli::ExecutorOptions& o, const cli::GetEnv& env);
 
-// DOCKER_AUTH_CONFIG, <docker config dir>/config.json, then the built-in
-// helpers --credential-helpers names (all by default; cloudcreds/keychain.h).
-registry::Keychain load_keychain(const cli::RegistryFlags& o, const std::filesystem::path& docker_config,
-                                 const cli::GetEnv& env, log::Logger& log);
+// The built-in helpers --credential-helpers names (all when it is absent).
+// Throws kiln::UsageError naming the flag and an unknown helper.
+std::vector<std::string> credential_helpers(const cli::RegistryFlags& o);
+
+// DOCKER_AUTH_CONFIG, <docker config dir>/config.json, then `helpers`
+// (credential_helpers(); cloudcreds/keychain.h).
+registry::Keychain load_keychain(const std::vector<std::string>& helpers, const std::filesystem::path& docker_config,
+                                 const cli::GetEnv& env);
 
 }  // namespace kiln::cmd

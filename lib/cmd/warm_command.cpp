@@ -9,27 +9,25 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "cache/image_cache.h"
 #include "cache/warm.h"
+#include "cmd/build_settings.h"
 #include "cmd/registry_setup.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
+#include "image/platform.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
 
 namespace kiln::cmd {
 namespace {
 
-image::Platform parse_platform(const std::string& text, const std::string& what) {
-  image::Platform p;
-  if (text.empty()) return p;
-  auto a = text.find('/');
-  if (a == std::string::npos) throw UsageError("invalid " + what + " '" + text + "': expected os/arch[/variant]");
-  p.os = text.substr(0, a);
-  auto b = text.find('/', a + 1);
-  p.architecture = text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
-  if (b != std::string::npos) p.variant = text.substr(b + 1);
-  return p;
+// what: the flag or instruction the text came from, for the error.
+image::Platform platform_from(const std::string& text, const std::string& what) {
+  if (text.empty()) return {};
+  if (auto p = image::parse_platform(text)) return *p;
+  throw UsageError("invalid " + what + " '" + text + "': expected os/arch[/variant]");
 }
 
 struct Target {
@@ -41,23 +39,17 @@ struct Target {
 // args as the executor would; scratch and earlier stages need no warming.
 std::vector<Target> dockerfile_targets(const cli::WarmerOptions& o, const image::Platform& platform,
                                        const GetEnv& env) {
-  std::ifstream in(o.dockerfile, std::ios::binary);
-  if (!in) throw UsageError("Dockerfile " + o.dockerfile + " does not exist or cannot be read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto parsed = dockerfile::parse(ss.str(), o.dockerfile);
+  auto text = read_file_if_present(o.dockerfile);
+  if (!text) throw UsageError("Dockerfile " + o.dockerfile + " does not exist or cannot be read");
+  auto parsed = dockerfile::parse(*text, o.dockerfile);
   dockerfile::PlanOptions po;
-  for (const auto& a : o.build_args) {
-    auto eq = a.find('=');
-    if (eq != std::string::npos) po.build_args.emplace_back(a.substr(0, eq), a.substr(eq + 1));
-    else po.build_args.emplace_back(a, env(a));
-  }
+  po.build_args = build_arg_values(o.build_args, env);
   po.target_platform = platform;
   auto plan = dockerfile::make_plan(parsed, po);
   std::vector<Target> out;
   for (const auto& s : plan.stages) {
     if (s.base_stage || s.base_image == "scratch") continue;
-    out.push_back({s.base_image, s.platform.empty() ? platform : parse_platform(s.platform, "FROM --platform")});
+    out.push_back({s.base_image, s.platform.empty() ? platform : platform_from(s.platform, "FROM --platform")});
   }
   return out;
 }
@@ -69,7 +61,7 @@ int warm_all(const cli::WarmerOptions& o, const std::vector<Target>& targets, co
   std::filesystem::create_directories(o.cache_dir, ec);
   if (ec) throw IoError("creating cache directory " + o.cache_dir + ": " + ec.message());
   registry::Client client(registry_options(o, o.kaniko_dir, getenv),
-                          load_keychain(o, docker_config_dir(o.kaniko_dir, getenv), getenv, log), log);
+                          load_keychain(credential_helpers(o), docker_config_dir(o.kaniko_dir, getenv), getenv), log);
   cache::ImageCache cache(o.cache_dir, log);
   int failed = 0;
   for (const auto& t : targets) {
@@ -89,7 +81,7 @@ int warm_all(const cli::WarmerOptions& o, const std::vector<Target>& targets, co
 
 int run_warm(const cli::WarmerOptions& opts, const GetEnv& getenv, log::Logger& log) {
   try {
-    auto platform = parse_platform(opts.custom_platform, "--custom-platform");
+    auto platform = platform_from(opts.custom_platform, "--custom-platform");
     std::vector<Target> targets;
     for (const auto& i : opts.images) targets.push_back({i, platform});
     if (!opts.dockerfile.empty())

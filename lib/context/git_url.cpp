@@ -4,18 +4,13 @@
 #include <cctype>
 
 #include "base/error.h"
+#include "base/text.h"
 
 namespace kiln::context {
 namespace {
 
 bool is_hex(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
-}
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
 }
 
 // %XX decoding for userinfo, where a literal ':' or '@' must be encoded.
@@ -33,7 +28,7 @@ std::string percent_decode(std::string_view s) {
 }
 
 bool parse_bool(std::string_view key, std::string_view v) {
-  std::string l = lower(v);
+  std::string l = ascii_lower(v);
   if (l == "true" || l == "1" || l == "t") return true;
   if (l == "false" || l == "0" || l == "f") return false;
   throw UsageError("--git " + std::string(key) + "=" + std::string(v) + ": expected true or false");
@@ -84,14 +79,14 @@ GitLocation parse_git_location(std::string_view location, bool plain_http) {
     std::string_view c = parts[2];
     if (c.size() < 4 || c.size() > 40 || !is_hex(c))
       throw UsageError("context " + shown + ": commit '" + std::string(c) + "' is not a hexadecimal commit id (4 to 40 digits)");
-    loc.commit = lower(c);
+    loc.commit = ascii_lower(c);
   }
   return loc;
 }
 
 bool plain_http_pull(const std::optional<std::string>& m) {
-  if (!m || m->empty() || lower(*m) == "https") return false;
-  if (lower(*m) == "http") return true;
+  if (!m || m->empty() || ascii_lower(*m) == "https") return false;
+  if (ascii_lower(*m) == "http") return true;
   throw UsageError("GIT_PULL_METHOD=" + *m + ": expected http or https");
 }
 
@@ -160,7 +155,7 @@ std::string url_authority(std::string_view url) {
   std::string r = redact_url(url);
   std::size_t scheme = r.find("://");
   std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  return lower(std::string_view(r).substr(start, authority_end(r, start) - start));
+  return ascii_lower(std::string_view(r).substr(start, authority_end(r, start) - start));
 }
 
 std::string scrub_secrets(std::string text, const std::vector<std::string>& secrets) {

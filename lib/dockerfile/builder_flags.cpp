@@ -1,6 +1,7 @@
 #include "dockerfile/builder_flags.h"
 
 #include "base/error.h"
+#include "base/text.h"
 #include "dockerfile/line_words.h"
 #include "dockerfile/suggest.h"
 
@@ -28,7 +29,7 @@ void BuilderFlags::parse(const std::vector<std::string>& words) {
       case FlagKind::Bool: {
         if (eq != std::string::npos && value.empty())
           throw kiln::UsageError("missing a value on flag: --" + name);
-        std::string v = to_lower(value);
+        std::string v = ascii_lower(value);
         if (v.empty() || v == "true") value = "true";
         else if (v == "false") value = "false";
         else throw kiln::UsageError("expecting boolean value for flag --" + name + ", not: " + value);

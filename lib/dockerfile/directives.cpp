@@ -1,5 +1,6 @@
 #include "dockerfile/directives.h"
 
+#include "base/text.h"
 #include "dockerfile/line_words.h"
 
 namespace kiln::dockerfile {
@@ -16,7 +17,7 @@ std::optional<Directive> match_directive(std::string_view line) {
   if (i >= line.size() || !is_alpha(line[i])) return std::nullopt;
   while (i < line.size() && (is_alpha(line[i]) || is_digit(line[i]))) ++i;
   Directive d;
-  d.name = to_lower(line.substr(0, i));
+  d.name = ascii_lower(line.substr(0, i));
   std::string_view rest = trim_left(line.substr(i));
   if (rest.empty() || rest[0] != '=') return std::nullopt;
   rest = trim(rest.substr(1));

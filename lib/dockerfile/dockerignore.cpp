@@ -4,8 +4,8 @@
 // regexp engine that understands what that construction can produce, so that
 // even Docker's odd corners (a ? inside [...] becoming "[^/]" inside the
 // class) match the same paths.
-#include "dockerfile/go_space.h"
 #include "dockerfile/dockerignore.h"
+#include "dockerfile/go_space.h"
 #include "dockerfile/utf8_decode.h"
 
 #include <optional>

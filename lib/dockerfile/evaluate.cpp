@@ -1,5 +1,6 @@
 #include "dockerfile/evaluate.h"
 
+#include "base/text.h"
 #include "dockerfile/exposed_ports.h"
 #include "dockerfile/go_format.h"
 #include "dockerfile/heredoc.h"

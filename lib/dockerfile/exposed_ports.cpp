@@ -1,6 +1,7 @@
 #include "dockerfile/exposed_ports.h"
 
 #include "base/error.h"
+#include "base/text.h"
 #include "dockerfile/line_words.h"
 
 namespace kiln::dockerfile {
@@ -26,7 +27,7 @@ std::vector<std::string> normalize_ports(const std::vector<std::string>& specs) 
     size_t slash = spec.find('/');
     if (slash != std::string::npos) {
       port = spec.substr(0, slash);
-      proto = to_lower(spec.substr(slash + 1));
+      proto = ascii_lower(spec.substr(slash + 1));
       if (proto.empty()) proto = "tcp";
     }
     if (proto != "tcp" && proto != "udp" && proto != "sctp")

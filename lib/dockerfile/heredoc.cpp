@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "dockerfile/line_words.h"
 
 namespace kiln::dockerfile {

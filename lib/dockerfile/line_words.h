@@ -26,8 +26,5 @@ struct FlagsAndRest {
 FlagsAndRest extract_flags(std::string_view args);
 
 bool is_space(char c);
-std::string_view trim(std::string_view s);
-std::string_view trim_left(std::string_view s);
-std::string to_lower(std::string_view s);
 
 }  // namespace kiln::dockerfile

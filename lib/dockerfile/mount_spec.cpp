@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "dockerfile/line_words.h"
 
 namespace kiln::dockerfile {
@@ -42,7 +43,7 @@ std::vector<std::string> csv_fields(std::string_view s) {
 }
 
 bool parse_bool(const std::string& key, const std::string& v) {
-  std::string l = to_lower(v);
+  std::string l = ascii_lower(v);
   if (l == "1" || l == "t" || l == "true") return true;
   if (l == "0" || l == "f" || l == "false") return false;
   throw kiln::UsageError("invalid value for " + key + ": " + v + " (expected true or false)");
@@ -63,7 +64,7 @@ std::int64_t parse_size(const std::string& v) {
   while (i < v.size() && ((v[i] >= '0' && v[i] <= '9') || v[i] == '.')) ++i;
   if (i == 0) throw kiln::UsageError("invalid size for tmpfs mount: " + v);
   long double n = std::strtold(v.substr(0, i).c_str(), nullptr);
-  std::string unit = to_lower(trim(std::string_view(v).substr(i)));
+  std::string unit = ascii_lower(trim(std::string_view(v).substr(i)));
   long double mult = 1;
   if (!unit.empty()) {
     const std::string prefixes = "kmgtp";
@@ -111,7 +112,7 @@ MountSpec parse_mount(std::string_view value, const MountValueExpander& expand) 
   for (const auto& f : fields) {
     if (trim(f).empty()) continue;
     size_t eq = f.find('=');
-    Field fld{to_lower(trim(std::string_view(f).substr(0, eq))), eq == std::string::npos ? "" : f.substr(eq + 1),
+    Field fld{ascii_lower(trim(std::string_view(f).substr(0, eq))), eq == std::string::npos ? "" : f.substr(eq + 1),
               eq != std::string::npos, f};
     // `from` names a stage or image and never expands (BuildKit refuses it).
     if (fld.key == "from" && fld.value.find('$') != std::string::npos && fld.value.find('$') + 1 < fld.value.size())
@@ -130,7 +131,7 @@ MountSpec parse_mount(std::string_view value, const MountValueExpander& expand) 
   // The type decides defaults, so find it first wherever it appears.
   for (const auto& f : parsed) {
     if (f.key != "type" || !f.has_value) continue;
-    std::string t = to_lower(f.value);
+    std::string t = ascii_lower(f.value);
     if (t == "bind") m.type = MountType::Bind;
     else if (t == "cache") m.type = MountType::Cache;
     else if (t == "tmpfs") m.type = MountType::Tmpfs;
@@ -163,7 +164,7 @@ MountSpec parse_mount(std::string_view value, const MountValueExpander& expand) 
       if (!secret_or_ssh) throw kiln::UsageError("unexpected key 'required' for mount type '" + type_name + "'");
       m.required = parse_bool(key, v);
     } else if (key == "sharing") {
-      std::string s = to_lower(v);
+      std::string s = ascii_lower(v);
       if (s == "shared") m.sharing = CacheSharing::Shared;
       else if (s == "private") m.sharing = CacheSharing::Private;
       else if (s == "locked") m.sharing = CacheSharing::Locked;

@@ -1,5 +1,6 @@
 #include "dockerfile/parser.h"
 
+#include "base/text.h"
 #include "dockerfile/directives.h"
 #include "dockerfile/heredoc.h"
 #include "dockerfile/json_array.h"
@@ -147,7 +148,7 @@ Node parse_instruction_line(std::string_view text, char escape, std::string_view
   std::string_view t = trim(text);
   size_t i = 0;
   while (i < t.size() && !is_space(t[i])) ++i;
-  node.keyword = to_lower(t.substr(0, i));
+  node.keyword = ascii_lower(t.substr(0, i));
   std::string_view rest = trim_left(t.substr(i));
   if (!rest.empty()) {
     FlagsAndRest fr = extract_flags(rest);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/text.h"
 #include "dockerfile/line_words.h"
 #include "dockerfile/location_error.h"
 #include "dockerfile/stage_scope.h"
@@ -114,7 +115,7 @@ class Planner {
     if (st.base_image.empty())
       fail(st.line, "base name (" + st.from.image + ") should not be blank: check the ARG it uses");
     // FROM refers to a stage only by the name of an earlier stage.
-    std::string lowered = to_lower(st.base_image);
+    std::string lowered = ascii_lower(st.base_image);
     for (int i = 0; i < st.index; ++i) {
       if (!plan_.stages[i].name.empty() && plan_.stages[i].name == lowered) {
         st.base_stage = i;
@@ -161,7 +162,7 @@ class Planner {
                        ", which is not defined before this one (stage " + std::to_string(st.index) + ")");
       idx = n;
     } else {
-      std::string lowered = to_lower(ref);
+      std::string lowered = ascii_lower(ref);
       for (const auto& other : plan_.stages) {
         if (!other.name.empty() && other.name == lowered) {
           if (other.index == st.index)
@@ -181,7 +182,7 @@ class Planner {
   void choose_target() {
     plan_.target = static_cast<int>(plan_.stages.size()) - 1;
     if (opts_.target.empty()) return;
-    std::string want = to_lower(opts_.target);
+    std::string want = ascii_lower(opts_.target);
     for (const auto& st : plan_.stages) {
       if (st.name == want) {
         plan_.target = st.index;
@@ -250,7 +251,7 @@ std::optional<int> Plan::find_stage(std::string_view name_or_index) const {
     if (n < static_cast<int>(stages.size())) return n;
     return std::nullopt;
   }
-  std::string lowered = to_lower(name_or_index);
+  std::string lowered = ascii_lower(name_or_index);
   for (const auto& st : stages)
     if (!st.name.empty() && st.name == lowered) return st.index;
   return std::nullopt;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/text.h"
 #include "dockerfile/line_words.h"
 
 namespace kiln::dockerfile {
@@ -22,13 +23,13 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
-  const std::string w = to_lower(word);
+  const std::string w = ascii_lower(word);
   // Short words tolerate one edit; longer ones two (a transposition is two).
   const size_t limit = w.size() <= 3 ? 1 : 2;
   std::string best;
   size_t best_d = limit + 1;
   for (const auto& c : candidates) {
-    size_t d = edit_distance(w, to_lower(c));
+    size_t d = edit_distance(w, ascii_lower(c));
     if (d < best_d) {
       best_d = d;
       best = c;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "steps/run_mounts.h"
 #include "fs/ignore_list.h"
 
 namespace kiln::engine {
@@ -33,9 +32,9 @@ std::vector<std::string> tls_files(const registry::Options& o) {
   return out;
 }
 
-std::vector<std::string> cleanup_keep_paths(const cli::ExecutorOptions& opts, const CleanupInputs& in) {
-  std::vector<std::string> flags{in.context_dir.string(), opts.cache_dir};
-  for (const auto& [id, secret] : steps::parse_secret_flags(opts.secrets)) flags.push_back(secret.file);
+std::vector<std::string> cleanup_keep_paths(const CleanupInputs& in) {
+  std::vector<std::string> flags{in.context_dir.string(), in.cache_dir};
+  for (const auto& [id, secret] : in.secrets) flags.push_back(secret.file);
   flags.insert(flags.end(), in.tls_files.begin(), in.tls_files.end());
   std::vector<std::string> out;
   for (const auto& f : flags) {

@@ -6,11 +6,12 @@
 // would hide them from the build; they stay where they are and the final wipe
 // spares them. Pure: paths in, paths out.
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
-#include "cli/executor_options.h"
 #include "registry/client.h"
+#include "steps/run_mounts.h"
 
 namespace kiln::engine {
 
@@ -18,6 +19,8 @@ struct CleanupInputs {
   std::filesystem::path root = "/";     // the image root ("/" in a container)
   std::filesystem::path cwd = "/";      // relative flags are relative to it
   std::filesystem::path context_dir;    // empty: the context is not a directory of the container
+  std::string cache_dir;                // --cache-dir
+  std::map<std::string, steps::SecretFlag> secrets;  // --secret: its src= files
   std::vector<std::string> tls_files;   // CA bundle and directory, --registry-certificate/--registry-client-cert files
 };
 
@@ -26,6 +29,6 @@ std::vector<std::string> tls_files(const registry::Options& o);
 
 // In-image absolute paths (cleaned), in a stable order without duplicates;
 // paths outside `root`, "/" itself and empty flags are left out.
-std::vector<std::string> cleanup_keep_paths(const cli::ExecutorOptions& opts, const CleanupInputs& in);
+std::vector<std::string> cleanup_keep_paths(const CleanupInputs& in);
 
 }  // namespace kiln::engine

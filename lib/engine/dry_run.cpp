@@ -3,6 +3,7 @@
 #include <map>
 
 #include "cache/copy_sources_digest.h"
+#include "cache/key_chain.h"
 #include "engine/base_image.h"
 #include "steps/run_mounts.h"
 
@@ -25,7 +26,7 @@ std::string text_of(const Step& step) {
 
 }  // namespace
 
-void dry_run(const Plan& plan, const DryRunEnv& env) {
+void dry_run(const Plan& plan, const BuildEnv& env) {
   log::Logger& log = *env.log;
   std::map<int, StageOutcome> done;
   for (int i : plan.build_order) {
@@ -61,32 +62,30 @@ void dry_run(const Plan& plan, const DryRunEnv& env) {
       const Instruction& in = step.instruction;
       std::string note;
       bool file_step = in.as<RunInst>() || in.as<CopyInst>() || in.as<AddInst>() || in.as<WorkdirInst>();
-      if (env.cache && file_step) {
-        cache::Cacheability c = cache::cacheability(step, env.cache_flags);
-        const auto* copy = in.as<CopyInst>();
-        bool from_stage = copy && !copy->from.empty();
-        if (c == cache::Cacheability::Uncacheable || out.key.empty() || from_stage) {
-          out.key.clear();
+      if (env.layer_cache && file_step) {
+        // A COPY --from a stage reads files no dry run has: its key is unknown.
+        auto sources = [&]() -> std::optional<std::string> {
+          const auto* copy = in.as<CopyInst>();
+          if (copy && !copy->from.empty()) return std::nullopt;
+          return cache::copy_sources_digest(step, env.context_dir, env.context_excluded);
+        };
+        auto link = cache::next_link(out.key, step, user, sources, env.cache_flags, env.key_settings);
+        out.key = link.key;
+        if (out.key.empty()) {
           note = "runs (not cacheable)";
+        } else if (link.cacheability == cache::Cacheability::KeyedOnly) {
+          note = "runs (--cache-copy-layers is off)";
+        } else if (missed) {
+          note = "runs (an earlier step missed), key " + out.key;
         } else {
-          std::string files;
-          if (in.as<CopyInst>() || in.as<AddInst>())
-            files = cache::copy_sources_digest(step, env.context_dir, env.context_excluded);
-          out.key = cache::step_cache_key(out.key, step, user, files, env.key_settings);
-          if (c == cache::Cacheability::KeyedOnly) {
-            note = "runs (--cache-copy-layers is off)";
-          } else if (missed) {
-            note = "runs (an earlier step missed), key " + out.key;
+          auto present = env.layer_cache->probe(out.key);
+          if (!present) {
+            note = "cache unavailable";
+          } else if (*present) {
+            note = "cached, key " + out.key;
           } else {
-            auto present = env.cache->probe(out.key);
-            if (!present) {
-              note = "cache unavailable";
-            } else if (*present) {
-              note = "cached, key " + out.key;
-            } else {
-              note = "runs (not cached), key " + out.key;
-              missed = true;
-            }
+            note = "runs (not cached), key " + out.key;
+            missed = true;
           }
         }
       }

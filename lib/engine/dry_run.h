@@ -4,33 +4,13 @@
 // downloaded), each stage's instructions are printed after expansion, and
 // with the layer cache each cacheable step's key is computed and looked up;
 // a RUN with mounts says how they would be given (mount_method.h).
-#include <functional>
-#include <string_view>
-
-#include "cache/layer_cache.h"
-#include "cache/step_cache_key.h"
-#include "steps/mount_method.h"
 #include "dockerfile/plan.h"
-#include "engine/work_dir.h"
-#include "log/log.h"
-#include "registry/client.h"
+#include "engine/stage_builder.h"
 
 namespace kiln::engine {
 
-struct DryRunEnv {
-  registry::Client* client = nullptr;
-  WorkDir* work = nullptr;
-  log::Logger* log = nullptr;
-  image::Platform platform;
-  std::filesystem::path context_dir;
-  std::function<bool(std::string_view rel)> context_excluded;
-  cache::LayerCache* cache = nullptr;  // null: --cache is off
-  cache::CacheFlags cache_flags;
-  cache::KeySettings key_settings;
-  // Says for each RUN --mount whether it would use a mount namespace. May be null.
-  steps::MountMethodDecider* mount_method = nullptr;
-};
-
-void dry_run(const dockerfile::Plan& plan, const DryRunEnv& env);
+// Uses env's client, work dir, log, platform, context, layer cache and
+// mount-method decider; nothing is run, unpacked or written to the root.
+void dry_run(const dockerfile::Plan& plan, const BuildEnv& env);
 
 }  // namespace kiln::engine

@@ -62,25 +62,17 @@ image::ImageBlobs assemble(const registry::ImageState& img, image::ManifestForma
   return b;
 }
 
-OutputResult write_outputs(const registry::ImageState& img, const cli::ExecutorOptions& opts, registry::Client& client,
+OutputResult write_outputs(const registry::ImageState& img, const Outputs& outputs, registry::Client& client,
                            log::Logger& log) {
-  image::ManifestFormat format = img.format;
-  if (opts.image_format == "oci") format = image::ManifestFormat::Oci;
-  if (opts.image_format == "docker") format = image::ManifestFormat::Docker;
-  std::map<std::string, std::string> annotations;
-  for (const auto& a : opts.annotations) {
-    auto eq = a.find('=');
-    annotations[a.substr(0, eq)] = a.substr(eq + 1);
-  }
+  image::ManifestFormat format = outputs.format.value_or(img.format);
+  const auto& annotations = outputs.annotations;
   if (!annotations.empty()) format = image::ManifestFormat::Oci;  // Docker schema 2 has no annotations
   image::ImageBlobs blobs = assemble(img, format, annotations);
   OutputResult out;
   out.digest = digest::sha256_of(blobs.manifest_json).str();
+  const auto& dests = outputs.destinations;
 
-  std::vector<registry::Reference> dests;
-  for (const auto& d : opts.destinations) dests.push_back(registry::parse_reference(d));
-
-  if (!opts.no_push) {
+  if (outputs.push) {
     image::Descriptor cfg;
     cfg.digest = digest::sha256_of(blobs.config_json).str();
     cfg.size = static_cast<std::int64_t>(blobs.config_json.size());
@@ -109,34 +101,31 @@ OutputResult write_outputs(const registry::ImageState& img, const cli::ExecutorO
     config.descriptor = cfg;
     config.open = [&blobs] { return std::make_unique<registry::StringSource>(blobs.config_json); };
     pm.blobs.push_back(std::move(config));
-    registry::PushSettings ps;
-    ps.ignore_immutable_tag_errors = opts.push_ignore_immutable_tag_errors;
-    registry::push_image(client, pm, dests, log, ps);
+    registry::push_image(client, pm, dests, log, outputs.push_settings);
   } else {
     log.info("Skipping push to container registry due to --no-push flag");
   }
 
-  if (!opts.tar_path.empty() || !opts.oci_layout_path.empty())
+  if (!outputs.tar_path.empty() || !outputs.oci_layout_path.empty())
     for (const auto& l : img.layers) ensure_local(l);  // these outputs hold every layer's bytes
-  if (!opts.tar_path.empty()) {
-    make_parent(opts.tar_path);
-    image::write_docker_archive(opts.tar_path, blobs.config_json, blobs.layers, opts.destinations);
-    log.info("Wrote image tarball " + opts.tar_path);
+  if (!outputs.tar_path.empty()) {
+    make_parent(outputs.tar_path);
+    image::write_docker_archive(outputs.tar_path, blobs.config_json, blobs.layers, outputs.destination_names);
+    log.info("Wrote image tarball " + outputs.tar_path);
   }
-  if (!opts.oci_layout_path.empty()) {
+  if (!outputs.oci_layout_path.empty()) {
     std::optional<std::string> tag;
     if (!dests.empty() && !dests[0].tag.empty()) tag = dests[0].tag;
     // An OCI layout is read by OCI tools (skopeo's oci: transport, umoci),
     // which only look for OCI media types in index.json: write the image in
     // OCI form there whatever the pushed format is.
     if (format == image::ManifestFormat::Oci)
-      image::write_oci_image(opts.oci_layout_path, blobs, tag);
+      image::write_oci_image(outputs.oci_layout_path, blobs, tag);
     else
-      image::write_oci_image(opts.oci_layout_path, assemble(img, image::ManifestFormat::Oci, annotations), tag);
-    log.info("Wrote OCI layout " + opts.oci_layout_path);
+      image::write_oci_image(outputs.oci_layout_path, assemble(img, image::ManifestFormat::Oci, annotations), tag);
+    log.info("Wrote OCI layout " + outputs.oci_layout_path);
   }
-  write_digest_files({opts.digest_file, opts.image_name_digest_file, opts.image_name_tag_digest_file}, dests,
-                     out.digest);
+  write_digest_files(outputs.digest_files, dests, out.digest);
   return out;
 }
 

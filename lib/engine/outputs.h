@@ -3,14 +3,17 @@
 // written as a docker-archive tarball or an OCI layout, with kaniko's digest
 // files.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "cli/executor_options.h"
+#include "engine/digest_files.h"
 #include "image/image_blobs.h"
 #include "log/log.h"
 #include "registry/client.h"
 #include "registry/image_state.h"
+#include "registry/push_image.h"
+#include "registry/reference.h"
 
 namespace kiln::engine {
 
@@ -19,6 +22,19 @@ namespace kiln::engine {
 image::ImageBlobs assemble(const registry::ImageState& img, image::ManifestFormat format,
                            const std::map<std::string, std::string>& annotations);
 
+// Where the image goes, parsed from the options before the build starts.
+struct Outputs {
+  std::vector<std::string> destination_names;     // --destination as written (docker-archive RepoTags)
+  std::vector<registry::Reference> destinations;  // the same, parsed
+  bool push = true;                               // false with --no-push
+  registry::PushSettings push_settings;           // --push-ignore-immutable-tag-errors
+  std::optional<image::ManifestFormat> format;    // --image-format; nullopt: the base image's
+  std::map<std::string, std::string> annotations; // --annotation (forces OCI: Docker schema 2 has none)
+  std::string tar_path;                           // --tar-path
+  std::string oci_layout_path;                    // --oci-layout-path
+  DigestFiles digest_files;
+};
+
 struct OutputResult {
   std::string digest;  // manifest digest
 };
@@ -26,7 +42,7 @@ struct OutputResult {
 // Pushes (unless --no-push), writes --tar-path / --oci-layout-path and the
 // digest files. A destination's tag is written only after every blob of the
 // image is confirmed present in that repository.
-OutputResult write_outputs(const registry::ImageState& img, const cli::ExecutorOptions& opts, registry::Client& client,
+OutputResult write_outputs(const registry::ImageState& img, const Outputs& outputs, registry::Client& client,
                            log::Logger& log);
 
 }  // namespace kiln::engine

@@ -5,18 +5,19 @@
 
 #include "base/error.h"
 #include "cache/copy_sources_digest.h"
-#include "steps/mount_journal.h"
+#include "cache/key_chain.h"
 #include "digest/digest.h"
 #include "digest/sha256.h"
 #include "dockerfile/evaluate.h"
 #include "engine/base_image.h"
 #include "engine/tree_save.h"
-#include "fs/passwd.h"
-#include "fs/resolve.h"
 #include "fs/wipe.h"
+#include "image/platform.h"
 #include "steps/config_update.h"
 #include "steps/copy_step.h"
+#include "steps/mount_journal.h"
 #include "steps/run_step.h"
+#include "steps/workdir_step.h"
 
 namespace kiln::engine {
 namespace fsys = std::filesystem;
@@ -52,13 +53,9 @@ Base base_for(const BuildEnv& env, const Plan& plan, const Stage& stage, const s
   image::Platform platform = env.platform;
   if (!stage.platform.empty()) {
     // FROM --platform=os/arch[/variant]: chooses the base image's platform.
-    auto p = stage.platform;
-    auto a = p.find('/');
-    if (a == std::string::npos) throw UsageError(plan.filename + ":" + std::to_string(stage.line) + ": invalid --platform " + p);
-    platform.os = p.substr(0, a);
-    auto b = p.find('/', a + 1);
-    platform.architecture = p.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
-    platform.variant = b == std::string::npos ? "" : p.substr(b + 1);
+    auto p = image::parse_platform(stage.platform);
+    if (!p) throw UsageError(plan.filename + ":" + std::to_string(stage.line) + ": invalid --platform " + stage.platform);
+    platform = *p;
   }
   auto ref = registry::parse_reference(stage.base_image);
   auto pulled = pull_image(*env.client, ref, platform, env.work->blobs(), *env.log, base_cache(env));
@@ -103,10 +100,6 @@ std::string short_text(const Instruction& in) {
   return s;
 }
 
-}  // namespace
-
-namespace {
-
 bool is_file_step(const Instruction& in) {
   return in.as<RunInst>() || in.as<CopyInst>() || in.as<AddInst>() || in.as<WorkdirInst>();
 }
@@ -120,251 +113,312 @@ const char* cache_word(cache::Cacheability c) {
   return "off";
 }
 
-}  // namespace
+// One stage being built: the image so far, the root's state, the cache-key
+// chain. build() puts each step through run(), then adds what the stage's
+// role asks for (a --single-snapshot layer, the kept tree).
+class StageRun {
+ public:
+  StageRun(const BuildEnv& env, const Plan& plan, int index, const std::map<int, StageResult>& done, bool root_dirty,
+           StageRole role)
+      : env_(env),
+        plan_(plan),
+        index_(index),
+        done_(done),
+        root_dirty_(root_dirty),
+        role_(role),
+        log_(*env.log),
+        snap_(env.root, *env.ignore, env.snapshot_mode) {}
 
-StageResult build_stage(const BuildEnv& env, const Plan& plan, int index, const std::map<int, StageResult>& done,
-                        bool root_dirty, bool keep_tree, StageReport* report, bool need_layers) {
-  const Stage& stage = plan.stages[static_cast<std::size_t>(index)];
-  log::Logger& log = *env.log;
-  StageReport rep;
-  rep.index = index;
-  rep.name = stage.name;
-  rep.base = stage.base_image;
+  StageResult build();
+  StageReport take_report() { return std::move(rep_); }
+
+ private:
+  bool need_layers() const { return role_ == StageRole::Layered || role_ == StageRole::LayeredAndCopiedFrom; }
+  bool keep_tree() const { return role_ == StageRole::CopiedFrom || role_ == StageRole::LayeredAndCopiedFrom; }
+
+  void materialize();
+  void push_layer(const registry::Layer& l);
+  std::optional<registry::Layer> add_layer(const fs::Changes& changes, StepReport& sr);
+  fs::Changes snapshot(StepReport& sr);
+  void history(const Step& step, bool layered);
+  // true when the layer cache answered the step (nothing to run).
+  bool from_cache(const Step& step, StepReport& sr, cache::Cacheability& cacheable);
+  void apply_cached_layer(const registry::Layer& layer);
+  // Runs a step that may change files; true when it may have.
+  bool execute(const Step& step);
+  void run(const Step& step);
+  void single_snapshot_layer();
+
+  const BuildEnv& env_;
+  const Plan& plan_;
+  const int index_;
+  const std::map<int, StageResult>& done_;
+  const bool root_dirty_;
+  const StageRole role_;
+  log::Logger& log_;
+
+  StageResult result_;
+  StageReport rep_;
+  cache::LayerCache* cache_ = nullptr;
+  std::string key_;        // empty: the chain is broken, no more keys
+  bool missed_ = false;    // once a step misses, every later step runs
+  fs::Snapshotter snap_;
+  bool materialized_ = false;
+  steps::StageFlags flags_;
+  int layer_no_ = 0;
+};
+
+// The root gets the base image and every layer so far only when something
+// needs real files: a step that runs, or a tree a later stage copies from.
+void StageRun::materialize() {
+  if (materialized_) return;
+  registry::ImageState& img = result_.image;
+  auto tm = Clock::now();
+  if (root_dirty_) {
+    log_.info("Deleting filesystem of the previous stage");
+    fs::wipe_root(env_.root, *env_.ignore);
+  }
+  if (!img.layers.empty()) {
+    log_.info("Unpacking rootfs as cmd requires it.");
+    apply_layers(img, env_.root, *env_.ignore, log_, env_.keep_base_layers, env_.extract_retries);
+  }
+  rep_.unpack_seconds += since(tm);
+  auto ts = Clock::now();
+  if (need_layers()) snap_.baseline();
+  materialized_ = true;
+  rep_.unpacked = true;
+  rep_.unpack_seconds += since(ts);
+}
+
+void StageRun::push_layer(const registry::Layer& l) {
+  result_.image.layers.push_back(l);
+  result_.image.config.add_diff_id(l.diff_id);
+}
+
+std::optional<registry::Layer> StageRun::add_layer(const fs::Changes& changes, StepReport& sr) {
+  if (changes.empty()) return std::nullopt;
+  auto tl = Clock::now();
+  fsys::path out =
+      env_.work->layers() / ("stage" + std::to_string(index_) + "-" + std::to_string(layer_no_++) + ".layer");
+  layer::Result r = layer::write_layer(env_.root, changes, out, env_.layer);
+  sr.layer_seconds += since(tl);
+  sr.layer_bytes_in += r.uncompressed_size;
+  sr.layer_bytes_out += r.size;
+  registry::Layer l;
+  l.descriptor.media_type = result_.image.format == image::ManifestFormat::Oci ? r.media_type_oci : r.media_type_docker;
+  l.descriptor.digest = r.digest;
+  l.descriptor.size = r.size;
+  l.diff_id = r.diff_id;
+  l.file = r.file;
+  push_layer(l);
+  log_.debug("Layer " + r.digest + ": " + std::to_string(changes.added_or_modified.size()) + " paths, " +
+             std::to_string(changes.deleted.size()) + " deletions, " + std::to_string(r.size) + " bytes");
+  return l;
+}
+
+fs::Changes StageRun::snapshot(StepReport& sr) {
+  auto tsn = Clock::now();
+  fs::Changes changes = snap_.take();
+  sr.snapshot_seconds += since(tsn);
+  sr.files_walked += snap_.stats().walked;
+  sr.files_hashed += snap_.stats().hashed;
+  return changes;
+}
+
+void StageRun::history(const Step& step, bool layered) {
+  if (!step.history) return;
+  image::HistoryEntry h;
+  h.created = env_.created;
+  h.created_by = *step.history;
+  h.comment = "kiln";
+  h.empty_layer = !layered;
+  result_.image.config.add_history(h);
+}
+
+// Steps ran before this one: the root must hold this layer too for the steps
+// after it. Apply it, then take it as the new baseline (its changes are
+// already in the image).
+void StageRun::apply_cached_layer(const registry::Layer& layer) {
+  auto tu = Clock::now();
+  registry::ImageState one;
+  one.name = "cached layer " + layer.descriptor.digest;
+  one.layers.push_back(layer);
+  apply_layers(one, env_.root, *env_.ignore, log_, false, env_.extract_retries);
+  snap_.take();
+  rep_.unpack_seconds += since(tu);
+}
+
+// The cache: a key for the step when the chain allows one, and a lookup
+// when the step is cached and nothing has missed yet.
+bool StageRun::from_cache(const Step& step, StepReport& sr, cache::Cacheability& cacheable) {
+  if (!cache_ || key_.empty()) return false;
+  const Instruction& in = step.instruction;
+  auto tc = Clock::now();
+  auto sources = [&]() -> std::optional<std::string> {
+    const auto* c = in.as<CopyInst>();
+    bool from_context = !c || c->from.empty();
+    return cache::copy_sources_digest(step, copy_source(env_, plan_, step, done_),
+                                      from_context ? env_.context_excluded : nullptr);
+  };
+  auto link = cache::next_link(key_, step, result_.image.config.user(), sources, env_.cache_flags, env_.key_settings);
+  cacheable = link.cacheability;
+  key_ = link.key;
+  sr.cache = cache_word(cacheable);
+  if (cacheable == cache::Cacheability::Cached && !missed_) {
+    if (auto hit = cache_->lookup(key_)) {
+      sr.cache = "hit";
+      if (in.as<WorkdirInst>()) steps::apply_metadata(step, result_.image.config, flags_);
+      if (hit->layer) {
+        push_layer(*hit->layer);
+        if (materialized_) apply_cached_layer(*hit->layer);
+      }
+      history(step, hit->layer.has_value());
+      sr.cache_seconds += since(tc);
+      return true;
+    }
+    missed_ = true;
+  }
+  sr.cache_seconds += since(tc);
+  return false;
+}
+
+bool StageRun::execute(const Step& step) {
+  const Instruction& in = step.instruction;
+  if (in.as<RunInst>()) {
+    steps::RunContext rc;
+    static_cast<steps::StepEnv&>(rc) = env_;
+    rc.cache_dir = env_.cache_dir;
+    rc.secrets = env_.secrets;
+    rc.getenv = env_.getenv;
+    rc.source_root = [this, &step](const std::string& from) {
+      return source_root(env_, plan_, step.line, from, done_);
+    };
+    rc.interrupt = env_.interrupt;
+    rc.mount_method = env_.mount_method;
+    rc.journal = env_.work->path() / steps::kMountJournalName;
+    steps::run_command(step, result_.image.config, rc);
+    return true;
+  }
+  if (in.as<CopyInst>() || in.as<AddInst>()) {
+    steps::CopyEnv ce;
+    static_cast<steps::StepEnv&>(ce) = env_;
+    ce.src_root = copy_source(env_, plan_, step, done_);
+    const auto* c = in.as<CopyInst>();
+    if (c && !c->from.empty()) ce.context_excluded = nullptr;  // a stage or image: no .dockerignore
+    ce.ca_file = env_.ca_file;
+    ce.cancelled = cancel_flag(env_.interrupt);
+    steps::run_copy(step, ce);
+    return true;
+  }
+  // WORKDIR.
+  steps::apply_metadata(step, result_.image.config, flags_);
+  return steps::make_workdir(env_.root, step.working_dir, result_.image.config.user());
+}
+
+void StageRun::run(const Step& step) {
+  if (env_.interrupt) env_.interrupt->check();
+  const Instruction& in = step.instruction;
+  log_.info(short_text(in));
+  StepReport sr;
+  sr.instruction = short_text(in);
+  sr.cache = "off";
+  if (!is_file_step(in)) {
+    steps::apply_metadata(step, result_.image.config, flags_);
+    history(step, false);
+    rep_.steps.push_back(std::move(sr));
+    return;
+  }
+  cache::Cacheability cacheable = cache::Cacheability::Uncacheable;
+  if (from_cache(step, sr, cacheable)) {
+    rep_.steps.push_back(std::move(sr));
+    return;
+  }
+  materialize();
+  auto tr = Clock::now();
+  bool touches_files = execute(step);
+  sr.run_seconds += since(tr);
+  std::optional<registry::Layer> layer;
+  if (touches_files && !env_.single_snapshot && need_layers()) {
+    log_.info("Taking snapshot of full filesystem...");
+    layer = add_layer(snapshot(sr), sr);
+    if (!layer) log_.info("No files changed in this command, skipping snapshotting.");
+  }
+  if (cache_ && cacheable == cache::Cacheability::Cached && !key_.empty()) cache_->store(key_, layer);
+  history(step, layer.has_value());
+  rep_.steps.push_back(std::move(sr));
+}
+
+void StageRun::single_snapshot_layer() {
+  StepReport sr;
+  sr.instruction = "kiln --single-snapshot";
+  if (add_layer(snapshot(sr), sr)) {
+    image::HistoryEntry h;
+    h.created = env_.created;
+    h.created_by = "kiln --single-snapshot";
+    h.comment = "kiln";
+    result_.image.config.add_history(h);
+  }
+  rep_.steps.push_back(std::move(sr));
+}
+
+StageResult StageRun::build() {
+  const Stage& stage = plan_.stages[static_cast<std::size_t>(index_)];
+  rep_.index = index_;
+  rep_.name = stage.name;
+  rep_.base = stage.base_image;
   auto t0 = Clock::now();
 
-  StageResult result;
-  registry::ImageState& img = result.image;
-  Base base = base_for(env, plan, stage, done);
+  registry::ImageState& img = result_.image;
+  Base base = base_for(env_, plan_, stage, done_);
   img = std::move(base.image);
-  rep.unpack_seconds += since(t0);
+  rep_.unpack_seconds += since(t0);
 
-  cache::LayerCache* cache = env.single_snapshot ? nullptr : env.layer_cache;
-  if (cache && !cache->enabled()) cache = nullptr;
-  std::string key = base.key;  // empty: the chain is broken, no more keys
-  bool missed = false;         // once a step misses, every later step runs
-
-  fs::Snapshotter snap(env.root, *env.ignore, env.snapshot_mode);
-  bool materialized = false;
-  // The root gets the base image and every layer so far only when something
-  // needs real files: a step that runs, or a tree a later stage copies from.
-  auto materialize = [&] {
-    if (materialized) return;
-    auto tm = Clock::now();
-    if (root_dirty) {
-      log.info("Deleting filesystem of the previous stage");
-      fs::wipe_root(env.root, *env.ignore);
-    }
-    if (!img.layers.empty()) {
-      log.info("Unpacking rootfs as cmd requires it.");
-      apply_layers(img, env.root, *env.ignore, log, env.keep_base_layers, env.extract_retries);
-    }
-    rep.unpack_seconds += since(tm);
-    auto ts = Clock::now();
-    if (need_layers) snap.baseline();
-    materialized = true;
-    rep.unpacked = true;
-    double b = since(ts);
-    rep.unpack_seconds += b;
-  };
-  if (!cache) materialize();
+  cache_ = env_.single_snapshot ? nullptr : env_.layer_cache;
+  if (cache_ && !cache_->enabled()) cache_ = nullptr;
+  key_ = base.key;
+  if (!cache_) materialize();
 
   BaseConfig base_cfg;
   base_cfg.env = img.config.env();
   base_cfg.onbuild = img.config.on_build();
   base_cfg.working_dir = img.config.working_dir();
   base_cfg.shell = img.config.shell();
-  if (stage.base_stage) base_cfg.state_env = done.at(*stage.base_stage).state_env;
+  if (stage.base_stage) base_cfg.state_env = done_.at(*stage.base_stage).state_env;
   // Triggers run in the stage built on the image; they are not inherited
   // any further (Docker's rule).
   img.config.set_on_build({});
-  std::vector<Step> steps = evaluate_stage(plan, index, base_cfg);
-  result.state_env = steps.empty() ? base_cfg.state_env : steps.back().state_env;
+  std::vector<Step> steps = evaluate_stage(plan_, index_, base_cfg);
+  result_.state_env = steps.empty() ? base_cfg.state_env : steps.back().state_env;
+  for (const Step& step : steps) run(step);
 
-  steps::StageFlags flags;
-  int layer_no = 0;
-  auto push_layer = [&](const registry::Layer& l) {
-    img.layers.push_back(l);
-    img.config.add_diff_id(l.diff_id);
-  };
-  auto add_layer = [&](const fs::Changes& changes, StepReport& sr) -> std::optional<registry::Layer> {
-    if (changes.empty()) return std::nullopt;
-    auto tl = Clock::now();
-    fsys::path out = env.work->layers() / ("stage" + std::to_string(index) + "-" + std::to_string(layer_no++) + ".layer");
-    layer::Result r = layer::write_layer(env.root, changes, out, env.layer);
-    sr.layer_seconds += since(tl);
-    sr.layer_bytes_in += r.uncompressed_size;
-    sr.layer_bytes_out += r.size;
-    registry::Layer l;
-    l.descriptor.media_type = img.format == image::ManifestFormat::Oci ? r.media_type_oci : r.media_type_docker;
-    l.descriptor.digest = r.digest;
-    l.descriptor.size = r.size;
-    l.diff_id = r.diff_id;
-    l.file = r.file;
-    push_layer(l);
-    log.debug("Layer " + r.digest + ": " + std::to_string(changes.added_or_modified.size()) + " paths, " +
-              std::to_string(changes.deleted.size()) + " deletions, " + std::to_string(r.size) + " bytes");
-    return l;
-  };
-  auto snapshot = [&](StepReport& sr) -> fs::Changes {
-    auto tsn = Clock::now();
-    fs::Changes changes = snap.take();
-    sr.snapshot_seconds += since(tsn);
-    sr.files_walked += snap.stats().walked;
-    sr.files_hashed += snap.stats().hashed;
-    return changes;
-  };
-  auto history = [&](const Step& step, bool layered) {
-    if (!step.history) return;
-    image::HistoryEntry h;
-    h.created = env.created;
-    h.created_by = *step.history;
-    h.comment = "kiln";
-    h.empty_layer = !layered;
-    img.config.add_history(h);
-  };
-
-  for (const Step& step : steps) {
-    if (env.interrupt) env.interrupt->check();
-    const Instruction& in = step.instruction;
-    log.info(short_text(in));
-    StepReport sr;
-    sr.instruction = short_text(in);
-    sr.cache = "off";
-    const std::string user_before = img.config.user();
-    if (!is_file_step(in)) {
-      steps::apply_metadata(step, img.config, flags);
-      history(step, false);
-      rep.steps.push_back(std::move(sr));
-      continue;
-    }
-
-    // The cache: a key for the step when the chain allows one, and a lookup
-    // when the step is cached and nothing has missed yet.
-    cache::Cacheability cacheable = cache::Cacheability::Uncacheable;
-    if (cache && !key.empty()) {
-      auto tc = Clock::now();
-      cacheable = cache::cacheability(step, env.cache_flags);
-      if (cacheable == cache::Cacheability::Uncacheable) {
-        key.clear();
-      } else {
-        std::string files;
-        if (in.as<CopyInst>() || in.as<AddInst>()) {
-          const auto* c = in.as<CopyInst>();
-          bool from_context = !c || c->from.empty();
-          files = cache::copy_sources_digest(step, copy_source(env, plan, step, done),
-                                      from_context ? env.context_excluded : nullptr);
-        }
-        key = cache::step_cache_key(key, step, user_before, files, env.key_settings);
-      }
-      sr.cache = cache_word(cacheable);
-      if (cacheable == cache::Cacheability::Cached && !missed) {
-        if (auto hit = cache->lookup(key)) {
-          sr.cache = "hit";
-          if (in.as<WorkdirInst>()) steps::apply_metadata(step, img.config, flags);
-          if (hit->layer) {
-            push_layer(*hit->layer);
-            if (materialized) {
-              // Steps ran before this one: the root must hold this layer too
-              // for the steps after it. Apply it, then take it as the new
-              // baseline (its changes are already in the image).
-              auto tu = Clock::now();
-              registry::ImageState one;
-              one.name = "cached layer " + hit->layer->descriptor.digest;
-              one.layers.push_back(*hit->layer);
-              apply_layers(one, env.root, *env.ignore, log, false, env.extract_retries);
-              snap.take();
-              rep.unpack_seconds += since(tu);
-            }
-          }
-          history(step, hit->layer.has_value());
-          sr.cache_seconds += since(tc);
-          rep.steps.push_back(std::move(sr));
-          continue;
-        }
-        missed = true;
-      }
-      sr.cache_seconds += since(tc);
-    }
-
+  if (env_.single_snapshot && need_layers()) single_snapshot_layer();
+  if (keep_tree()) {
     materialize();
-    bool touches_files = false;
-    auto tr = Clock::now();
-    if (in.as<RunInst>()) {
-      steps::RunContext rc;
-      rc.root = env.root;
-      rc.log = &log;
-      rc.context_dir = env.context_dir;
-      rc.cache_dir = env.cache_dir;
-      rc.scratch = env.work->scratch();
-      rc.secrets = env.secrets;
-      rc.getenv = env.getenv;
-      rc.source_root = [&](const std::string& from) { return source_root(env, plan, step.line, from, done); };
-      rc.ignore = env.ignore;
-      rc.context_excluded = env.context_excluded;
-      rc.interrupt = env.interrupt;
-      rc.mount_method = env.mount_method;
-      rc.mount_journal = env.work->path() / steps::kMountJournalName;
-      steps::run_command(step, img.config, rc);
-      touches_files = true;
-    } else if (in.as<CopyInst>() || in.as<AddInst>()) {
-      steps::CopyEnv ce;
-      ce.root = env.root;
-      ce.ignore = env.ignore;
-      ce.src_root = copy_source(env, plan, step, done);
-      const auto* c = in.as<CopyInst>();
-      if (!c || c->from.empty()) ce.context_excluded = env.context_excluded;
-      ce.scratch = env.work->scratch();
-      ce.ca_file = env.ca_file;
-      ce.cancelled = cancel_flag(env.interrupt);
-      ce.log = &log;
-      steps::run_copy(step, ce);
-      touches_files = true;
-    } else {
-      steps::apply_metadata(step, img.config, flags);
-      if (!step.working_dir.empty()) {
-        // Created when missing, owned by the USER in effect, resolved as
-        // BuildKit resolves --chown (USER 1000 gives 1000:1000).
-        std::error_code ec;
-        if (!fsys::exists(fs::resolve_in_root(env.root, step.working_dir, true), ec)) {
-          fs::Owner o;
-          if (!img.config.user().empty()) o = fs::load_chown(env.root, img.config.user());
-          fs::mkdir_all(env.root, step.working_dir, o.uid, o.gid, 0755);
-          touches_files = true;
-        }
-      }
-    }
-    sr.run_seconds += since(tr);
-    std::optional<registry::Layer> layer;
-    if (touches_files && !env.single_snapshot && need_layers) {
-      log.info("Taking snapshot of full filesystem...");
-      layer = add_layer(snapshot(sr), sr);
-      if (!layer) log.info("No files changed in this command, skipping snapshotting.");
-    }
-    if (cache && cacheable == cache::Cacheability::Cached && !key.empty()) cache->store(key, layer);
-    history(step, layer.has_value());
-    rep.steps.push_back(std::move(sr));
+    result_.saved_root = env_.work->stages() / std::to_string(index_);
+    save_tree(env_.root, *env_.ignore, result_.saved_root);
   }
-  if (env.single_snapshot && need_layers) {
-    StepReport sr;
-    sr.instruction = "kiln --single-snapshot";
-    if (add_layer(snapshot(sr), sr)) {
-      image::HistoryEntry h;
-      h.created = env.created;
-      h.created_by = "kiln --single-snapshot";
-      h.comment = "kiln";
-      img.config.add_history(h);
-    }
-    rep.steps.push_back(std::move(sr));
-  }
-  if (keep_tree) {
-    materialize();
-    result.saved_root = env.work->stages() / std::to_string(index);
-    save_tree(env.root, *env.ignore, result.saved_root);
-  }
-  result.cache_key = key;
-  rep.total_seconds = since(t0);
-  if (report) *report = std::move(rep);
-  return result;
+  result_.cache_key = key_;
+  rep_.total_seconds = since(t0);
+  return std::move(result_);
 }
+
+}  // namespace
+
+StageRole stage_role(bool layered, bool kept) {
+  if (layered) return kept ? StageRole::LayeredAndCopiedFrom : StageRole::Layered;
+  return kept ? StageRole::CopiedFrom : StageRole::Unused;
+}
+
+StageBuilder::StageBuilder(const BuildEnv& env, const dockerfile::Plan& plan) : env_(env), plan_(plan) {}
+
+const StageResult& StageBuilder::build(int index, StageRole role, StageReport* report) {
+  StageRun run(env_, plan_, index, done_, root_dirty_, role);
+  StageResult result = run.build();
+  if (report) *report = run.take_report();
+  root_dirty_ = true;
+  return done_[index] = std::move(result);
+}
+
+const StageResult& StageBuilder::result(int index) const { return done_.at(index); }
 
 }  // namespace kiln::engine

@@ -1,7 +1,5 @@
 #pragma once
-// Builds one stage of the plan in the image root: base image applied, each
-// step run, a snapshot after every step that can change files, a layer for
-// every snapshot that found changes.
+// The stage builder: one stage of the plan built in the image root.
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -22,19 +20,18 @@
 #include "proc/interrupt.h"
 #include "registry/client.h"
 #include "registry/image_state.h"
+#include "steps/run_mounts.h"
+#include "steps/step_env.h"
 
 namespace kiln::engine {
 
 // Everything a stage needs from the build, passed as values and references:
 // no global state, so a failed build leaves nothing behind for the next one.
-struct BuildEnv {
-  std::filesystem::path root = "/";
-  const fs::IgnoreList* ignore = nullptr;
+// What every step takes (root, ignore list, context, scratch, log) is its
+// StepEnv part; scratch is work->scratch().
+struct BuildEnv : steps::StepEnv {
   WorkDir* work = nullptr;
   registry::Client* client = nullptr;
-  log::Logger* log = nullptr;
-  std::filesystem::path context_dir;
-  std::function<bool(std::string_view rel)> context_excluded;
   image::Platform platform;
   layer::LayerSettings layer;
   fs::SnapshotMode snapshot_mode = fs::SnapshotMode::Full;
@@ -44,7 +41,7 @@ struct BuildEnv {
   std::filesystem::path cache_dir;     // --cache-dir: RUN cache mounts, cached base images
   long long cache_ttl_seconds = 0;     // --cache-ttl
   bool cache = false;                  // --cache: base images may come from cache_dir
-  std::vector<std::string> secrets;    // --secret
+  std::map<std::string, steps::SecretFlag> secrets;  // --secret, by id
   GetEnv getenv;
   // The registry layer cache (--cache with a cache repository); null: off.
   cache::LayerCache* layer_cache = nullptr;
@@ -70,16 +67,37 @@ struct StageResult {
   std::vector<std::string> state_env;  // ENV and ARG values at the end: a stage FROM it sees them (BuildKit)
 };
 
-// root_dirty: an earlier stage left files in the root, wipe it first.
-// keep_tree: a later stage copies from this one; save its filesystem.
-// need_layers: false for a stage that is only copied from (not the target,
-// no stage built FROM it, no layer cache): its files are kept, but no
-// snapshot is taken and no layer written, since nothing would use them.
-// With the layer cache, the base is unpacked only when a step has to run
-// (or the tree must be kept): a stage answered wholly by the cache is
-// assembled from cached layers without touching the root.
-StageResult build_stage(const BuildEnv& env, const dockerfile::Plan& plan, int index,
-                        const std::map<int, StageResult>& done, bool root_dirty, bool keep_tree,
-                        StageReport* report = nullptr, bool need_layers = true);
+// What the rest of the build uses from a stage (dockerfile/stage_use.h).
+// Without layers no snapshot is taken and no layer written, since nothing
+// would use them; a kept tree is saved for a later COPY --from or RUN
+// --mount from=.
+enum class StageRole {
+  Unused,                // built (kaniko builds every stage) but read by nothing
+  CopiedFrom,            // its files are copied: tree kept, no layers
+  Layered,               // the target or a base of another stage: layers, no tree
+  LayeredAndCopiedFrom,  // both
+};
+StageRole stage_role(bool layered, bool kept);
+
+// Builds the stages of one plan in the image root, in build order: base
+// image, each step run, a snapshot after every step that can change files, a
+// layer for every snapshot that found changes. With the layer cache, the
+// base is unpacked only when a step has to run (or the tree must be kept): a
+// stage answered wholly by the cache is assembled from cached layers without
+// touching the root. Holds what the stages built so far left (their
+// results, whether the root needs wiping before the next one).
+class StageBuilder {
+ public:
+  StageBuilder(const BuildEnv& env, const dockerfile::Plan& plan);
+  // The stages `index` builds FROM or copies from must have been built.
+  const StageResult& build(int index, StageRole role, StageReport* report = nullptr);
+  const StageResult& result(int index) const;
+
+ private:
+  const BuildEnv& env_;
+  const dockerfile::Plan& plan_;
+  std::map<int, StageResult> done_;
+  bool root_dirty_ = false;  // an earlier stage left files in the root
+};
 
 }  // namespace kiln::engine

@@ -27,19 +27,19 @@ int open_below_nofollow(int root_fd, std::string_view rel, int flags) {
 
 std::string hash_file_below(int root_fd, std::string_view rel, struct stat* st_after) {
   UniqueFd fd(open_below_nofollow(root_fd, rel, O_RDONLY));
-  if (!fd.valid()) throw IoError("hash /" + std::string(rel) + ": " + std::strerror(errno));
+  if (!fd.valid()) throw SystemError("hash /" + std::string(rel), errno);
   digest::Sha256 h;
   char buf[64 * 1024];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw IoError("hash /" + std::string(rel) + ": " + std::strerror(errno));
+      throw SystemError("hash /" + std::string(rel), errno);
     }
     if (n == 0) break;
     h.update(buf, static_cast<std::size_t>(n));
   }
-  if (st_after && fstat(fd.get(), st_after) != 0) throw IoError("hash /" + std::string(rel) + ": " + std::strerror(errno));
+  if (st_after && fstat(fd.get(), st_after) != 0) throw SystemError("hash /" + std::string(rel), errno);
   return h.hex_final();
 }
 

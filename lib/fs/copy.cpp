@@ -61,7 +61,7 @@ class Copier {
     if (dest_ignored(dest_path, resolve_in_root(dest_root_, dest_path, false))) return;
     mkdir_all(dest_root_, parent_of(dest_path), meta_.uid, meta_.gid, 0755);
     struct stat st;
-    if (stat(src_host.c_str(), &st) != 0) throw IoError("copy: stat " + src_rel + ": " + std::strerror(errno));
+    if (stat(src_host.c_str(), &st) != 0) throw SystemError("copy: stat " + src_rel, errno);
     write_entry(src_host, st, dest_path);
   }
 
@@ -87,7 +87,7 @@ class Copier {
   void copy_children(const std::filesystem::path& src_dir, const std::string& src_rel, const std::string& dest_dir,
                      bool dest_exists) {
     UniqueFd fd(open(src_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) throw IoError("copy: open " + src_dir.string() + ": " + std::strerror(errno));
+    if (!fd.valid()) throw SystemError("copy: open " + src_dir.string(), errno);
     auto names = list_dir_names(fd.get(), src_dir.string());
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {
@@ -95,7 +95,7 @@ class Copier {
       std::string rel = src_rel.empty() ? name : src_rel + "/" + name;
       std::string dst = join(dest_dir, name);
       struct stat st;
-      if (lstat(src.c_str(), &st) != 0) throw IoError("copy: lstat " + src.string() + ": " + std::strerror(errno));
+      if (lstat(src.c_str(), &st) != 0) throw SystemError("copy: lstat " + src.string(), errno);
       if (excluded(rel)) {
         if (S_ISDIR(st.st_mode)) copy_children(src, rel, dst, false);
         continue;

@@ -17,7 +17,7 @@ namespace kiln::fs {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& p) {
-  throw IoError("copy: " + what + " " + p.string() + ": " + std::strerror(errno));
+  throw SystemError("copy: " + what + " " + p.string(), errno);
 }
 
 mode_t perm_bits(const struct stat& st, const EntryMeta& m) {

@@ -26,7 +26,7 @@ std::vector<std::string> list_dir_names(int dirfd, const std::string& what) {
   alignas(8) char buf[32 * 1024];
   for (;;) {
     long n = syscall(SYS_getdents64, dirfd, buf, sizeof buf);
-    if (n < 0) throw IoError("read directory " + what + ": " + std::strerror(errno));
+    if (n < 0) throw SystemError("read directory " + what, errno);
     if (n == 0) return names;
     for (long off = 0; off < n;) {
       auto* d = reinterpret_cast<LinuxDirent64*>(buf + off);

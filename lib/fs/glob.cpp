@@ -10,8 +10,8 @@
 
 #include "base/error.h"
 #include "fs/dir_names.h"
-#include "fs/resolve.h"
 #include "fs/path_components.h"
+#include "fs/resolve.h"
 #include "fs/unique_fd.h"
 
 namespace kiln::fs {

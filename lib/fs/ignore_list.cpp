@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 
 namespace kiln::fs {
 namespace {
@@ -109,11 +110,9 @@ IgnoreList IgnoreList::for_build(const Options& opts, std::string_view mountinfo
 }
 
 IgnoreList IgnoreList::for_build_from_proc(const Options& opts) {
-  std::ifstream f("/proc/self/mountinfo");
-  if (!f) throw IoError(std::string("read /proc/self/mountinfo: ") + std::strerror(errno));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return for_build(opts, ss.str());
+  auto mountinfo = read_file_if_present("/proc/self/mountinfo");
+  if (!mountinfo) throw SystemError("read /proc/self/mountinfo", errno);
+  return for_build(opts, *mountinfo);
 }
 
 bool IgnoreList::ignored(std::string_view p) const {

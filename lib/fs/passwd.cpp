@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "fs/resolve.h"
 
 namespace kiln::fs {
@@ -111,14 +112,12 @@ std::pair<std::string_view, std::optional<std::string_view>> split_spec(std::str
 
 std::string read_optional(const std::filesystem::path& root, const char* image_path) {
   std::filesystem::path p = resolve_in_root(root, image_path, true);
-  std::ifstream f(p, std::ios::binary);
-  if (!f) {
+  auto text = read_file_if_present(p);
+  if (!text) {
     if (errno == ENOENT || errno == ENOTDIR) return {};
-    throw IoError(std::string("read ") + image_path + ": " + std::strerror(errno));
+    throw SystemError(std::string("read ") + image_path, errno);
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return *text;
 }
 
 }  // namespace

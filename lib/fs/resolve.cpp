@@ -77,7 +77,7 @@ std::vector<std::string> resolve_parts(const std::filesystem::path& root, std::s
         missing = true;
         continue;
       }
-      throw IoError("resolve " + std::string(path) + ": lstat " + hp.string() + ": " + std::strerror(errno));
+      throw SystemError("resolve " + std::string(path) + ": lstat " + hp.string(), errno);
     }
     bool last = todo.empty();
     if (S_ISLNK(st.st_mode) && (!last || follow_final)) {
@@ -85,7 +85,7 @@ std::vector<std::string> resolve_parts(const std::filesystem::path& root, std::s
         throw IoError("resolve " + std::string(path) + ": too many levels of symbolic links");
       std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 0) + 256, '\0');
       ssize_t n = readlink(hp.c_str(), target.data(), target.size());
-      if (n < 0) throw IoError("resolve " + std::string(path) + ": readlink " + hp.string() + ": " + std::strerror(errno));
+      if (n < 0) throw SystemError("resolve " + std::string(path) + ": readlink " + hp.string(), errno);
       target.resize(static_cast<std::size_t>(n));
       done.pop_back();
       if (!target.empty() && target[0] == '/') {
@@ -134,7 +134,7 @@ void mkdir_all(const std::filesystem::path& root, std::string_view image_path, u
       if (!S_ISDIR(st.st_mode)) throw IoError("mkdir " + prefix + ": exists and is not a directory");
       continue;
     }
-    if (errno != ENOENT) throw IoError("mkdir " + prefix + ": " + std::strerror(errno));
+    if (errno != ENOENT) throw SystemError("mkdir " + prefix, errno);
     // A dangling link may point several missing levels deep: make the
     // target's parents first. The resolved path holds no links, so this
     // recursion ends.
@@ -144,9 +144,9 @@ void mkdir_all(const std::filesystem::path& root, std::string_view image_path, u
       mkdir_all(root, slash == 0 ? "/" : resolved.substr(0, slash), uid, gid, mode);
     }
     if (::mkdir(hp.c_str(), mode) != 0 && errno != EEXIST)
-      throw IoError("mkdir " + prefix + ": " + std::strerror(errno));
-    if (lchown(hp.c_str(), uid, gid) != 0) throw IoError("chown " + prefix + ": " + std::strerror(errno));
-    if (chmod(hp.c_str(), mode) != 0) throw IoError("chmod " + prefix + ": " + std::strerror(errno));
+      throw SystemError("mkdir " + prefix, errno);
+    if (lchown(hp.c_str(), uid, gid) != 0) throw SystemError("chown " + prefix, errno);
+    if (chmod(hp.c_str(), mode) != 0) throw SystemError("chmod " + prefix, errno);
   }
 }
 

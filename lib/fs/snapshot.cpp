@@ -51,7 +51,7 @@ bool owner_mode_equal(const ScanEntry& a, const ScanEntry& b) {
 std::string read_link_below(int root_fd, const std::string& rel) {
   char buf[4096];
   ssize_t n = readlinkat(root_fd, rel.c_str(), buf, sizeof buf);
-  if (n < 0) throw IoError("readlink /" + rel + ": " + std::strerror(errno));
+  if (n < 0) throw SystemError("readlink /" + rel, errno);
   // A leading marker keeps an empty target distinct from "not read".
   std::string out(1, '@');
   out.append(buf, static_cast<std::size_t>(n));
@@ -125,7 +125,7 @@ Changes Snapshotter::take() {
   stats_.walked = static_cast<std::int64_t>(scanned.size());
 
   UniqueFd root_fd(open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root_fd.valid()) throw IoError("snapshot: open root " + root_.string() + ": " + std::strerror(errno));
+  if (!root_fd.valid()) throw SystemError("snapshot: open root " + root_.string(), errno);
 
   const std::int64_t racy_from = start_ns - racy_slack_ns();
   std::vector<Record> now(scanned.size());

@@ -85,7 +85,7 @@ class ParallelScan {
       // Gone or swapped for a link/file since it was listed: a later
       // snapshot sees what is there now.
       if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return;
-      throw IoError("snapshot: open directory " + describe(d->path) + ": " + std::strerror(errno));
+      throw SystemError("snapshot: open directory " + describe(d->path), errno);
     }
     std::vector<std::string> names = list_dir_names(fd.get(), describe(d->path));
     std::sort(names.begin(), names.end());
@@ -105,7 +105,7 @@ class ParallelScan {
       struct stat st;
       if (fstatat(fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) continue;  // deleted by a background process meanwhile
-        throw IoError("snapshot: lstat " + describe(path) + ": " + std::strerror(errno));
+        throw SystemError("snapshot: lstat " + describe(path), errno);
       }
       ScanEntry e;
       e.ino = st.st_ino;
@@ -161,7 +161,7 @@ std::size_t count(const DirListing& d) {
 
 std::vector<ScanEntry> scan_tree(const std::filesystem::path& root, const IgnoreList& ignore, int threads) {
   UniqueFd fd(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) throw IoError("snapshot: open root " + root.string() + ": " + std::strerror(errno));
+  if (!fd.valid()) throw SystemError("snapshot: open root " + root.string(), errno);
   DirListing top;
   top.check_ignore = true;
   ParallelScan(fd.get(), ignore).run(&top, threads < 1 ? 1 : threads);

@@ -1,6 +1,7 @@
 #pragma once
 // Owns one file descriptor; closes it on scope exit so an exception thrown
-// mid-walk leaks nothing.
+// mid-walk leaks nothing. The one fd owner of fs/ and layer/ (the extractor
+// juggles many directory descriptors while walking a root).
 #include <unistd.h>
 
 #include <utility>
@@ -25,6 +26,7 @@ class UniqueFd {
 
   bool valid() const { return fd_ >= 0; }
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
   void reset() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;

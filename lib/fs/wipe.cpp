@@ -102,9 +102,9 @@ class Wiper {
 
 void wipe_root(const std::filesystem::path& root, const IgnoreList& ignore) {
   UniqueFd fd(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) throw IoError("wipe: open root " + root.string() + ": " + std::strerror(errno));
+  if (!fd.valid()) throw SystemError("wipe: open root " + root.string(), errno);
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) throw IoError("wipe: stat root " + root.string() + ": " + std::strerror(errno));
+  if (fstat(fd.get(), &st) != 0) throw SystemError("wipe: stat root " + root.string(), errno);
   Wiper w(ignore);
   w.keep_path_to_ignored(fd.get(), st.st_dev, "");
   if (w.first_error()) throw IoError(*w.first_error());

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "http/ip_san.h"
 #include "http/transport_error.h"
 #include "http/url.h"
@@ -43,17 +44,8 @@ struct Transfer {
   std::size_t body_off = 0;
 };
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string trim(std::string_view s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
+// What HTTP allows around a header name and value (and the line end).
+constexpr std::string_view kHeaderSpace = " \t\r\n";
 
 size_t on_header(char* data, size_t size, size_t n, void* ud) {
   auto* t = static_cast<Transfer*>(ud);
@@ -66,7 +58,8 @@ size_t on_header(char* data, size_t size, size_t n, void* ud) {
   }
   auto colon = line.find(':');
   if (colon != std::string_view::npos)
-    t->resp->headers.emplace_back(lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
+    t->resp->headers.emplace_back(ascii_lower(trim(line.substr(0, colon), kHeaderSpace)),
+                                     trim(line.substr(colon + 1), kHeaderSpace));
   return size * n;
 }
 
@@ -120,7 +113,7 @@ bool same_origin(const UrlParts& a, const UrlParts& b) {
 }
 
 bool is_authorization(const std::string& h) {
-  return h.size() >= 14 && lower(h.substr(0, 14)) == "authorization:";
+  return h.size() >= 14 && ascii_lower(h.substr(0, 14)) == "authorization:";
 }
 
 }  // namespace

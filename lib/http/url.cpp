@@ -6,21 +6,34 @@
 #include <cctype>
 
 #include "base/error.h"
+#include "base/text.h"
 
 namespace kiln::http {
 namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+}  // namespace
+
+std::string uri_encode(std::string_view s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    if (unreserved || (keep_slash && c == '/')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
   return out;
 }
-}  // namespace
 
 UrlParts parse_url(std::string_view url) {
   UrlParts u;
   auto sep = url.find("://");
   if (sep == std::string_view::npos || sep == 0) throw Error("invalid URL '" + std::string(url) + "': no scheme");
-  u.scheme = lower(url.substr(0, sep));
+  u.scheme = ascii_lower(url.substr(0, sep));
   auto rest = url.substr(sep + 3);
   auto slash = rest.find_first_of("/?#");
   auto authority = rest.substr(0, slash);
@@ -31,16 +44,16 @@ UrlParts parse_url(std::string_view url) {
   if (!authority.empty() && authority[0] == '[') {
     auto close = authority.find(']');
     if (close == std::string_view::npos) throw Error("invalid URL '" + std::string(url) + "': unterminated IPv6 host");
-    u.host = lower(authority.substr(1, close - 1));
+    u.host = ascii_lower(authority.substr(1, close - 1));
     auto after = authority.substr(close + 1);
     if (!after.empty() && after[0] == ':') u.port = std::string(after.substr(1));
   } else {
     auto colon = authority.rfind(':');
     if (colon != std::string_view::npos) {
-      u.host = lower(authority.substr(0, colon));
+      u.host = ascii_lower(authority.substr(0, colon));
       u.port = std::string(authority.substr(colon + 1));
     } else {
-      u.host = lower(authority);
+      u.host = ascii_lower(authority);
     }
   }
   if (u.host.empty()) throw Error("invalid URL '" + std::string(url) + "': no host");

@@ -17,6 +17,11 @@ struct UrlParts {
 // Throws kiln::Error when the text has no scheme://host.
 UrlParts parse_url(std::string_view url);
 
+// Percent-encodes everything but RFC 3986 unreserved characters; '/' too
+// unless keep_slash (paths keep their separators). For query parameters,
+// form bodies and object-store paths.
+std::string uri_encode(std::string_view s, bool keep_slash = false);
+
 // "host" or "host:port" as written in per-host maps; IPv6 hosts bracketed.
 std::string host_port(const UrlParts& u);
 

@@ -22,7 +22,7 @@ class TempFile {
   explicit TempFile(const std::filesystem::path& dest) : dest_(dest) {
     tmp_ = (dest.parent_path() / ("." + dest.filename().string() + ".tmp-XXXXXX")).string();
     fd_ = ::mkstemp(tmp_.data());
-    if (fd_ < 0) throw IoError("creating temporary file for " + dest.string() + ": " + std::strerror(errno));
+    if (fd_ < 0) throw SystemError("creating temporary file for " + dest.string(), errno);
   }
   ~TempFile() {
     if (fd_ >= 0) ::close(fd_);
@@ -33,7 +33,7 @@ class TempFile {
       ssize_t w = ::write(fd_, p, n);
       if (w < 0) {
         if (errno == EINTR) continue;
-        throw IoError("writing " + dest_.string() + ": " + std::strerror(errno));
+        throw SystemError("writing " + dest_.string(), errno);
       }
       p += w;
       n -= static_cast<std::size_t>(w);
@@ -45,9 +45,9 @@ class TempFile {
     ::fchmod(fd_, 0644);
     int fd = fd_;
     fd_ = -1;
-    if (::close(fd) != 0) throw IoError("closing " + dest_.string() + ": " + std::strerror(errno));
+    if (::close(fd) != 0) throw SystemError("closing " + dest_.string(), errno);
     if (::rename(tmp_.c_str(), dest_.c_str()) != 0)
-      throw IoError("renaming into " + dest_.string() + ": " + std::strerror(errno));
+      throw SystemError("renaming into " + dest_.string(), errno);
     committed_ = true;
   }
 
@@ -69,7 +69,7 @@ void write_file_atomic(const std::filesystem::path& dest, std::string_view bytes
 std::string copy_file_atomic_sha256(const std::filesystem::path& src, const std::filesystem::path& dest,
                                     std::string_view expect_hex) {
   int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) throw IoError("opening " + src.string() + ": " + std::strerror(errno));
+  if (in < 0) throw SystemError("opening " + src.string(), errno);
   TempFile t(dest);
   digest::Sha256 h;
   std::vector<char> buf(256 * 1024);
@@ -79,7 +79,7 @@ std::string copy_file_atomic_sha256(const std::filesystem::path& src, const std:
       if (errno == EINTR) continue;
       int e = errno;
       ::close(in);
-      throw IoError("reading " + src.string() + ": " + std::strerror(e));
+      throw SystemError("reading " + src.string(), e);
     }
     if (n == 0) break;
     h.update(buf.data(), static_cast<std::size_t>(n));

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "digest/digest.h"
 #include "digest/sha256.h"
 #include "image/atomic_file.h"
@@ -15,14 +16,6 @@ namespace kiln::image {
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw IoError("reading " + p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 OciLayout::OciLayout(std::filesystem::path dir) : dir_(std::move(dir)) {
@@ -31,7 +24,7 @@ OciLayout::OciLayout(std::filesystem::path dir) : dir_(std::move(dir)) {
   if (ec) throw IoError("creating OCI layout " + dir_.string() + ": " + ec.message());
   auto marker = dir_ / "oci-layout";
   if (std::filesystem::exists(marker)) {
-    auto j = parse_object(slurp(marker), marker.string());
+    auto j = parse_object(read_file(marker), marker.string());
     if (!j.contains("imageLayoutVersion") || j["imageLayoutVersion"] != "1.0.0")
       throw Error(marker.string() + ": unsupported imageLayoutVersion");
   } else {
@@ -40,7 +33,7 @@ OciLayout::OciLayout(std::filesystem::path dir) : dir_(std::move(dir)) {
   auto idx = dir_ / "index.json";
   if (std::filesystem::exists(idx)) {
     try {
-      index_ = parse_index(slurp(idx));
+      index_ = parse_index(read_file(idx));
     } catch (const Error& e) {
       throw Error(idx.string() + ": " + e.what());
     }

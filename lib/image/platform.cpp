@@ -4,6 +4,17 @@
 
 namespace kiln::image {
 
+std::optional<Platform> parse_platform(std::string_view text) {
+  auto a = text.find('/');
+  if (a == std::string_view::npos) return std::nullopt;
+  Platform p;
+  p.os = std::string(text.substr(0, a));
+  auto b = text.find('/', a + 1);
+  p.architecture = std::string(text.substr(a + 1, b == std::string_view::npos ? std::string_view::npos : b - a - 1));
+  if (b != std::string_view::npos) p.variant = std::string(text.substr(b + 1));
+  return p;
+}
+
 Platform normalize(Platform p) {
   std::string& a = p.architecture;
   std::string& v = p.variant;

@@ -1,11 +1,16 @@
 #pragma once
 // Picking the image for one platform out of a multi-platform index.
 #include <optional>
+#include <string_view>
 
 #include "image/descriptor.h"
 #include "image/manifest.h"
 
 namespace kiln::image {
+
+// "os/arch[/variant]" as --custom-platform and FROM --platform write it;
+// nullopt without a '/'. The caller's error names where the text came from.
+std::optional<Platform> parse_platform(std::string_view text);
 
 // Spellings that mean the same platform folded into one: architecture
 // aliases (x86_64 → amd64, aarch64 → arm64, armhf → arm/v7, armel → arm/v6,

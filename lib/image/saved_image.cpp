@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "digest/digest.h"
 #include "image/descriptor_json.h"
 #include "image/manifest.h"
@@ -23,7 +24,7 @@ enum class Compression { None, Gzip, Zstd };
 
 std::string read_range(const fsys::path& file, std::uint64_t offset, std::uint64_t size) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError("opening " + file.string() + ": " + std::strerror(errno));
+  if (!in) throw SystemError("opening " + file.string(), errno);
   std::string out(size, '\0');
   in.seekg(static_cast<std::streamoff>(offset));
   in.read(out.data(), static_cast<std::streamsize>(size));
@@ -55,14 +56,6 @@ std::string layer_media_type(Compression c, ManifestFormat f) {
     case Compression::None: break;
   }
   return std::string(media::kOciLayer);
-}
-
-std::string slurp(const fsys::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw IoError("reading " + p.string() + ": " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 StoredBlob layout_blob(const fsys::path& dir, const Descriptor& d, const std::string& what) {
@@ -167,7 +160,7 @@ SavedImage read_oci_layout(const fsys::path& dir, const std::optional<std::strin
   if (!fsys::is_regular_file(dir / "oci-layout", ec)) throw Error(img.origin + ": no oci-layout file");
   Index index;
   try {
-    index = parse_index(slurp(dir / "index.json"));
+    index = parse_index(read_file(dir / "index.json"));
   } catch (const Error& e) {
     throw Error(img.origin + ": index.json: " + e.what());
   }
@@ -227,10 +220,10 @@ BlobReader::BlobReader(const StoredBlob& blob, std::string origin)
     : blob_(blob), origin_(std::move(origin)), left_(static_cast<std::uint64_t>(blob.descriptor.size)),
       sha_(std::make_unique<digest::Sha256>()) {
   f_ = std::fopen(blob_.file.c_str(), "rb");
-  if (!f_) throw IoError("opening " + blob_.file.string() + ": " + std::strerror(errno));
+  if (!f_) throw SystemError("opening " + blob_.file.string(), errno);
   if (fseeko(f_, static_cast<off_t>(blob_.offset), SEEK_SET) != 0) {
     std::fclose(f_);
-    throw IoError("reading " + blob_.file.string() + ": " + std::strerror(errno));
+    throw SystemError("reading " + blob_.file.string(), errno);
   }
 }
 

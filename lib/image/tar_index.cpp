@@ -103,7 +103,7 @@ void apply_pax_records(std::string_view data, TarHeader& next) {
 
 std::map<std::string, TarMember> index_tar(const std::filesystem::path& tar) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tar.c_str(), "rb"), &std::fclose);
-  if (!f) throw IoError("opening " + tar.string() + ": " + std::strerror(errno));
+  if (!f) throw SystemError("opening " + tar.string(), errno);
   std::error_code ec;
   std::uint64_t total = std::filesystem::file_size(tar, ec);
   if (ec) throw IoError("reading " + tar.string() + ": " + ec.message());

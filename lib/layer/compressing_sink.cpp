@@ -10,7 +10,7 @@
 
 #include "base/error.h"
 #include "digest/sha256.h"
-#include "layer/fd.h"
+#include "fs/unique_fd.h"
 #include "layer/parallel_gzip.h"
 
 namespace kiln::layer {
@@ -22,7 +22,7 @@ constexpr std::size_t kOutChunk = 128 * 1024;
 struct CompressingSink::Impl {
   std::filesystem::path path;
   Compression comp;
-  Fd fd;
+  fs::UniqueFd fd;
   digest::Sha256 tar_hash;
   digest::Sha256 file_hash;
   std::int64_t in_bytes = 0;
@@ -45,7 +45,7 @@ struct CompressingSink::Impl {
       ssize_t w = ::write(fd.get(), c, n);
       if (w < 0) {
         if (errno == EINTR) continue;
-        throw IoError("writing layer file " + path.string() + ": " + std::strerror(errno));
+        throw SystemError("writing layer file " + path.string(), errno);
       }
       c += w;
       n -= static_cast<std::size_t>(w);
@@ -69,9 +69,9 @@ CompressingSink::CompressingSink(const std::filesystem::path& out_file, Compress
     : impl_(std::make_unique<Impl>()) {
   impl_->path = out_file;
   impl_->comp = c;
-  impl_->fd = Fd(::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  impl_->fd = fs::UniqueFd(::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!impl_->fd.valid())
-    throw IoError("creating layer file " + out_file.string() + ": " + std::strerror(errno));
+    throw SystemError("creating layer file " + out_file.string(), errno);
   if (c == Compression::Gzip) {
     Impl* m = impl_.get();
     impl_->gz = std::make_unique<ParallelGzip>([m](const void* p, std::size_t n) { m->emit(p, n); }, level, threads);
@@ -110,7 +110,7 @@ CompressingSink::Totals CompressingSink::finish() {
   if (impl_->comp == Compression::Zstd) impl_->zstd_some(nullptr, 0, ZSTD_e_end);
   impl_->finished = true;
   if (::close(impl_->fd.release()) != 0)
-    throw IoError("closing layer file " + impl_->path.string() + ": " + std::strerror(errno));
+    throw SystemError("closing layer file " + impl_->path.string(), errno);
   Totals t;
   t.diff_id = "sha256:" + impl_->tar_hash.hex_final();
   t.digest = "sha256:" + impl_->file_hash.hex_final();

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "base/error.h"
+#include "fs/unique_fd.h"
 #include "fs/write_pool.h"
 #include "layer/entry_path.h"
-#include "layer/fd.h"
 #include "layer/remove_tree.h"
 #include "layer/safe_root.h"
 #include "layer/tar_reader.h"
@@ -64,18 +64,18 @@ struct PendingFile {
 // Owner before mode: chown clears setuid/setgid. Shared by the pooled and
 // the inline file writes.
 void set_owner_and_mode(int fd, uid_t uid, gid_t gid, mode_t perm, bool chown, const std::string& name) {
-  if (chown && ::fchown(fd, uid, gid) != 0) throw IoError("layer entry '" + name + "': chown: " + std::strerror(errno));
-  if (::fchmod(fd, perm) != 0) throw IoError("layer entry '" + name + "': chmod: " + std::strerror(errno));
+  if (chown && ::fchown(fd, uid, gid) != 0) throw SystemError("layer entry '" + name + "': chown", errno);
+  if (::fchmod(fd, perm) != 0) throw SystemError("layer entry '" + name + "': chmod", errno);
 }
 
 void write_pending(int dir, const PendingFile& f, bool chown) {
-  Fd fd(::openat(dir, f.leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) throw IoError("layer entry '" + f.name + "': create: " + std::strerror(errno));
+  fs::UniqueFd fd(::openat(dir, f.leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) throw SystemError("layer entry '" + f.name + "': create", errno);
   for (std::size_t off = 0; off < f.data.size();) {
     ssize_t w = ::pwrite(fd.get(), f.data.data() + off, f.data.size() - off, static_cast<off_t>(off));
     if (w < 0) {
       if (errno == EINTR) continue;
-      throw IoError("layer entry '" + f.name + "': write: " + std::strerror(errno));
+      throw SystemError("layer entry '" + f.name + "': write", errno);
     }
     off += static_cast<std::size_t>(w);
   }
@@ -197,7 +197,7 @@ void Applier::prune_lower(int dir, const std::string& abs) {
     // lower-layer contents below a directory are still hidden.
     struct stat st {};
     if (::fstatat(dir, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-      Fd sub(::openat(dir, n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      fs::UniqueFd sub(::openat(dir, n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (sub.valid()) prune_lower(sub.get(), c);
     }
   }
@@ -208,7 +208,7 @@ bool Applier::clear_for(int dir, const std::string& leaf, const std::string& abs
   struct stat st {};
   if (::fstatat(dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return true;
-    throw IoError("layer entry '" + name + "': stat " + abs + ": " + std::strerror(errno));
+    throw SystemError("layer entry '" + name + "': stat " + abs, errno);
   }
   if (S_ISDIR(st.st_mode) && new_is_dir) return true;  // merge into it
   if (S_ISDIR(st.st_mode)) {
@@ -220,7 +220,7 @@ bool Applier::clear_for(int dir, const std::string& leaf, const std::string& abs
     return true;
   }
   if (::unlinkat(dir, leaf.c_str(), 0) != 0 && errno != ENOENT)
-    throw IoError("layer entry '" + name + "': unlink " + abs + ": " + std::strerror(errno));
+    throw SystemError("layer entry '" + name + "': unlink " + abs, errno);
   return true;
 }
 
@@ -247,7 +247,7 @@ void Applier::hardlink(int dir, const std::string& leaf, const std::string& abs,
   if (!clear_for(dir, leaf, abs, false, name)) return;
   // Flag 0: a hardlink to a symlink links the symlink itself.
   if (::linkat(tdir.fd.get(), tleaf.c_str(), dir, leaf.c_str(), 0) != 0)
-    throw IoError("layer entry '" + name + "': link " + abs + " -> " + tabs + ": " + std::strerror(errno));
+    throw SystemError("layer entry '" + name + "': link " + abs + " -> " + tabs, errno);
 }
 
 void Applier::set_xattrs(int fd, archive_entry* e, const std::string& name) {
@@ -262,8 +262,8 @@ void Applier::set_xattrs(int fd, archive_entry* e, const std::string& name) {
 }
 
 void Applier::regular(TarReader& tar, archive_entry* e, int dir, const std::string& leaf, const std::string& name) {
-  Fd f(::openat(dir, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!f.valid()) throw IoError("layer entry '" + name + "': create: " + std::strerror(errno));
+  fs::UniqueFd f(::openat(dir, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!f.valid()) throw SystemError("layer entry '" + name + "': create", errno);
   const void* buf = nullptr;
   std::size_t size = 0;
   std::int64_t off = 0;
@@ -274,7 +274,7 @@ void Applier::regular(TarReader& tar, archive_entry* e, int dir, const std::stri
       ssize_t w = ::pwrite(f.get(), p, left, off);
       if (w < 0) {
         if (errno == EINTR) continue;
-        throw IoError("layer entry '" + name + "': write: " + std::strerror(errno));
+        throw SystemError("layer entry '" + name + "': write", errno);
       }
       p += w;
       off += w;
@@ -284,7 +284,7 @@ void Applier::regular(TarReader& tar, archive_entry* e, int dir, const std::stri
   }
   // Sparse entries end in a hole that no block covers.
   if (archive_entry_size_is_set(e) && ::ftruncate(f.get(), archive_entry_size(e)) != 0)
-    throw IoError("layer entry '" + name + "': truncate: " + std::strerror(errno));
+    throw SystemError("layer entry '" + name + "': truncate", errno);
   set_owner_and_mode(f.get(), static_cast<uid_t>(archive_entry_uid(e)), static_cast<gid_t>(archive_entry_gid(e)),
                      static_cast<mode_t>(archive_entry_perm(e) & 07777), opts_.chown, name);
   set_xattrs(f.get(), e, name);
@@ -327,8 +327,8 @@ void Applier::flush_batch() {
   if (batch_.empty()) return;
   // The writers get a descriptor of their own: parent_'s closes when the
   // next entry moves on to another directory.
-  auto dir = std::make_shared<Fd>(::fcntl(parent_->fd.get(), F_DUPFD_CLOEXEC, 0));
-  if (!dir->valid()) throw IoError("layer: dup of " + parent_->path + ": " + std::strerror(errno));
+  auto dir = std::make_shared<fs::UniqueFd>(::fcntl(parent_->fd.get(), F_DUPFD_CLOEXEC, 0));
+  if (!dir->valid()) throw SystemError("layer: dup of " + parent_->path, errno);
   pool_.submit([dir, files = std::move(batch_), chown = opts_.chown] {
     for (const auto& f : files) write_pending(dir->get(), f, chown);
   });
@@ -399,11 +399,11 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
       return regular(tar, e, d, leaf, name);
     case AE_IFDIR: {
       if (::mkdirat(d, leaf.c_str(), 0700) != 0 && errno != EEXIST)
-        throw IoError("layer entry '" + name + "': mkdir: " + std::strerror(errno));
-      Fd sub(::openat(d, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!sub.valid()) throw IoError("layer entry '" + name + "': open dir: " + std::strerror(errno));
+        throw SystemError("layer entry '" + name + "': mkdir", errno);
+      fs::UniqueFd sub(::openat(d, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub.valid()) throw SystemError("layer entry '" + name + "': open dir", errno);
       if (opts_.chown && ::fchown(sub.get(), uid, gid) != 0)
-        throw IoError("layer entry '" + name + "': chown: " + std::strerror(errno));
+        throw SystemError("layer entry '" + name + "': chown", errno);
       set_xattrs(sub.get(), e, name);
       // Mode and mtime wait until the layer is done: a read-only directory
       // must still take its children, and adding them changes the mtime.
@@ -415,9 +415,9 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
       // Stored verbatim: the target means something only inside the
       // container; nothing here ever follows it out of the root.
       if (::symlinkat(target ? target : "", d, leaf.c_str()) != 0)
-        throw IoError("layer entry '" + name + "': symlink: " + std::strerror(errno));
+        throw SystemError("layer entry '" + name + "': symlink", errno);
       if (opts_.chown && ::fchownat(d, leaf.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-        throw IoError("layer entry '" + name + "': lchown: " + std::strerror(errno));
+        throw SystemError("layer entry '" + name + "': lchown", errno);
       ::utimensat(d, leaf.c_str(), ts, AT_SYMLINK_NOFOLLOW);
       return;
     }
@@ -431,14 +431,14 @@ void Applier::apply(TarReader& tar, archive_entry* e) {
           warn("layer entry '" + name + "': cannot create device node (" + std::strerror(errno) + "), skipped");
           return;
         }
-        throw IoError("layer entry '" + name + "': mknod: " + std::strerror(errno));
+        throw SystemError("layer entry '" + name + "': mknod", errno);
       }
       if (opts_.chown && ::fchownat(d, leaf.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-        throw IoError("layer entry '" + name + "': chown: " + std::strerror(errno));
+        throw SystemError("layer entry '" + name + "': chown", errno);
       // The node was just made by us in a directory we hold open, so the
       // name cannot be a symlink here.
       if (::fchmodat(d, leaf.c_str(), perm, 0) != 0)
-        throw IoError("layer entry '" + name + "': chmod: " + std::strerror(errno));
+        throw SystemError("layer entry '" + name + "': chmod", errno);
       ::utimensat(d, leaf.c_str(), ts, AT_SYMLINK_NOFOLLOW);
       return;
     }
@@ -463,10 +463,10 @@ void Applier::finish_dirs() {
     // path leads now, not where it led when the directory was made.
     if (dir.missing || dir.ignored || root_.is_ignored(child_path(dir.path, leaf))) continue;
     // Replaced or removed later in the layer: nothing to apply.
-    Fd sub(::openat(dir.fd.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    fs::UniqueFd sub(::openat(dir.fd.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub.valid()) continue;
     if (::fchmod(sub.get(), meta.mode) != 0)
-      throw IoError("layer directory " + abs + ": chmod: " + std::strerror(errno));
+      throw SystemError("layer directory " + abs + ": chmod", errno);
     struct timespec ts[2] = {meta.mtime, meta.mtime};
     ::futimens(sub.get(), ts);
   }

@@ -10,19 +10,19 @@
 #include <vector>
 
 #include "base/error.h"
+#include "fs/unique_fd.h"
 #include "layer/entry_path.h"
-#include "layer/fd.h"
 
 namespace kiln::layer {
 
 std::vector<std::string> list_dir(int dir_fd, const std::string& abs) {
   // Reopen for reading: dir_fd may be O_PATH, and fdopendir takes ownership.
   int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw IoError("opening " + abs + " to empty it: " + std::strerror(errno));
+  if (fd < 0) throw SystemError("opening " + abs + " to empty it", errno);
   DIR* d = ::fdopendir(fd);
   if (!d) {
     ::close(fd);
-    throw IoError("reading " + abs + ": " + std::strerror(errno));
+    throw SystemError("reading " + abs, errno);
   }
   std::vector<std::string> names;
   while (dirent* de = ::readdir(d)) {
@@ -49,18 +49,18 @@ bool remove_tree(int dir_fd, const std::string& name, const std::string& abs, co
   struct stat st {};
   if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return true;
-    throw IoError("stat " + abs + " for removal: " + std::strerror(errno));
+    throw SystemError("stat " + abs + " for removal", errno);
   }
   if (S_ISDIR(st.st_mode)) {
-    Fd sub(::openat(dir_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub.valid()) throw IoError("open " + abs + " for removal: " + std::strerror(errno));
+    fs::UniqueFd sub(::openat(dir_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub.valid()) throw SystemError("open " + abs + " for removal", errno);
     if (!empty_children(sub.get(), abs, keep)) return false;
     if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
-      throw IoError("rmdir " + abs + ": " + std::strerror(errno));
+      throw SystemError("rmdir " + abs, errno);
     return true;
   }
   if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT)
-    throw IoError("unlink " + abs + ": " + std::strerror(errno));
+    throw SystemError("unlink " + abs, errno);
   return true;
 }
 

@@ -21,7 +21,7 @@ std::string read_link_at(int dir, const std::string& name, std::string_view entr
   std::string buf(4096, '\0');
   for (;;) {
     ssize_t n = ::readlinkat(dir, name.c_str(), buf.data(), buf.size());
-    if (n < 0) throw IoError("layer entry '" + std::string(entry) + "': readlink " + name + ": " + std::strerror(errno));
+    if (n < 0) throw SystemError("layer entry '" + std::string(entry) + "': readlink " + name, errno);
     if (static_cast<std::size_t>(n) < buf.size()) {
       buf.resize(static_cast<std::size_t>(n));
       return buf;
@@ -32,8 +32,8 @@ std::string read_link_at(int dir, const std::string& name, std::string_view entr
 }  // namespace
 
 SafeRoot::SafeRoot(const std::filesystem::path& root, IgnoredFn ignored) : root_(root), ignored_(std::move(ignored)) {
-  root_fd_ = Fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root_fd_.valid()) throw IoError("opening extraction root " + root.string() + ": " + std::strerror(errno));
+  root_fd_ = fs::UniqueFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd_.valid()) throw SystemError("opening extraction root " + root.string(), errno);
 }
 
 SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool create, std::string_view entry,
@@ -43,17 +43,17 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
   // nested directories must not run into the descriptor limit. ".." goes
   // back by walking names again from the root (no symlinks on that way:
   // each was a directory when it was entered, and O_NOFOLLOW checks it).
-  Fd cur;
+  fs::UniqueFd cur;
   std::vector<std::string> names;
   auto top = [&] { return cur.valid() ? cur.get() : root_fd_.get(); };
   auto reopen = [&] {
-    Fd d;
+    fs::UniqueFd d;
     std::string walked;
     for (const auto& n : names) {
       walked += "/" + n;
-      Fd next(::openat(d.valid() ? d.get() : root_fd_.get(), n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      fs::UniqueFd next(::openat(d.valid() ? d.get() : root_fd_.get(), n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!next.valid())
-        throw IoError("layer entry '" + std::string(entry) + "': reopen " + walked + ": " + std::strerror(errno));
+        throw SystemError("layer entry '" + std::string(entry) + "': reopen " + walked, errno);
       d = std::move(next);
     }
     cur = std::move(d);
@@ -76,7 +76,7 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
     struct stat st {};
     if (::fstatat(top(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOENT)
-        throw IoError("layer entry '" + std::string(entry) + "': stat " + c + ": " + std::strerror(errno));
+        throw SystemError("layer entry '" + std::string(entry) + "': stat " + c, errno);
       names.push_back(c);
       std::string here = join_abs(names);
       if (is_ignored(here)) {
@@ -106,7 +106,7 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
         throw Error("layer entry '" + std::string(entry) + "': too many levels of symbolic links");
       std::string target = read_link_at(top(), c, entry);
       if (!target.empty() && target[0] == '/') {
-        cur = Fd();
+        cur = fs::UniqueFd();
         names.clear();
       }
       // Components of the target go in front of what is left, unresolved:
@@ -139,15 +139,15 @@ SafeRoot::Dir SafeRoot::open_dir(const std::vector<std::string>& comps, bool cre
       out.path = here;
       return out;
     }
-    Fd next(::openat(top(), c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    fs::UniqueFd next(::openat(top(), c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next.valid())
-      throw IoError("layer entry '" + std::string(entry) + "': open " + here + ": " + std::strerror(errno));
+      throw SystemError("layer entry '" + std::string(entry) + "': open " + here, errno);
     cur = std::move(next);
   }
   out.path = join_abs(names);
   if (!cur.valid()) {
-    out.fd = Fd(::openat(root_fd_.get(), ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!out.fd.valid()) throw IoError("reopening root " + root_.string() + ": " + std::strerror(errno));
+    out.fd = fs::UniqueFd(::openat(root_fd_.get(), ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!out.fd.valid()) throw SystemError("reopening root " + root_.string(), errno);
   } else {
     out.fd = std::move(cur);
   }

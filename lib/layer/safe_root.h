@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "layer/fd.h"
+#include "fs/unique_fd.h"
 
 namespace kiln::layer {
 
@@ -29,7 +29,7 @@ class SafeRoot {
   bool is_ignored(const std::string& abs) const { return ignored_ && ignored_(abs); }
 
   struct Dir {
-    Fd fd;             // O_PATH directory descriptor; -1 when not found/ignored
+    fs::UniqueFd fd;  // O_PATH directory descriptor; -1 when not found/ignored
     std::string path;  // resolved in-image absolute path ("/" for the root)
     bool ignored = false;
     bool missing = false;
@@ -50,7 +50,7 @@ class SafeRoot {
 
  private:
   std::filesystem::path root_;
-  Fd root_fd_;
+  fs::UniqueFd root_fd_;
   IgnoredFn ignored_;
 };
 

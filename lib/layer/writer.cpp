@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "base/error.h"
+#include "fs/unique_fd.h"
 #include "layer/compressing_sink.h"
-#include "layer/fd.h"
 #include "layer/utf8_locale.h"
 
 namespace kiln::layer {
@@ -123,7 +123,7 @@ void Writer::add_path(const std::filesystem::path& root, std::string_view rel_pa
   ScopedUtf8Locale utf8(utf8_);
   std::string full = (root / rel).string();
   struct stat st {};
-  if (::lstat(full.c_str(), &st) != 0) throw IoError("lstat " + full + ": " + std::strerror(errno));
+  if (::lstat(full.c_str(), &st) != 0) throw SystemError("lstat " + full, errno);
 
   EntryPtr e(archive_entry_new());
   std::string name = S_ISDIR(st.st_mode) ? rel + "/" : rel;
@@ -134,7 +134,7 @@ void Writer::add_path(const std::filesystem::path& root, std::string_view rel_pa
   archive_entry_set_mtime(e.get(), mtime_for(st.st_mtim.tv_sec), 0);
   for (auto& [k, v] : read_xattrs(full)) archive_entry_xattr_add_entry(e.get(), k.c_str(), v.data(), v.size());
 
-  Fd content;
+  fs::UniqueFd content;
   if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
     auto key = std::make_pair(st.st_dev, st.st_ino);
     auto it = links_.find(key);
@@ -151,14 +151,14 @@ void Writer::add_path(const std::filesystem::path& root, std::string_view rel_pa
   if (S_ISREG(st.st_mode)) {
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_size(e.get(), st.st_size);
-    content = Fd(::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!content.valid()) throw IoError("open " + full + ": " + std::strerror(errno));
+    content = fs::UniqueFd(::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!content.valid()) throw SystemError("open " + full, errno);
   } else if (S_ISDIR(st.st_mode)) {
     archive_entry_set_filetype(e.get(), AE_IFDIR);
   } else if (S_ISLNK(st.st_mode)) {
     std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
     ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
-    if (n < 0) throw IoError("readlink " + full + ": " + std::strerror(errno));
+    if (n < 0) throw SystemError("readlink " + full, errno);
     target.resize(static_cast<std::size_t>(n));
     archive_entry_set_filetype(e.get(), AE_IFLNK);
     archive_entry_set_symlink(e.get(), target.c_str());
@@ -186,7 +186,7 @@ void Writer::add_path(const std::filesystem::path& root, std::string_view rel_pa
     ssize_t n = ::read(content.get(), buf.data(), static_cast<std::size_t>(std::min<std::int64_t>(left, buf.size())));
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw IoError("read " + full + ": " + std::strerror(errno));
+      throw SystemError("read " + full, errno);
     }
     if (n == 0) throw IoError("file " + full + " shrank while being added to the layer");
     write_bytes(buf.data(), static_cast<std::size_t>(n));

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "http/url.h"
 #include "objstore/aws_instance_credentials.h"
 #include "objstore/encoding.h"
@@ -36,11 +37,9 @@ std::string decode_entities(std::string_view s) {
 }
 
 std::string read_token_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("AWS_WEB_IDENTITY_TOKEN_FILE " + path + ": cannot be read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string t = ss.str();
+  auto text = read_file_if_present(path);
+  if (!text) throw UsageError("AWS_WEB_IDENTITY_TOKEN_FILE " + path + ": cannot be read");
+  std::string t = *text;
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
   if (t.empty()) throw UsageError("AWS_WEB_IDENTITY_TOKEN_FILE " + path + ": the file is empty");
   return t;

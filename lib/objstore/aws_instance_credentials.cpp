@@ -1,10 +1,10 @@
 #include "objstore/aws_instance_credentials.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
+#include "base/text.h"
 #include "http/transport_error.h"
 #include "http/url.h"
 #include "objstore/encoding.h"
@@ -16,13 +16,9 @@ constexpr const char* kContainerHost = "http://169.254.170.2";
 constexpr const char* kImdsHost = "http://169.254.169.254";
 
 std::string read_file_trimmed(const std::string& path, const char* variable) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(std::string(variable) + " " + path + ": cannot be read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string t = ss.str();
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-  return trim(t);
+  auto text = read_file_if_present(path);
+  if (!text) throw UsageError(std::string(variable) + " " + path + ": cannot be read");
+  return std::string(trim(*text, " \t\r\n"));
 }
 
 }  // namespace
@@ -73,7 +69,7 @@ std::optional<AwsCredentials> container_credentials(const GetEnv& env, http::Cli
 
 std::optional<AwsCredentials> imds_credentials(const GetEnv& env, const http::Client::Options& base,
                                                log::Logger& log) {
-  if (lower(env_or_empty(env, "AWS_EC2_METADATA_DISABLED")) == "true") return std::nullopt;
+  if (ascii_lower(env_or_empty(env, "AWS_EC2_METADATA_DISABLED")) == "true") return std::nullopt;
   std::string host = env_or_empty(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
   if (host.empty()) host = kImdsHost;
   while (!host.empty() && host.back() == '/') host.pop_back();
@@ -98,13 +94,13 @@ std::optional<AwsCredentials> imds_credentials(const GetEnv& env, const http::Cl
     log.debug("AWS: the instance metadata service answered " + std::to_string(resp.status) + " for a session token");
     return std::nullopt;
   }
-  std::string session = "X-aws-ec2-metadata-token: " + trim(resp.body);
+  std::string session = "X-aws-ec2-metadata-token: " + std::string(trim(resp.body, " \t"));
   http::Request list;
   list.url = host + "/latest/meta-data/iam/security-credentials/";
   list.headers = {session};
   list.follow_redirects = false;
   resp = client.perform(list);
-  std::string role = trim(resp.body.substr(0, resp.body.find('\n')));
+  std::string role(trim(std::string_view(resp.body).substr(0, resp.body.find('\n')), " \t"));
   if (resp.status != 200 || role.empty()) {
     log.debug("AWS: the instance has no IAM role (HTTP " + std::to_string(resp.status) + ")");
     return std::nullopt;

@@ -1,9 +1,8 @@
 #include "objstore/azure_entra.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "base/error.h"
+#include "base/file.h"
+#include "base/text.h"
 #include "http/url.h"
 #include "objstore/encoding.h"
 
@@ -41,12 +40,9 @@ std::string entra_token_body(const EntraSettings& s, std::string_view assertion,
 OAuthToken entra_token(const EntraSettings& s, std::string_view scope, http::Client& client, log::Logger& log) {
   std::string assertion;
   if (!s.federated_token_file.empty()) {
-    std::ifstream in(s.federated_token_file, std::ios::binary);
-    if (!in) throw UsageError("AZURE_FEDERATED_TOKEN_FILE " + s.federated_token_file + ": cannot be read");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    assertion = trim(ss.str());
-    while (!assertion.empty() && (assertion.back() == '\n' || assertion.back() == '\r')) assertion.pop_back();
+    auto text = read_file_if_present(s.federated_token_file);
+    if (!text) throw UsageError("AZURE_FEDERATED_TOKEN_FILE " + s.federated_token_file + ": cannot be read");
+    assertion = std::string(trim(*text, " \t\r\n"));
   }
   std::string url = entra_token_url(s);
   std::string where = http::url_for_message(url);

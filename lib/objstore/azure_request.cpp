@@ -1,6 +1,7 @@
 #include "objstore/azure_request.h"
 
 #include "base/error.h"
+#include "base/text.h"
 #include "http/url.h"
 #include "objstore/azure_shared_key.h"
 #include "objstore/encoding.h"
@@ -38,7 +39,7 @@ std::map<std::string, std::string> parse_connection_string(std::string_view text
     auto semi = text.find(';');
     auto part = text.substr(0, semi);
     auto eq = part.find('=');
-    if (eq != std::string_view::npos) out[lower(trim(part.substr(0, eq)))] = trim(part.substr(eq + 1));
+    if (eq != std::string_view::npos) out[ascii_lower(trim(part.substr(0, eq), " \t"))] = trim(part.substr(eq + 1), " \t");
     if (semi == std::string_view::npos) break;
     text.remove_prefix(semi + 1);
   }
@@ -68,7 +69,7 @@ AzureTarget azure_target(std::string_view context_url, const GetEnv& env) {
   std::string base = u.scheme + "://" + http::host_port(u);
 
   auto cs = parse_connection_string(env_or_empty(env, "AZURE_STORAGE_CONNECTION_STRING"));
-  if (lower(cs["usedevelopmentstorage"]) == "true") {
+  if (ascii_lower(cs["usedevelopmentstorage"]) == "true") {
     t.account = kDevAccount;
     t.key = kDevKey;
     base = std::string("http://127.0.0.1:10000/") + kDevAccount;

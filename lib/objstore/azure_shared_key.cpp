@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "objstore/encoding.h"
 
 namespace kiln::objstore {
@@ -12,7 +13,7 @@ namespace {
 
 std::string header(const AzureRequest& req, std::string_view lower_name) {
   for (const auto& [n, v] : req.headers)
-    if (lower(n) == lower_name) return trim(v);
+    if (ascii_lower(n) == lower_name) return std::string(trim(v, " \t"));
   return "";
 }
 
@@ -31,14 +32,14 @@ std::string azure_string_to_sign(const AzureRequest& req) {
 
   std::map<std::string, std::string> ms;
   for (const auto& [n, v] : req.headers) {
-    std::string name = lower(trim(n));
-    if (name.rfind("x-ms-", 0) == 0) ms[name] = trim(v);
+    std::string name = ascii_lower(trim(n, " \t"));
+    if (name.rfind("x-ms-", 0) == 0) ms[name] = trim(v, " \t");
   }
   for (const auto& [n, v] : ms) out += n + ":" + v + "\n";
 
   out += "/" + req.account + req.path;
   std::map<std::string, std::vector<std::string>> q;
-  for (const auto& [n, v] : req.query) q[lower(n)].push_back(v);
+  for (const auto& [n, v] : req.query) q[ascii_lower(n)].push_back(v);
   for (auto& [n, values] : q) {
     std::sort(values.begin(), values.end());
     out += "\n" + n + ":";

@@ -1,10 +1,9 @@
 #include "objstore/gcp_token.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "http/transport_error.h"
 #include "http/url.h"
 #include "objstore/encoding.h"
@@ -57,15 +56,13 @@ std::optional<OAuthToken> gcp_token(const GetEnv& env, const http::Client::Optio
                                     std::time_t now, std::string_view scope) {
   std::string key_file = env_or_empty(env, "GOOGLE_APPLICATION_CREDENTIALS");
   if (!key_file.empty()) {
-    std::ifstream in(key_file, std::ios::binary);
-    if (!in) throw UsageError("GOOGLE_APPLICATION_CREDENTIALS " + key_file + ": cannot be read");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (is_external_account(ss.str())) {
+    auto text = read_file_if_present(key_file);
+    if (!text) throw UsageError("GOOGLE_APPLICATION_CREDENTIALS " + key_file + ": cannot be read");
+    if (is_external_account(*text)) {
       http::Client client(http_options, log);
-      return external_account_token(parse_external_account(ss.str(), key_file), scope, client, log);
+      return external_account_token(parse_external_account(*text, key_file), scope, client, log);
     }
-    ServiceAccountKey key = parse_service_account_key(ss.str(), key_file);
+    ServiceAccountKey key = parse_service_account_key(*text, key_file);
     std::string assertion;
     try {
       assertion = google_jwt_assertion(key, scope, now);

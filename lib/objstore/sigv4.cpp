@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "base/text.h"
 #include "objstore/encoding.h"
 
 namespace kiln::objstore {
@@ -28,7 +29,7 @@ std::string canonical_value(std::string_view v) {
 std::map<std::string, std::string> canonical_headers(const SigV4Request& req) {
   std::map<std::string, std::string> h;
   for (const auto& [name, value] : req.headers) {
-    auto& slot = h[lower(name)];
+    auto& slot = h[ascii_lower(name)];
     if (!slot.empty()) slot += ',';
     slot += canonical_value(value);
   }

@@ -1,5 +1,7 @@
 #include "proc/container_check.h"
 
+#include "base/file.h"
+
 #include <unistd.h>
 
 #include <array>
@@ -20,14 +22,6 @@ bool contains_any(std::string_view text, std::initializer_list<std::string_view>
   for (auto w : words)
     if (text.find(w) != std::string_view::npos) return true;
   return false;
-}
-
-std::string read_small(const char* path) {
-  std::ifstream in(path);
-  if (!in) return {};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -55,8 +49,8 @@ ContainerFacts gather_container_facts() {
   std::array<char, 128> buf{};
   ssize_t n = readlink("/proc/self/ns/pid", buf.data(), buf.size() - 1);
   if (n > 0) f.pid_ns_link.assign(buf.data(), static_cast<std::size_t>(n));
-  f.proc1_cgroup = read_small("/proc/1/cgroup");
-  f.mountinfo = read_small("/proc/self/mountinfo");
+  f.proc1_cgroup = read_file_if_present("/proc/1/cgroup").value_or("");
+  f.mountinfo = read_file_if_present("/proc/self/mountinfo").value_or("");
   return f;
 }
 

@@ -8,7 +8,6 @@
 #include "registry/base64.h"
 #include "registry/credential_source.h"
 #include "registry/status_error.h"
-#include "registry/url_encode.h"
 
 namespace kiln::registry {
 namespace {
@@ -101,12 +100,12 @@ Authenticator::Token Authenticator::fetch_token(const std::string& registry, con
     req.method = "POST";
     req.url = realm;
     req.headers.push_back("Content-Type: application/x-www-form-urlencoded");
-    req.body = "grant_type=refresh_token&client_id=kiln&service=" + url_encode(service) +
-               "&scope=" + url_encode(join(scopes, " ")) + "&refresh_token=" + url_encode(cred->identity_token);
+    req.body = "grant_type=refresh_token&client_id=kiln&service=" + http::uri_encode(service) +
+               "&scope=" + http::uri_encode(join(scopes, " ")) + "&refresh_token=" + http::uri_encode(cred->identity_token);
   } else {
     std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
-    url += "service=" + url_encode(service);
-    for (const auto& s : scopes) url += "&scope=" + url_encode(s);
+    url += "service=" + http::uri_encode(service);
+    for (const auto& s : scopes) url += "&scope=" + http::uri_encode(s);
     req.url = url;
     if (cred && !cred->username.empty()) req.headers.push_back(basic_authorization(cred->username, cred->password));
   }

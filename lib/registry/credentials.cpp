@@ -1,10 +1,10 @@
 #include "registry/credentials.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "base/error.h"
+#include "base/file.h"
+#include "base/text.h"
 #include "registry/base64.h"
 #include "registry/credential_helper.h"
 #include "registry/credential_source.h"
@@ -17,8 +17,7 @@ std::string normalise_registry_key(std::string_view key) {
   std::string_view k = key;
   if (auto s = k.find("://"); s != std::string_view::npos) k = k.substr(s + 3);
   if (auto slash = k.find('/'); slash != std::string_view::npos) k = k.substr(0, slash);
-  std::string out(k);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out = ascii_lower(k);
   // Every spelling of Docker Hub that config files use.
   if (out == "docker.io" || out == "registry-1.docker.io" || out == "registry.hub.docker.com") out = kDockerHub;
   return out;
@@ -28,11 +27,7 @@ Keychain Keychain::load(const std::string& docker_config_dir, const EnvLookup& e
   std::string path = docker_config_dir + "/config.json";
   Keychain k;
   k.origin_ = path;
-  if (std::ifstream in(path); in) {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    k = parse(ss.str(), path);
-  }
+  if (auto text = read_file_if_present(path)) k = parse(*text, path);
   if (env) {
     if (auto v = env("DOCKER_AUTH_CONFIG"); v && !v->empty()) {
       k.overlay(parse(*v, "DOCKER_AUTH_CONFIG"));

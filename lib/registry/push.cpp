@@ -9,7 +9,6 @@
 #include "registry/client.h"
 #include "registry/progress.h"
 #include "registry/status_error.h"
-#include "registry/url_encode.h"
 
 namespace kiln::registry {
 namespace {
@@ -78,8 +77,8 @@ bool Client::try_mount(const Reference& repo, const image::Descriptor& desc, con
                        std::string& upload_location) {
   http::Request req;
   req.method = "POST";
-  req.url = "/v2/" + repo.repository + "/blobs/uploads/?mount=" + url_encode(desc.digest) +
-            "&from=" + url_encode(from.repository);
+  req.url = "/v2/" + repo.repository + "/blobs/uploads/?mount=" + http::uri_encode(desc.digest) +
+            "&from=" + http::uri_encode(from.repository);
   auto resp = send(repo.registry, Mode::Push, req,
                    {repository_scope(repo.repository, "pull,push"), repository_scope(from.repository, "pull")});
   if (resp.status == 201) {
@@ -149,7 +148,7 @@ void Client::upload(const Reference& repo, const image::Descriptor& desc, std::s
   if (desc.size <= opts_.chunked_upload_threshold) {
     http::Request put;
     put.method = "PUT";
-    put.url = with_query(location, "digest=" + url_encode(desc.digest));
+    put.url = with_query(location, "digest=" + http::uri_encode(desc.digest));
     put.headers.push_back("Content-Type: application/octet-stream");
     put.reader = [&](char* buf, std::size_t cap) {
       // Never hand libcurl more than declared: it would send it.
@@ -185,7 +184,7 @@ void Client::upload(const Reference& repo, const image::Descriptor& desc, std::s
   reader.verify();
   http::Request put;
   put.method = "PUT";
-  put.url = with_query(location, "digest=" + url_encode(desc.digest));
+  put.url = with_query(location, "digest=" + http::uri_encode(desc.digest));
   auto resp = send(repo.registry, Mode::Push, put, scopes);
   if (resp.status != 201) fail(what, repo.registry, resp);
 }

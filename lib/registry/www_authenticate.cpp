@@ -1,5 +1,7 @@
 #include "registry/www_authenticate.h"
 
+#include "base/text.h"
+
 #include <cctype>
 
 namespace kiln::registry {
@@ -7,12 +9,6 @@ namespace {
 
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 class Scanner {
@@ -60,7 +56,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view header) {
     auto scheme = sc.token();
     if (scheme.empty()) break;  // garbage: stop rather than guess
     Challenge ch;
-    ch.scheme = lower(scheme);
+    ch.scheme = ascii_lower(scheme);
     // Parameters until the next "token SP" that starts another challenge.
     while (true) {
       sc.skip_space_and_commas();
@@ -75,7 +71,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view header) {
       sc.advance();  // '='
       sc.skip_space();
       std::string value = sc.peek() == '"' ? sc.quoted() : std::string(sc.token());
-      ch.params[lower(name)] = value;
+      ch.params[ascii_lower(name)] = value;
     }
     out.push_back(std::move(ch));
   }

@@ -8,21 +8,16 @@
 #include <string>
 
 #include "dockerfile/evaluate.h"
-#include "fs/ignore_list.h"
-#include "log/log.h"
+#include "steps/step_env.h"
 
 namespace kiln::steps {
 
-struct CopyEnv {
-  std::filesystem::path root;           // the image root being built
-  const fs::IgnoreList* ignore = nullptr;
+// The StepEnv's context_excluded applies to src_root: null unless src_root
+// is the context.
+struct CopyEnv : StepEnv {
   std::filesystem::path src_root;       // context dir, saved stage root, or unpacked image
-  // .dockerignore of the context (null for stages and images).
-  std::function<bool(std::string_view rel)> context_excluded;
-  std::filesystem::path scratch;        // where heredocs and downloads are staged
   std::string ca_file;                  // for ADD <url>
   std::function<bool()> cancelled;      // stops an ADD <url> download (http::Client::Options::cancelled)
-  log::Logger* log = nullptr;
 };
 
 // Joins a COPY/ADD destination with WORKDIR the way Docker does, keeping a

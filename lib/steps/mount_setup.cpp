@@ -204,7 +204,7 @@ fsys::path MountSession::cache_directory(const PlannedMount& p) {
       // sharing=private: another build uses this cache; take a fresh one.
       dir = private_dir("cache");
     } else {
-      throw IoError(env_.location + ": --mount=" + p.raw + ": cannot lock " + lock.string() + ": " + std::strerror(e));
+      throw SystemError(env_.location + ": --mount=" + p.raw + ": cannot lock " + lock.string(), e);
     }
   } else {
     lock_fds_.push_back(fd);

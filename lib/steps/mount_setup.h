@@ -27,22 +27,23 @@
 #include "log/log.h"
 #include "proc/process.h"
 #include "steps/run_mounts.h"
+#include "steps/step_env.h"
 
 namespace kiln::steps {
 
-struct MountEnv {
-  std::filesystem::path root;         // image root
-  std::filesystem::path context_dir;  // bind without from=
-  std::function<bool(std::string_view rel)> context_excluded;  // .dockerignore; null: none
+// What RUN --mount needs from the build (steps/run_step.h's RunContext is
+// this plus the interrupt watcher and the mount-method decider).
+// The StepEnv's context_dir is where a bind without from= reads; a
+// --cache-dir outside its ignore list would be snapshotted, so cache mounts
+// then live in scratch for this build only.
+struct MountEnv : StepEnv {
   std::filesystem::path cache_dir;    // --cache-dir; caches live in <cache_dir>/run-cache
-  std::filesystem::path scratch;      // per-build scratch (private copies, secret staging)
-  const fs::IgnoreList* ignore = nullptr;  // paths the snapshot skips (may be null)
-  std::map<std::string, SecretFlag> secrets;
-  GetEnv getenv;
+  std::map<std::string, SecretFlag> secrets;  // --secret, by id
+  GetEnv getenv;                              // for --secret env=
+  // The filesystem of a stage or image named by --mount from=.
   std::function<std::filesystem::path(const std::string& from)> source_root;
-  log::Logger* log = nullptr;
-  std::string location;  // "line 12", prefixed to errors
-  MountMethod method = MountMethod::Namespace;
+  std::string location;  // "line 12", prefixed to errors (set per RUN)
+  MountMethod method = MountMethod::Namespace;  // set per RUN from RunContext's decider
   std::filesystem::path journal;  // Files: the build's journal (mount_journal.h)
 };
 

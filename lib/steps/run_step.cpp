@@ -83,24 +83,13 @@ void run_command(const Step& step, const image::Config& config, const RunContext
     std::string setup_ms;
     if (!run->mounts.empty()) {
       std::vector<PlannedMount> plan;
-      MountEnv me;
-      me.secrets = parse_secret_flags(ctx.secrets);
       try {
-        plan = plan_mounts(run->mounts, step.working_dir, available_secrets(me.secrets, ctx.getenv));
+        plan = plan_mounts(run->mounts, step.working_dir, available_secrets(ctx.secrets, ctx.getenv));
       } catch (const UsageError& e) {
         throw UsageError(location + ": RUN " + e.what());
       }
-      me.root = root;
-      me.context_dir = ctx.context_dir;
-      me.context_excluded = ctx.context_excluded;
-      me.cache_dir = ctx.cache_dir;
-      me.scratch = ctx.scratch;
-      me.ignore = ctx.ignore;
-      me.getenv = ctx.getenv;
-      me.source_root = ctx.source_root;
-      me.log = &log;
+      MountEnv me = ctx;
       me.location = location;
-      me.journal = ctx.mount_journal;
       bool in_root = std::any_of(plan.begin(), plan.end(), [](const PlannedMount& p) { return p.kind != MountKind::SecretEnv; });
       if (in_root && ctx.mount_method) {
         bool first = !ctx.mount_method->decided();

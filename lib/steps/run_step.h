@@ -3,43 +3,29 @@
 // environment and working directory.
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
-#include "proc/interrupt.h"
-#include "steps/mount_method.h"
-
 #include "dockerfile/evaluate.h"
 #include "fs/ignore_list.h"
 #include "image/config.h"
 #include "log/log.h"
+#include "proc/interrupt.h"
+#include "steps/mount_setup.h"
+#include "steps/run_mounts.h"
 
 namespace kiln::steps {
 
-// What a RUN needs from the build beyond the step and the config.
-struct RunContext {
-  std::filesystem::path root = "/";
-  log::Logger* log = nullptr;
-  std::filesystem::path context_dir;   // RUN --mount=type=bind without from=
-  std::filesystem::path cache_dir;     // RUN --mount=type=cache lives below it (--cache-dir)
-  std::filesystem::path scratch;       // per-build scratch space under the kaniko dir
-  std::vector<std::string> secrets;    // --secret id=…,src=…|env=…
-  GetEnv getenv;                  // for --secret env=
-  // The filesystem of a stage or image named by --mount from=.
-  std::function<std::filesystem::path(const std::string& from)> source_root;
-  // Paths the snapshot skips: a --cache-dir outside them would be snapshotted,
-  // so cache mounts then live in scratch for this build only. May be null.
-  const fs::IgnoreList* ignore = nullptr;
-  // .dockerignore of the context (null: none); a bind of the context hides
-  // what it excludes, as BuildKit's filtered context does.
-  std::function<bool(std::string_view rel)> context_excluded;
-  // SIGTERM/SIGINT watcher (proc/interrupt.h); null: none.
+// What a RUN needs from the build beyond the step and the config: what its
+// mounts need (the journal set once per build), and the SIGTERM/SIGINT
+// watcher (proc/interrupt.h; null: none).
+struct RunContext : MountEnv {
   proc::Interrupt* interrupt = nullptr;
   // How RUN --mount is given (mount_method.h), decided once per build; null:
   // always in a mount namespace.
   MountMethodDecider* mount_method = nullptr;
-  std::filesystem::path mount_journal;  // the build's journal (mount_journal.h)
 };
 
 // Throws kiln::Error naming the command and its exit code when it fails.

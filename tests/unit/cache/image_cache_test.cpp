@@ -17,6 +17,7 @@
 #include "image/config.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
+#include "support/temp_dir.h"
 
 namespace fsys = std::filesystem;
 using namespace kiln;
@@ -24,15 +25,7 @@ using namespace kiln::cache;
 
 namespace {
 
-struct TempDir {
-  fsys::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fsys::temp_directory_path() / ("kiln-cache-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fsys::create_directories(path);
-  }
-  ~TempDir() { fsys::remove_all(path); }
-};
+using kiln::testing::TempDir;
 
 // A small image made of strings: two layers, its config and manifest.
 struct FakeImage {
@@ -96,7 +89,7 @@ class ImageCacheTest : public ::testing::Test {
   TempDir dir;
   std::FILE* logfile = std::tmpfile();
   log::Logger log{log::Logger::Options{log::Level::Debug, log::Format::Text, false, logfile}};
-  ImageCache cache{dir.path, log};
+  ImageCache cache{dir.path(), log};
   registry::Reference ref = registry::parse_reference("reg.local:5000/team/base:1.0");
   static constexpr std::int64_t kNow = 1'700'000'000;
   static constexpr long long kTtl = 3600;
@@ -117,7 +110,7 @@ class ImageCacheTest : public ::testing::Test {
 TEST_F(ImageCacheTest, MissWhenEmpty) {
   EXPECT_FALSE(cache.lookup(ref, {}, kTtl, kNow));
   EXPECT_FALSE(cache.find_digest(FakeImage("a").digest));
-  EXPECT_FALSE(fsys::exists(dir.path / "base-images"));  // reading creates nothing
+  EXPECT_FALSE(fsys::exists(dir.path() / "base-images"));  // reading creates nothing
 }
 
 TEST_F(ImageCacheTest, StoredImageIsFoundByReferenceAndByDigest) {
@@ -172,7 +165,7 @@ TEST_F(ImageCacheTest, CopyLayerVerifiesContent) {
   img.store(cache, ref, kNow);
   auto hit = cache.lookup(ref, {}, kTtl, kNow);
   ASSERT_TRUE(hit);
-  auto dest = dir.path / "out";
+  auto dest = dir.path() / "out";
   cache.copy_layer(hit->manifest.layers[0], dest);
   EXPECT_EQ(slurp(dest), img.layer_bytes[0]);
 
@@ -181,7 +174,7 @@ TEST_F(ImageCacheTest, CopyLayerVerifiesContent) {
   std::string bad = img.layer_bytes[1];
   bad[0] ^= 1;
   overwrite(blob, bad);
-  auto dest2 = dir.path / "out2";
+  auto dest2 = dir.path() / "out2";
   try {
     cache.copy_layer(hit->manifest.layers[1], dest2);
     FAIL() << "a damaged layer was copied";
@@ -247,7 +240,7 @@ TEST_F(ImageCacheTest, CommitRefusesIncompleteImage) {
 TEST_F(ImageCacheTest, ConcurrentThreadsStoringOneImage) {
   FakeImage img("shared");
   auto work = [&] {
-    ImageCache c(dir.path, log);
+    ImageCache c(dir.path(), log);
     for (int i = 0; i < 50; ++i) {
       auto lock = c.lock(ref, {});
       img.store(c, ref, kNow + i);
@@ -259,7 +252,7 @@ TEST_F(ImageCacheTest, ConcurrentThreadsStoringOneImage) {
   auto hit = cache.lookup(ref, {}, kTtl, kNow + 60);
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->manifest_digest, img.digest);
-  for (const auto& l : hit->manifest.layers) EXPECT_NO_THROW(cache.copy_layer(l, dir.path / "copy"));
+  for (const auto& l : hit->manifest.layers) EXPECT_NO_THROW(cache.copy_layer(l, dir.path() / "copy"));
 }
 
 // Two processes (as two warmers on one volume) storing different images
@@ -275,7 +268,7 @@ TEST_F(ImageCacheTest, ConcurrentProcesses) {
     if (pid == 0) {
       int rc = 0;
       try {
-        ImageCache c(dir.path, log);
+        ImageCache c(dir.path(), log);
         for (int i = 0; i < 30; ++i) {
           const auto& img = k == 0 ? a : b;
           const auto& r = k == 0 ? ref : ref_b;

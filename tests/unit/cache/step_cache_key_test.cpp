@@ -6,7 +6,7 @@
 #include "cache/step_cache_key.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
-#include "../support/temp_dir.h"
+#include "support/temp_dir.h"
 
 using namespace kiln;
 using namespace kiln::cache;

@@ -7,33 +7,30 @@ using namespace kiln::engine;
 using testing::ElementsAre;
 
 TEST(CleanupKeep, ContextCacheSecretsAndTlsFilesAsCleanInImagePaths) {
-  kiln::cli::ExecutorOptions o;
-  o.cache_dir = "/cache/";
-  o.secrets = {"id=npm,src=/run/ci/npmrc", "id=tok,env=TOKEN"};
   CleanupInputs in;
+  in.cache_dir = "/cache/";
+  in.secrets = kiln::steps::parse_secret_flags({"id=npm,src=/run/ci/npmrc", "id=tok,env=TOKEN"});
   in.context_dir = "/workspace//app/.";
   in.tls_files = {"/etc/ssl/certs/ca.crt", "", "/etc/ssl/certs/ca.crt"};
-  EXPECT_THAT(cleanup_keep_paths(o, in),
+  EXPECT_THAT(cleanup_keep_paths(in),
               ElementsAre("/workspace/app", "/cache", "/run/ci/npmrc", "/etc/ssl/certs/ca.crt"));
 }
 
 TEST(CleanupKeep, RelativeFlagsAreRelativeToTheWorkingDirectory) {
-  kiln::cli::ExecutorOptions o;
-  o.cache_dir = "cache";
   CleanupInputs in;
+  in.cache_dir = "cache";
   in.cwd = "/workspace";
   in.context_dir = "/workspace";
-  EXPECT_THAT(cleanup_keep_paths(o, in), ElementsAre("/workspace", "/workspace/cache"));
+  EXPECT_THAT(cleanup_keep_paths(in), ElementsAre("/workspace", "/workspace/cache"));
 }
 
 TEST(CleanupKeep, TheRootItselfAndPathsOutsideTheRootAreLeftOut) {
-  kiln::cli::ExecutorOptions o;
-  o.cache_dir = "/elsewhere/cache";
   CleanupInputs in;
+  in.cache_dir = "/elsewhere/cache";
   in.root = "/tmp/root";
   in.context_dir = "/tmp/root";
   in.tls_files = {"/tmp/root/kaniko/ssl/certs/ca-certificates.crt", "/tmp/rootx/ca"};
-  EXPECT_THAT(cleanup_keep_paths(o, in), ElementsAre("/kaniko/ssl/certs/ca-certificates.crt"));
+  EXPECT_THAT(cleanup_keep_paths(in), ElementsAre("/kaniko/ssl/certs/ca-certificates.crt"));
 }
 
 TEST(CleanupKeep, RegistryTlsFilesComeFromTheClientOptions) {

@@ -1,7 +1,7 @@
 #pragma once
 // Builds a small real image on disk for the output tests: one gzip layer made
 // by the system tar, its digests computed independently of kiln's writer.
-#include "../support/temp_dir.h"
+#include "support/temp_dir.h"
 #include <stdio.h>
 #include <stdlib.h>
 

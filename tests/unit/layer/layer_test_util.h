@@ -2,7 +2,7 @@
 // Helpers shared by the layer tests: scratch directories, hand-made tar
 // streams (for layers no honest writer would produce) and a fingerprint of a
 // directory tree to prove that something did not change.
-#include "../support/temp_dir.h"
+#include "support/temp_dir.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>

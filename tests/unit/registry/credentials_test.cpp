@@ -11,27 +11,16 @@
 
 #include "base/error.h"
 #include "registry/base64.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace kiln::registry;
 
 namespace {
 
-class TempDir {
+class TempDir : public kiln::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "kiln-cred-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-  void write(const std::string& name, const std::string& text, bool exec = false) const {
-    std::ofstream(path_ / name) << text;
-    if (exec) ::chmod((path_ / name).c_str(), 0755);
-  }
-
- private:
-  fs::path path_;
+  TempDir() : kiln::testing::TempDir("kiln-cred") {}
 };
 
 // Puts a directory first on PATH for the lifetime of the object.

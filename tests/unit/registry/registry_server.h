@@ -19,6 +19,8 @@
 #include <string>
 #include <thread>
 
+#include "support/temp_dir.h"
+
 extern char** environ;
 
 namespace kiln::testing {
@@ -51,23 +53,6 @@ inline bool port_open(int port) {
 inline void sh(const std::string& cmd) {
   if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0) throw std::runtime_error("command failed: " + cmd);
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "kiln-reg-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string str(const std::string& name = "") const { return name.empty() ? path_.string() : (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 // A CA and a server certificate for 127.0.0.1/localhost signed by it.
 inline void make_tls_files(const TempDir& d) {

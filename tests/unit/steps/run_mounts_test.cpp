@@ -10,6 +10,7 @@
 #include "proc/process.h"
 #include "steps/mount_setup.h"
 #include "steps/run_mounts.h"
+#include "support/temp_dir.h"
 
 using namespace kiln::steps;
 using namespace kiln::proc;
@@ -34,16 +35,10 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-struct TempDir {
-  fsys::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/kiln-run-mounts-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fsys::remove_all(path); }
-};
 
 }  // namespace
+
+using kiln::testing::TempDir;
 
 TEST(SecretFlags, FileEnvAndBuildxDefaults) {
   auto s = parse_secret_flags({"id=npm,src=/run/npmrc", "id=tok,env=TOKEN", "id=plain", "id=f,type=file",
@@ -145,21 +140,21 @@ TEST(PlanMounts, Refusals) {
 // and are gone afterwards, existing paths are left alone.
 TEST(MountSession, CreatesAndRemovesMountPointStubs) {
   TempDir t;
-  fsys::path root = t.path / "root";
+  fsys::path root = t.path() / "root";
   fsys::create_directories(root / "etc");
   fsys::create_directories(root / "existing");
   std::ofstream(root / "etc" / "keep") << "x";
-  fsys::create_directories(t.path / "scratch");
-  fsys::create_directories(t.path / "ctx" / "dir");
-  std::ofstream(t.path / "ctx" / "dir" / "f") << "ctx";
+  fsys::create_directories(t.path() / "scratch");
+  fsys::create_directories(t.path() / "ctx" / "dir");
+  std::ofstream(t.path() / "ctx" / "dir" / "f") << "ctx";
   struct stat before;
   ASSERT_EQ(::stat(root.c_str(), &before), 0);
 
   MountEnv env;
   env.root = root;
-  env.context_dir = t.path / "ctx";
-  env.cache_dir = t.path / "cache";  // outside root: persistent
-  env.scratch = t.path / "scratch";
+  env.context_dir = t.path() / "ctx";
+  env.cache_dir = t.path() / "cache";  // outside root: persistent
+  env.scratch = t.path() / "scratch";
   env.secrets = parse_secret_flags({"id=tok,env=TOK"});
   env.getenv = [](std::string_view k) -> std::optional<std::string> {
     if (k == "TOK") return std::string("s3cr3t");
@@ -176,7 +171,7 @@ TEST(MountSession, CreatesAndRemovesMountPointStubs) {
     EXPECT_EQ(fsys::file_size(root / "run" / "secrets" / "tok"), 0u) << "the stub holds no secret";
     EXPECT_TRUE(fsys::is_directory(root / "t"));
     EXPECT_EQ(s.env(), std::vector<std::string>{"TOK_ENV=s3cr3t"});
-    EXPECT_TRUE(fsys::is_directory(t.path / "cache" / "run-cache" / cache_key("/new/cache")));
+    EXPECT_TRUE(fsys::is_directory(t.path() / "cache" / "run-cache" / cache_key("/new/cache")));
     int binds = 0, tmpfs = 0, writes = 0;
     for (const auto& op : s.ops()) {
       binds += op.kind == MountOp::Kind::Bind;
@@ -198,17 +193,17 @@ TEST(MountSession, CreatesAndRemovesMountPointStubs) {
   ASSERT_EQ(::stat(root.c_str(), &after), 0);
   EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
   EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec) << "the root's mtime is put back";
-  EXPECT_TRUE(fsys::is_directory(t.path / "cache" / "run-cache" / cache_key("/new/cache"))) << "caches persist";
-  EXPECT_TRUE(fsys::is_empty(t.path / "scratch" / "run-mounts"));
+  EXPECT_TRUE(fsys::is_directory(t.path() / "cache" / "run-cache" / cache_key("/new/cache"))) << "caches persist";
+  EXPECT_TRUE(fsys::is_empty(t.path() / "scratch" / "run-mounts"));
 }
 
 TEST(MountSession, KeepsFilesTheCommandAddedNextToAStub) {
   TempDir t;
-  fsys::path root = t.path / "root";
+  fsys::path root = t.path() / "root";
   fsys::create_directories(root);
   MountEnv env;
   env.root = root;
-  env.scratch = t.path / "scratch";
+  env.scratch = t.path() / "scratch";
   env.location = "line 1";
   {
     MountSession s(plan({"type=tmpfs,target=/a/b"}), env);
@@ -220,14 +215,14 @@ TEST(MountSession, KeepsFilesTheCommandAddedNextToAStub) {
 
 TEST(MountSession, ErrorsNameTheMount) {
   TempDir t;
-  fsys::path root = t.path / "root";
+  fsys::path root = t.path() / "root";
   fsys::create_directories(root / "dir");
   std::ofstream(root / "file") << "x";
-  fsys::create_directories(t.path / "ctx");
+  fsys::create_directories(t.path() / "ctx");
   MountEnv env;
   env.root = root;
-  env.context_dir = t.path / "ctx";
-  env.scratch = t.path / "scratch";
+  env.context_dir = t.path() / "ctx";
+  env.scratch = t.path() / "scratch";
   env.location = "line 7";
   std::string e = error_of([&] { MountSession s(plan({"source=nope,target=/x"}), env); });
   EXPECT_NE(e.find("line 7: --mount=source=nope,target=/x: source nope not found in the build context"),
@@ -242,17 +237,17 @@ TEST(MountSession, ErrorsNameTheMount) {
 
 TEST(MountSession, CacheDirInsideTheImageIsNotUsed) {
   TempDir t;
-  fsys::path root = t.path / "root";
+  fsys::path root = t.path() / "root";
   fsys::create_directories(root);
   MountEnv env;
   env.root = root;
   env.cache_dir = root / "cache";  // not a volume: would be snapshotted
-  env.scratch = t.path / "scratch";
+  env.scratch = t.path() / "scratch";
   env.location = "line 1";
   {
     MountSession s(plan({"type=cache,target=/c"}), env);
     EXPECT_FALSE(fsys::exists(root / "cache"));
-    EXPECT_TRUE(fsys::exists(t.path / "scratch" / "run-cache" / cache_key("/c")));
+    EXPECT_TRUE(fsys::exists(t.path() / "scratch" / "run-cache" / cache_key("/c")));
   }
   kiln::fs::IgnoreList ignore({"/cache"});
   env.ignore = &ignore;
@@ -264,21 +259,21 @@ TEST(MountSession, CacheDirInsideTheImageIsNotUsed) {
 
 TEST(MountSession, CacheSeedingAndPrivateSharing) {
   TempDir t;
-  fsys::path root = t.path / "root";
+  fsys::path root = t.path() / "root";
   fsys::create_directories(root);
-  fsys::create_directories(t.path / "stage" / "seed");
-  std::ofstream(t.path / "stage" / "seed" / "f") << "seeded";
+  fsys::create_directories(t.path() / "stage" / "seed");
+  std::ofstream(t.path() / "stage" / "seed" / "f") << "seeded";
   MountEnv env;
   env.root = root;
-  env.cache_dir = t.path / "cache";
-  env.scratch = t.path / "scratch";
+  env.cache_dir = t.path() / "cache";
+  env.scratch = t.path() / "scratch";
   env.location = "line 2";
   std::string asked;
   env.source_root = [&](const std::string& from) {
     asked = from;
-    return t.path / "stage";
+    return t.path() / "stage";
   };
-  fsys::path shared = t.path / "cache" / "run-cache" / cache_key("c");
+  fsys::path shared = t.path() / "cache" / "run-cache" / cache_key("c");
   {
     MountSession locked(plan({"type=cache,id=c,target=/x,from=builder,source=/seed,sharing=locked"}), env);
     EXPECT_EQ(asked, "builder");
@@ -289,7 +284,7 @@ TEST(MountSession, CacheSeedingAndPrivateSharing) {
     EXPECT_NE(priv.ops()[0].source, shared.string());
     EXPECT_TRUE(fsys::is_empty(priv.ops()[0].source));
   }
-  std::ofstream(t.path / "stage" / "seed" / "g") << "later";
+  std::ofstream(t.path() / "stage" / "seed" / "g") << "later";
   MountSession again(plan({"type=cache,id=c,target=/x,from=builder,source=/seed"}), env);
   EXPECT_FALSE(fsys::exists(shared / "g")) << "an existing cache is not seeded again";
   EXPECT_EQ(again.ops()[0].source, shared.string());
@@ -297,11 +292,11 @@ TEST(MountSession, CacheSeedingAndPrivateSharing) {
 
 TEST(MountSession, SameLockedCacheTwiceInOneRunDoesNotDeadlock) {
   TempDir t;
-  fsys::create_directories(t.path / "root");
+  fsys::create_directories(t.path() / "root");
   MountEnv env;
-  env.root = t.path / "root";
-  env.cache_dir = t.path / "cache";
-  env.scratch = t.path / "scratch";
+  env.root = t.path() / "root";
+  env.cache_dir = t.path() / "cache";
+  env.scratch = t.path() / "scratch";
   MountSession s(plan({"type=cache,id=c,target=/a,sharing=locked", "type=cache,id=c,target=/b,sharing=locked"}), env);
   ASSERT_EQ(s.ops().size(), 2u);
   EXPECT_EQ(s.ops()[0].source, s.ops()[1].source);
@@ -309,11 +304,11 @@ TEST(MountSession, SameLockedCacheTwiceInOneRunDoesNotDeadlock) {
 
 TEST(MountSession, LeakedMountStopsTheBuild) {
   TempDir t;
-  fsys::path root = t.path / "root";
+  fsys::path root = t.path() / "root";
   fsys::create_directories(root);
   MountEnv env;
   env.root = root;
-  env.scratch = t.path / "scratch";
+  env.scratch = t.path() / "scratch";
   env.location = "line 4";
   MountSession s(plan({"type=tmpfs,target=/t"}), env);
   std::string target = (root / "t").string();
@@ -331,26 +326,26 @@ TEST(MountSession, LeakedMountStopsTheBuild) {
 TEST(RunProcessMounts, TmpfsBindAndSecretExistForTheCommandOnly) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root for mount namespaces";
   TempDir t;
-  fsys::create_directories(t.path / "t");
-  fsys::create_directories(t.path / "src");
-  fsys::create_directories(t.path / "dst");
-  fsys::create_directories(t.path / "stage");
-  std::ofstream(t.path / "src" / "f") << "from-src";
-  std::ofstream(t.path / "secret");
+  fsys::create_directories(t.path() / "t");
+  fsys::create_directories(t.path() / "src");
+  fsys::create_directories(t.path() / "dst");
+  fsys::create_directories(t.path() / "stage");
+  std::ofstream(t.path() / "src" / "f") << "from-src";
+  std::ofstream(t.path() / "secret");
   ProcessSpec spec;
   spec.argv = {"/bin/sh", "-c",
                "cat dst/f && echo x > t/new && cat t/new && cat secret && ! (echo y > dst/g) 2>/dev/null && echo ro"};
   spec.env = {"PATH=/usr/bin:/bin"};
-  spec.cwd = t.path.string();
-  spec.mounts.push_back({MountOp::Kind::Tmpfs, "", (t.path / "t").string(), false, "size=65536", 0, 0, 0, "tmpfs"});
+  spec.cwd = t.path().string();
+  spec.mounts.push_back({MountOp::Kind::Tmpfs, "", (t.path() / "t").string(), false, "size=65536", 0, 0, 0, "tmpfs"});
   spec.mounts.push_back(
-      {MountOp::Kind::Bind, (t.path / "src").string(), (t.path / "dst").string(), true, "", 0, 0, 0, "bind"});
-  spec.mounts.push_back({MountOp::Kind::Tmpfs, "", (t.path / "stage").string(), false, "mode=0700", 0, 0, 0, "st"});
+      {MountOp::Kind::Bind, (t.path() / "src").string(), (t.path() / "dst").string(), true, "", 0, 0, 0, "bind"});
+  spec.mounts.push_back({MountOp::Kind::Tmpfs, "", (t.path() / "stage").string(), false, "mode=0700", 0, 0, 0, "st"});
   spec.mounts.push_back(
-      {MountOp::Kind::WriteFile, "", (t.path / "stage" / "s").string(), false, "VALUE", 0400, 0, 0, "write"});
-  spec.mounts.push_back({MountOp::Kind::Bind, (t.path / "stage" / "s").string(), (t.path / "secret").string(), true,
+      {MountOp::Kind::WriteFile, "", (t.path() / "stage" / "s").string(), false, "VALUE", 0400, 0, 0, "write"});
+  spec.mounts.push_back({MountOp::Kind::Bind, (t.path() / "stage" / "s").string(), (t.path() / "secret").string(), true,
                          "", 0, 0, 0, "secret"});
-  spec.mounts.push_back({MountOp::Kind::Detach, "", (t.path / "stage").string(), false, "", 0, 0, 0, "detach"});
+  spec.mounts.push_back({MountOp::Kind::Detach, "", (t.path() / "stage").string(), false, "", 0, 0, 0, "detach"});
   kiln::log::Logger::Options lo;
   lo.out = std::tmpfile();
   kiln::log::Logger log(lo);
@@ -360,9 +355,9 @@ TEST(RunProcessMounts, TmpfsBindAndSecretExistForTheCommandOnly) {
   std::size_t n = std::fread(buf, 1, sizeof buf - 1, lo.out);
   EXPECT_EQ(std::string(buf, n), "from-srcx\nVALUEro\n");
   std::fclose(lo.out);
-  EXPECT_FALSE(fsys::exists(t.path / "t" / "new")) << "the tmpfs was the child's only";
-  EXPECT_EQ(fsys::file_size(t.path / "secret"), 0u);
-  EXPECT_TRUE(fsys::is_empty(t.path / "stage"));
+  EXPECT_FALSE(fsys::exists(t.path() / "t" / "new")) << "the tmpfs was the child's only";
+  EXPECT_EQ(fsys::file_size(t.path() / "secret"), 0u);
+  EXPECT_TRUE(fsys::is_empty(t.path() / "stage"));
 }
 
 TEST(RunProcessMounts, FailureNamesTheMount) {

@@ -145,9 +145,3 @@ TEST_F(IpSanTest, ChainsToACallbackInstalledBefore) {
   EXPECT_GE(seen.calls, 1);
   EXPECT_EQ(seen.flags, 0u);
 }
-
-TEST(IpSanBackend, HostBuildUsesOpenSslCurl) {
-  // Documents which path runs where: the callback is installed only when
-  // libcurl is on mbedTLS (the static build).
-  SUCCEED() << "curl uses mbedTLS: " << curl_uses_mbedtls();
-}

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <vector>
 
-#include "../support/temp_dir.h"
+#include "support/temp_dir.h"
 
 using namespace kiln::context;
 

@@ -1,0 +1,26 @@
+#include "cache/key_chain.h"
+
+namespace kiln::cache {
+
+ChainLink next_link(const std::string& previous, const dockerfile::Step& step, const std::string& user_before,
+                    const std::function<std::optional<std::string>()>& sources, const CacheFlags& flags,
+                    const KeySettings& settings) {
+  ChainLink link;
+  if (previous.empty()) return link;
+  link.cacheability = cacheability(step, flags);
+  if (link.cacheability == Cacheability::Uncacheable) return link;
+  std::string files;
+  const auto& in = step.instruction;
+  if (in.as<dockerfile::CopyInst>() || in.as<dockerfile::AddInst>()) {
+    auto digest = sources();
+    if (!digest) {
+      link.cacheability = Cacheability::Uncacheable;
+      return link;
+    }
+    files = *digest;
+  }
+  link.key = step_cache_key(previous, step, user_before, files, settings);
+  return link;
+}
+
+}  // namespace kiln::cache

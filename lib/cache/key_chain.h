@@ -1,0 +1,28 @@
+#pragma once
+// A stage's cache-key chain, one step at a time. The build
+// (engine/stage_builder) and --dryrun (engine/dry_run) both go through here,
+// so the keys a dry run prints are the keys the build looks up. Pure: the
+// digest of a COPY/ADD's sources comes from the caller.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "cache/step_cache_key.h"
+
+namespace kiln::cache {
+
+struct ChainLink {
+  Cacheability cacheability = Cacheability::Uncacheable;
+  std::string key;  // empty: the chain breaks here; no later step of the stage has a key
+};
+
+// previous: the key before the step; empty when the chain is already broken.
+// user_before: the USER in effect before the step. sources: asked only for
+// COPY/ADD, the digest of what it reads (copy_sources_digest); nullopt when
+// it cannot be known yet (the dry run's COPY --from a stage it did not
+// build), which breaks the chain.
+ChainLink next_link(const std::string& previous, const dockerfile::Step& step, const std::string& user_before,
+                    const std::function<std::optional<std::string>()>& sources, const CacheFlags& flags,
+                    const KeySettings& settings);
+
+}  // namespace kiln::cache
