@@ -10,10 +10,11 @@ namespace {
 using namespace rows;
 
 void build_table(FlagSet& fs, ExecutorOptions& o) {
-  fs.add(str("dockerfile", 'f', &o.dockerfile, "Path to the dockerfile to be built.", "Dockerfile"));
+  fs.add(str("dockerfile", 'f', &o.dockerfile, "Path to the dockerfile to be built, or an http(s):// URL to download it from.", "Dockerfile"));
   fs.add(str("context", 'c', &o.context,
              "Path to the dockerfile build context: a directory, dir://, tar://path.tar.gz, tar://stdin, git://, "
-             "s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz or https://<account>.blob.core.windows.net/<container>/ctx.tar.gz.",
+             "s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz, https://<account>.blob.core.windows.net/<container>/ctx.tar.gz "
+             "(Azure Blob) or any other http(s):// URL of a tar.gz.",
              "/workspace/"));
   fs.add(str("context-sub-path", 0, &o.context_sub_path, "Sub path within the given context."));
   fs.add(list("build-arg", 0, &o.build_args,

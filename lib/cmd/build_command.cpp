@@ -17,6 +17,7 @@
 #include "steps/mount_method.h"
 #include "engine/cleanup_keep.h"
 #include "context/build_context.h"
+#include "context/object_source.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
@@ -183,7 +184,11 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     ro.ca_file = registry_options(opts, env.getenv).ca_file;
     ro.cancelled = cancel_flag(env.interrupt);
     auto ctx = context::resolve(context::parse_spec(opts.context), ro);
-    fsys::path dockerfile_path = locate_dockerfile(opts.dockerfile, ctx.dir);
+    fsys::path dockerfile_path = work.scratch() / "remote-dockerfile" / "Dockerfile";
+    if (context::is_remote_dockerfile(opts.dockerfile))
+      context::fetch_dockerfile(opts.dockerfile, ro, dockerfile_path);
+    else
+      dockerfile_path = locate_dockerfile(opts.dockerfile, ctx.dir);
     auto parsed = dockerfile::parse(read_file(dockerfile_path, "Dockerfile"), dockerfile_path.filename().string());
 
     dockerfile::PlanOptions po;
