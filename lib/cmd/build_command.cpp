@@ -77,6 +77,20 @@ fsys::path locate_dockerfile(const std::string& flag, const fsys::path& context_
   throw UsageError("Dockerfile " + flag + " does not exist (also looked for " + in_ctx.string() + ")");
 }
 
+// The layer cache's store; nullptr (after a warning: the build goes on
+// uncached, as with an unreachable registry) when a local one cannot be made.
+std::unique_ptr<cache::EntryStore> open_cache_store(const std::string& repo, registry::Client& client,
+                                                    log::Logger& log) {
+  auto oci_dir = cache::oci_cache_dir(repo);
+  if (!oci_dir) return cache::registry_entry_store(client, registry::parse_reference(repo));
+  try {
+    return cache::oci_entry_store(*oci_dir);
+  } catch (const std::exception& e) {
+    log.warn("Layer cache " + repo + " is not usable (" + e.what() + "); building without it");
+    return nullptr;
+  }
+}
+
 std::function<bool(std::string_view)> load_dockerignore(const fsys::path& dockerfile, const fsys::path& context_dir,
                                                         log::Logger& log) {
   for (const auto& cand : dockerfile::ignore_file_candidates(dockerfile.string(), context_dir.string())) {
@@ -122,6 +136,10 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
   io.kaniko_dir = opts.kaniko_dir;
   io.ignore_var_run = opts.ignore_var_run;
   io.ignore_paths = opts.ignore_paths;
+  // A local layer cache is written while steps run: it must never show up in
+  // a snapshot, nor be wiped or set aside by --cleanup.
+  if (opts.cache)
+    if (auto dir = cache::oci_cache_dir(opts.cache_repo)) io.ignore_paths.push_back(dir->string());
   {
     std::error_code ec;
     io.ignore_busybox = fsys::exists(root / "busybox", ec);
@@ -247,7 +265,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     be.mount_method = &mount_method;
     be.interrupt = env.interrupt;
 
-    // The registry layer cache: --cache-repo, or the first destination's
+    // The layer cache: --cache-repo (a registry repository or oci:/path), or the first destination's
     // repository + "/cache" as kaniko infers it.
     std::optional<cache::LayerCache> layer_cache;
     if (opts.cache) {
@@ -256,22 +274,22 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
         log.warn("--cache: no --cache-repo and no --destination to infer one from; building without the layer cache");
       } else if (opts.single_snapshot) {
         log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
-      } else {
+      } else if (auto store = open_cache_store(repo, client, log)) {
+        const std::string store_name = store->name();
         cache::LayerCacheOptions lo;
-        lo.repo = registry::parse_reference(repo);
         lo.ttl_seconds = opts.cache_ttl_seconds;
         lo.push = !opts.no_push_cache;
         lo.blob_dir = work.blobs();
         lo.platform = po.target_platform;
         lo.created = rfc3339(std::time(nullptr));
         lo.now = static_cast<std::int64_t>(std::time(nullptr));
-        layer_cache.emplace(client, lo, log);
+        layer_cache.emplace(std::move(store), lo, log);
         be.layer_cache = &*layer_cache;
         be.cache_flags.run_layers = opts.cache_run_layers;
         be.cache_flags.copy_layers = opts.cache_copy_layers;
         be.key_settings.platform = po.target_platform;
         be.key_settings.fixed_mtime = be.layer.fixed_mtime;
-        log.info("Using layer cache " + lo.repo.repo_str());
+        log.info("Using layer cache " + store_name);
       }
     }
 
