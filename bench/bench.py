@@ -1,12 +1,23 @@
 #!/usr/bin/env python3
-"""kiln against buildah on the same Dockerfiles, pushing to the same local
-registry. Prints wall time and peak RSS per tool, the kiln/buildah ratio of
-the medians, and kiln's own phase times from its BENCHMARK_FILE report.
+"""kiln against buildah and BuildKit on the same Dockerfiles, all pushing to
+the same local registry. Prints wall time and peak RSS per tool, the
+kiln/buildah and kiln/BuildKit ratios of the medians, and kiln's own phase
+times from its BENCHMARK_FILE report.
 
-    bench/bench.py [--runs N] [--scenarios a,b,c,d,e] [--executor PATH]
+    bench/bench.py [--runs N] [--scenarios a,b,c,d,e,f] [--peers buildah,buildkit]
+                   [--warm-registry] [--executor PATH]
 
-Runs alternate (kiln, buildah, kiln, ...) so that drift in the machine's
-speed hits both tools alike. Needs root, buildah, debootstrap, GNU time.
+Runs alternate (kiln, buildah, BuildKit, kiln, ...) so that drift in the
+machine's speed hits every tool alike. Each tool's time is the same work:
+build, then push the image to the registry (buildah: bud + push; BuildKit:
+DOCKER_BUILDKIT=1 docker build + docker push, in a daemon of its own per run,
+bench/buildkit.py). Needs root, buildah, debootstrap, GNU time, docker.io.
+
+Caches are cold for every tool in every run: nothing is kept between runs
+(kiln's root, buildah's store and dockerd's data root are new each time),
+and the registry's blobs are dropped from the page cache before each run
+(bench/pagecache.py), as a user's first pull of a base image reads them from
+disk; --warm-registry keeps them cached, as the bench used to.
 
 Each run (kiln's, buildah's, the `tar x` reference) writes to a fresh ext4
 filesystem of its own (a sparse image file on the same disk, loop-mounted,
