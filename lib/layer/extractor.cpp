@@ -75,12 +75,13 @@ void set_owner_and_mode(int fd, uid_t uid, gid_t gid, mode_t perm, bool chown, c
 }
 
 // The files for one directory and their contents back to back in one
-// buffer, which is reused for later batches. A buffer per file made musl's
+// buffer; both are reused for later batches. A buffer per file made musl's
 // malloc map and unmap memory for most files (2,650 munmap calls unpacking
 // the Debian base), and each unmap in a process with several threads stops
 // every other core to flush its TLB: in a VM under load that cost more than
 // the writes (perf: 14% of the unpack's samples in those flushes, 8% in
-// page faults on the fresh mappings).
+// page faults on the fresh mappings). A new list of files per batch still
+// cost one mapping per directory.
 struct Batch {
   std::vector<PendingFile> files;
   std::string bytes;
@@ -147,9 +148,9 @@ class Applier {
   void queue_file(TarReader& tar, archive_entry* e, const std::string& leaf, const std::string& abs,
                   const std::string& name);
   void flush_batch();
-  // A cleared buffer of kBatchBuffer capacity, reused when one is spare.
-  std::string take_buffer();
-  void give_back(std::string buffer);
+  // An empty batch whose buffer holds kBatchBuffer, reused when one is spare.
+  Batch take_batch();
+  void give_back(Batch batch);
   void wait_if_pending(const std::string& abs) {
     if (pending_.count(abs)) wait_for_files();
   }
@@ -168,7 +169,7 @@ class Applier {
   std::map<std::string, DirMeta> dirs_;
   Batch batch_;  // files for the directory parent_ holds open
   std::mutex spare_mu_;
-  std::vector<std::string> spare_;  // buffers of batches already written
+  std::vector<Batch> spare_;  // batches already written, emptied
   std::unordered_set<std::string> pending_;  // in-image paths queued, not yet known written
   fs::WritePool pool_{0, kQueuedBatches};  // last: its writers stop before the members above go
 };
@@ -327,7 +328,7 @@ void Applier::queue_file(TarReader& tar, archive_entry* e, const std::string& le
                          const std::string& name) {
   const auto size = static_cast<std::size_t>(archive_entry_size(e));
   auto& bytes = batch_.bytes;
-  if (batch_.files.empty() && bytes.capacity() < kBatchBuffer) bytes = take_buffer();
+  if (batch_.files.empty() && bytes.capacity() < kBatchBuffer) batch_ = take_batch();
   const std::size_t base = bytes.size();
   bytes.resize(base + size, '\0');  // zeros: holes, and a file ending in one
   const void* buf = nullptr;
@@ -346,24 +347,26 @@ void Applier::queue_file(TarReader& tar, archive_entry* e, const std::string& le
   if (batch_.files.size() >= kBatchFiles || bytes.size() >= kBatchBytes) flush_batch();
 }
 
-std::string Applier::take_buffer() {
+Batch Applier::take_batch() {
   {
     std::lock_guard lk(spare_mu_);
     if (!spare_.empty()) {
-      std::string b = std::move(spare_.back());
+      Batch b = std::move(spare_.back());
       spare_.pop_back();
       return b;
     }
   }
-  std::string b;
-  b.reserve(kBatchBuffer);
+  Batch b;
+  b.files.reserve(kBatchFiles);
+  b.bytes.reserve(kBatchBuffer);
   return b;
 }
 
-void Applier::give_back(std::string buffer) {
-  buffer.clear();  // keeps the capacity
+void Applier::give_back(Batch batch) {
+  batch.files.clear();  // both keep their capacity
+  batch.bytes.clear();
   std::lock_guard lk(spare_mu_);
-  spare_.push_back(std::move(buffer));
+  spare_.push_back(std::move(batch));
 }
 
 void Applier::flush_batch() {
@@ -375,7 +378,7 @@ void Applier::flush_batch() {
   // The writers run before the spare buffers go: pool_ is the last member.
   pool_.submit([this, dir, batch = std::move(batch_), chown = opts_.chown]() mutable {
     for (const auto& f : batch.files) write_pending(dir->get(), f, batch.bytes, chown);
-    give_back(std::move(batch.bytes));
+    give_back(std::move(batch));
   });
   batch_ = Batch{};
 }
