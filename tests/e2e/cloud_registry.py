@@ -36,11 +36,9 @@ import ssl
 import subprocess
 import tarfile
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import kiln_e2e as k
@@ -114,40 +112,9 @@ class TokenRegistry:
         return p
 
     def start(self):
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def _body(self):
-                if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
-                    out = bytearray()
-                    while True:
-                        n = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                        if n == 0:
-                            while self.rfile.readline().strip():
-                                pass
-                            return bytes(out)
-                        out += self.rfile.read(n)
-                        self.rfile.readline()
-                n = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(n) if n else b""
-
-            def _any(self):
-                owner._serve(self, self._body())
-
-            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(str(self.front_cert), str(self.front_key))
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd, _ = o.serve_http(self._serve, ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"),
+                                     tls=(self.front_cert, self.front_key))
         self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self._start_registry()
         return self
 
@@ -180,12 +147,8 @@ class TokenRegistry:
                            (self.workdir / "registry.log").read_text(errors="replace")[-3000:])
 
     def stop(self):
-        if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        o.stop_http(self.httpd)
+        k.stop_process(self.proc)
 
     # -- the front --
     def _serve(self, h, body):

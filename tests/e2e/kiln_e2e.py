@@ -108,6 +108,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_process(proc, timeout=10):
+    """Ends a server process: SIGTERM, then SIGKILL when it is still there after `timeout` s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def closed_port():
     """A loopback port nothing listens on (bound then released)."""
     return free_port()
@@ -269,13 +280,7 @@ class Registry:
 
     def stop(self):
         REGISTRIES.pop(self.host, None)
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     # -- talking to it directly --

@@ -101,13 +101,7 @@ class _NodeServer:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        k.stop_process(self.proc)
         self.proc = None
 
 
@@ -191,8 +185,57 @@ class Azurite(_NodeServer):
 # Servers written here
 # ---------------------------------------------------------------------------
 
+def _read_body(h) -> bytes:
+    """The request's body, with Content-Length or chunked."""
+    if (h.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+        out = bytearray()
+        while True:
+            n = int(h.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if n == 0:
+                while h.rfile.readline().strip():
+                    pass
+                return bytes(out)
+            out += h.rfile.read(n)
+            h.rfile.readline()
+    n = int(h.headers.get("Content-Length") or 0)
+    return h.rfile.read(n) if n else b""
+
+
+def serve_http(dispatch, methods, tls=None):
+    """A ThreadingHTTPServer on a free loopback port that passes each request
+    of `methods` to dispatch(handler, body), in a thread; tls: (cert, key) for
+    HTTPS. Returns (server, thread); stop_http ends it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def _any(self):
+            dispatch(self, _read_body(self))
+
+    for m in methods:
+        setattr(Handler, "do_" + m, Handler._any)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(tls[0]), str(tls[1]))
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    return httpd, thread
+
+
+def stop_http(httpd):
+    if httpd:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 class _Server:
-    """A ThreadingHTTPServer on a free loopback port running handler(self, req)."""
+    """A serve_http server on a free loopback port running handle(h, body)."""
 
     def __init__(self):
         self.httpd = None
@@ -202,44 +245,16 @@ class _Server:
 
     def start(self, pki=None):
         """pki (a kiln_e2e.Pki): serve HTTPS with its server certificate."""
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def _body(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(n) if n else b""
-
-            def do_GET(self):
-                owner._dispatch(self, b"")
-
-            def do_POST(self):
-                owner._dispatch(self, self._body())
-
-            def do_PUT(self):
-                owner._dispatch(self, self._body())
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        tls = (pki.server_cert, pki.server_key) if pki is not None else None
+        self.httpd, self.thread = serve_http(self._dispatch, ("GET", "POST", "PUT"), tls=tls)
         self.port = self.httpd.server_address[1]
-        if pki is not None:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(pki.server_cert, pki.server_key)
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        if tls:
             self.scheme = "https"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
         return self
 
     def stop(self):
-        if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
+        stop_http(self.httpd)
+        self.httpd = None
 
     @property
     def url(self):

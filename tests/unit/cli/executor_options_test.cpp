@@ -5,19 +5,14 @@
 #include "base/error.h"
 #include "cli/executor_options.h"
 #include "cli/flags.h"
+#include "support/fake_env.h"
 
 using namespace kiln::cli;
+using kiln::testing::fake_env;
 
 namespace {
 GetEnv no_env() {
   return [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
-}
-GetEnv env_of(std::map<std::string, std::string> m) {
-  return [m](std::string_view k) -> std::optional<std::string> {
-    auto it = m.find(std::string(k));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
 }
 ExecutorOptions parse(std::vector<std::string> a) { return parse_executor_options(a, no_env()); }
 }  // namespace
@@ -94,7 +89,7 @@ TEST(ExecutorOptions, KeyValueAndLists) {
 }
 
 TEST(ExecutorOptions, EnvironmentFormsAreOverriddenByFlags) {
-  auto e = env_of({{"KANIKO_NO_PUSH", "true"}, {"KANIKO_DIR", "/k2"}, {"KANIKO_REGISTRY_MIRROR", "m1;m2"}});
+  auto e = fake_env({{"KANIKO_NO_PUSH", "true"}, {"KANIKO_DIR", "/k2"}, {"KANIKO_REGISTRY_MIRROR", "m1;m2"}});
   auto o = parse_executor_options({}, e);
   EXPECT_TRUE(o.no_push);
   EXPECT_EQ(o.kaniko_dir, "/k2");

@@ -6,21 +6,13 @@
 #include "base/error.h"
 #include "cli/login_options.h"
 #include "cli/push_options.h"
+#include "support/fake_env.h"
 
 using namespace kiln::cli;
-
-namespace {
-GetEnv env_of(std::map<std::string, std::string> m) {
-  return [m](std::string_view k) -> std::optional<std::string> {
-    auto it = m.find(std::string(k));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
-}
-}  // namespace
+using kiln::testing::fake_env;
 
 TEST(LoginOptions, DockerLoginShapes) {
-  auto o = parse_login_options({"-u", "ci", "--password-stdin", "reg:5000"}, env_of({}));
+  auto o = parse_login_options({"-u", "ci", "--password-stdin", "reg:5000"}, fake_env({}));
   EXPECT_EQ(o.username, "ci");
   EXPECT_TRUE(o.password_stdin);
   EXPECT_FALSE(o.password_set);
@@ -29,7 +21,7 @@ TEST(LoginOptions, DockerLoginShapes) {
   EXPECT_EQ(o.positional[0], "reg:5000");
   EXPECT_NO_THROW(validate(o));
 
-  auto p = parse_login_options({"--username=ci", "-p", "", "--verify=false", "--skip-tls-verify", "reg"}, env_of({}));
+  auto p = parse_login_options({"--username=ci", "-p", "", "--verify=false", "--skip-tls-verify", "reg"}, fake_env({}));
   EXPECT_TRUE(p.password_set);
   EXPECT_FALSE(p.verify);
   EXPECT_TRUE(p.skip_tls_verify);
@@ -37,7 +29,7 @@ TEST(LoginOptions, DockerLoginShapes) {
 }
 
 TEST(LoginOptions, Refusals) {
-  auto env = env_of({});
+  auto env = fake_env({});
   EXPECT_THROW(validate(parse_login_options({"-u", "ci", "--password-stdin"}, env)), kiln::UsageError);
   EXPECT_THROW(validate(parse_login_options({"-u", "ci", "--password-stdin", "a", "b"}, env)), kiln::UsageError);
   EXPECT_THROW(validate(parse_login_options({"--password-stdin", "reg"}, env)), kiln::UsageError);
@@ -48,7 +40,7 @@ TEST(LoginOptions, Refusals) {
 }
 
 TEST(LoginOptions, KanikoDirFromTheEnvironment) {
-  auto o = parse_login_options({}, env_of({{"KANIKO_DIR", "/k"}}));
+  auto o = parse_login_options({}, fake_env({{"KANIKO_DIR", "/k"}}));
   EXPECT_EQ(o.kaniko_dir, "/k");
   EXPECT_NE(login_usage().find("--password-stdin"), std::string::npos);
 }
@@ -56,7 +48,7 @@ TEST(LoginOptions, KanikoDirFromTheEnvironment) {
 TEST(PushOptions, DestinationsAndDigestFiles) {
   auto o = parse_push_options({"/out/app.tar", "-d", "reg/a:1", "--destination=reg/b:2", "--digest-file=/d",
                                "--image-name-with-digest-file", "/n", "--credential-helpers=env", "--push-retry=2"},
-                              env_of({}));
+                              fake_env({}));
   EXPECT_EQ(o.destinations, (std::vector<std::string>{"reg/a:1", "reg/b:2"}));
   EXPECT_EQ(o.digest_file, "/d");
   EXPECT_EQ(o.image_name_digest_file, "/n");
@@ -67,7 +59,7 @@ TEST(PushOptions, DestinationsAndDigestFiles) {
 }
 
 TEST(PushOptions, Refusals) {
-  auto env = env_of({});
+  auto env = fake_env({});
   EXPECT_THROW(validate(parse_push_options({"-d", "reg/a:1"}, env)), kiln::UsageError);
   EXPECT_THROW(validate(parse_push_options({"x.tar"}, env)), kiln::UsageError);
   EXPECT_THROW(validate(parse_push_options({"x.tar", "y.tar", "-d", "r/a"}, env)), kiln::UsageError);

@@ -8,18 +8,13 @@
 
 #include "base/error.h"
 #include "cli/executor_options.h"
+#include "support/fake_env.h"
 
 using namespace kiln::cli;
+using kiln::testing::fake_env;
 
 namespace {
-GetEnv env_of(std::map<std::string, std::string> m) {
-  return [m](std::string_view k) -> std::optional<std::string> {
-    auto it = m.find(std::string(k));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
-}
-WarmerOptions parse(std::vector<std::string> a) { return parse_warmer_options(a, env_of({})); }
+WarmerOptions parse(std::vector<std::string> a) { return parse_warmer_options(a, fake_env({})); }
 }  // namespace
 
 TEST(WarmerOptions, KanikoDefaults) {
@@ -48,7 +43,7 @@ TEST(WarmerOptions, ShorthandsMeanOtherFlagsThanInTheExecutor) {
   // -d: the Dockerfile here, a destination in the executor; -c: cache dir
   // here, context there; -f: force here, Dockerfile there.
   auto w = parse({"-d", "x", "-c", "y", "-f"});
-  auto e = parse_executor_options({"-d", "x", "-c", "y", "-f", "z"}, env_of({}));
+  auto e = parse_executor_options({"-d", "x", "-c", "y", "-f", "z"}, fake_env({}));
   EXPECT_EQ(w.dockerfile, "x");
   EXPECT_EQ(w.cache_dir, "y");
   EXPECT_TRUE(w.force);
@@ -94,7 +89,7 @@ TEST(WarmerOptions, RegistryFlagsAreTheExecutors) {
 
 TEST(WarmerOptions, Environment) {
   auto o = parse_warmer_options({"--registry-mirror=m3"},
-                                env_of({{"KANIKO_REGISTRY_MIRROR", "m1;m2"}, {"KANIKO_REGISTRY_MAP", "x=y"},
+                                fake_env({{"KANIKO_REGISTRY_MIRROR", "m1;m2"}, {"KANIKO_REGISTRY_MAP", "x=y"},
                                         {"KANIKO_DIR", "/k2"}}));
   EXPECT_EQ(o.registry_mirrors, (std::vector<std::string>{"m1", "m2", "m3"}));
   EXPECT_EQ(o.registry_maps, (std::vector<std::string>{"x=y"}));

@@ -6,6 +6,7 @@
 #include "dockerfile/evaluate.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
+#include "support/usage_error.h"
 
 using namespace kiln::dockerfile;
 
@@ -23,12 +24,7 @@ std::vector<Step> eval(const std::string& text, Args args = {}, BaseConfig base 
 }
 
 std::string error_of(const std::string& text, Args args = {}, BaseConfig base = {}) {
-  try {
-    eval(text, std::move(args), std::move(base));
-  } catch (const kiln::UsageError& e) {
-    return e.what();
-  }
-  return "no error";
+  return kiln::testing::usage_error_of([&] { eval(text, std::move(args), std::move(base)); });
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {

@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "dockerfile/instructions.h"
 #include "dockerfile/parser.h"
+#include "support/usage_error.h"
 
 using namespace kiln::dockerfile;
 
@@ -14,13 +15,10 @@ Instruction second(const std::string& line) {
 }
 
 std::string error_of(const std::string& line) {
-  try {
+  return kiln::testing::usage_error_of([&] {
     auto f = parse("FROM a\n" + line + "\n", "Dockerfile");
     for (const auto& n : f.nodes) to_instruction(n, "Dockerfile");
-  } catch (const kiln::UsageError& e) {
-    return e.what();
-  }
-  return "no error";
+  });
 }
 }  // namespace
 

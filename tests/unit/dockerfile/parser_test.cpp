@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "dockerfile/parser.h"
+#include "support/usage_error.h"
 
 using namespace kiln::dockerfile;
 
@@ -9,12 +10,7 @@ namespace {
 ParsedFile p(const std::string& text) { return parse(text, "Dockerfile"); }
 
 std::string error_of(const std::string& text) {
-  try {
-    parse(text, "Dockerfile");
-  } catch (const kiln::UsageError& e) {
-    return e.what();
-  }
-  return "no error";
+  return kiln::testing::usage_error_of([&] { parse(text, "Dockerfile"); });
 }
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
+#include "support/usage_error.h"
 
 using namespace kiln::dockerfile;
 
@@ -10,12 +11,7 @@ namespace {
 Plan plan(const std::string& text, PlanOptions o = {}) { return make_plan(parse(text, "Dockerfile"), o); }
 
 std::string error_of(const std::string& text, PlanOptions o = {}) {
-  try {
-    plan(text, o);
-  } catch (const kiln::UsageError& e) {
-    return e.what();
-  }
-  return "no error";
+  return kiln::testing::usage_error_of([&] { plan(text, o); });
 }
 
 PlanOptions with_args(std::vector<std::pair<std::string, std::optional<std::string>>> a) {

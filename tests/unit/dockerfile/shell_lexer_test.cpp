@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "base/error.h"
+#include "support/usage_error.h"
 
 using kiln::UsageError;
 using kiln::dockerfile::env_from_list;
@@ -28,12 +29,7 @@ std::string expand(std::string_view w, const EnvLookup& env = base_env()) {
 }
 
 std::string error_of(std::string_view w, const EnvLookup& env = base_env(), char escape = '\\') {
-  try {
-    ShellLexer(escape).process_word(w, env);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "<no error>";
+  return kiln::testing::usage_error_of([&] { ShellLexer(escape).process_word(w, env); });
 }
 
 struct Case {

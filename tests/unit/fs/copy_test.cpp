@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "fs/copy.h"
 #include "temp_root.h"
+#include "support/usage_error.h"
 
 using namespace kiln::fs;
 using kiln::fs::test::TempRoot;
@@ -39,14 +40,7 @@ struct stat lst(const std::filesystem::path& p) {
   return st;
 }
 
-std::string usage_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const kiln::UsageError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string usage_error(const std::function<void()>& f) { return kiln::testing::usage_error_of(f); }
 
 }  // namespace
 

@@ -9,21 +9,16 @@
 
 #include "base/error.h"
 #include "objstore/azure_request.h"
+#include "support/fake_env.h"
 
 namespace kiln::objstore {
+using kiln::testing::fake_env;
+
 namespace {
 
 // Azurite's published development key (not a secret).
 constexpr const char* kDevKey =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
-GetEnv env_of(std::map<std::string, std::string> m) {
-  return [m](std::string_view k) -> std::optional<std::string> {
-    auto it = m.find(std::string(k));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 TEST(AzureSharedKey, StringToSignLayout) {
   AzureRequest r;
@@ -65,7 +60,7 @@ TEST(AzureSharedKey, Rfc1123Date) { EXPECT_EQ(rfc1123_date(784111777), "Sun, 06 
 
 TEST(AzureRequest, PublicEndpointFromTheUrl) {
   auto t = azure_target("https://acct.blob.core.windows.net/ctr/dir/ctx.tar.gz",
-                        env_of({{"AZURE_STORAGE_ACCESS_KEY", kDevKey}}));
+                        fake_env({{"AZURE_STORAGE_ACCESS_KEY", kDevKey}}));
   EXPECT_EQ(t.url, "https://acct.blob.core.windows.net/ctr/dir/ctx.tar.gz");
   EXPECT_EQ(t.account, "acct");
   EXPECT_EQ(t.path, "/ctr/dir/ctx.tar.gz");
@@ -78,7 +73,7 @@ TEST(AzureRequest, PublicEndpointFromTheUrl) {
 }
 
 TEST(AzureRequest, AnonymousKeepsTheSasQuery) {
-  auto t = azure_target("https://acct.blob.core.windows.net/ctr/ctx.tar.gz?sv=2021&sig=abc%3D", env_of({}));
+  auto t = azure_target("https://acct.blob.core.windows.net/ctr/ctx.tar.gz?sv=2021&sig=abc%3D", fake_env({}));
   EXPECT_EQ(t.url, "https://acct.blob.core.windows.net/ctr/ctx.tar.gz?sv=2021&sig=abc%3D");
   EXPECT_TRUE(t.key.empty());
   for (const auto& h : azure_get(t, 0).headers) EXPECT_EQ(h.find("Authorization"), std::string::npos);
@@ -86,7 +81,7 @@ TEST(AzureRequest, AnonymousKeepsTheSasQuery) {
 
 TEST(AzureRequest, ConnectionStringEndpointForAzurite) {
   auto t = azure_target("https://devstoreaccount1.blob.core.windows.net/ctr/ctx.tar.gz",
-                        env_of({{"AZURE_STORAGE_CONNECTION_STRING",
+                        fake_env({{"AZURE_STORAGE_CONNECTION_STRING",
                                  "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" +
                                      std::string(kDevKey) + ";BlobEndpoint=http://127.0.0.1:41234/devstoreaccount1/;"}}));
   EXPECT_EQ(t.url, "http://127.0.0.1:41234/devstoreaccount1/ctr/ctx.tar.gz");
@@ -95,22 +90,22 @@ TEST(AzureRequest, ConnectionStringEndpointForAzurite) {
   EXPECT_EQ(t.key, kDevKey);
 
   t = azure_target("https://x.blob.core.windows.net/ctr/ctx.tar.gz",
-                   env_of({{"AZURE_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true"}}));
+                   fake_env({{"AZURE_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true"}}));
   EXPECT_EQ(t.url, "http://127.0.0.1:10000/devstoreaccount1/ctr/ctx.tar.gz");
   EXPECT_EQ(t.account, "devstoreaccount1");
 }
 
 TEST(AzureRequest, AccountFromTheEnvironment) {
   auto t = azure_target("https://acct.blob.core.windows.net/ctr/b.tar.gz",
-                        env_of({{"AZURE_STORAGE_ACCOUNT", "other"}, {"AZURE_STORAGE_KEY", "a2V5"}}));
+                        fake_env({{"AZURE_STORAGE_ACCOUNT", "other"}, {"AZURE_STORAGE_KEY", "a2V5"}}));
   EXPECT_EQ(t.account, "other");
   EXPECT_EQ(t.key, "a2V5");
 }
 
 TEST(AzureRequest, ContainerAndBlobAreRequired) {
-  EXPECT_THROW(azure_target("https://acct.blob.core.windows.net/ctr", env_of({})), UsageError);
-  EXPECT_THROW(azure_target("https://acct.blob.core.windows.net/ctr/", env_of({})), UsageError);
-  EXPECT_THROW(azure_target("https://acct.blob.core.windows.net/", env_of({})), UsageError);
+  EXPECT_THROW(azure_target("https://acct.blob.core.windows.net/ctr", fake_env({})), UsageError);
+  EXPECT_THROW(azure_target("https://acct.blob.core.windows.net/ctr/", fake_env({})), UsageError);
+  EXPECT_THROW(azure_target("https://acct.blob.core.windows.net/", fake_env({})), UsageError);
 }
 
 TEST(AzureRequest, ConnectionStringParsing) {

@@ -8,8 +8,11 @@
 #include "objstore/aws_credentials.h"
 #include "objstore/gcp_token.h"
 #include "objstore/gcs_request.h"
+#include "support/fake_env.h"
 
 namespace kiln::objstore {
+using kiln::testing::fake_env;
+
 namespace {
 
 TEST(Sts, ParsesTemporaryCredentials) {
@@ -77,28 +80,20 @@ TEST(OAuth, JwtBearerBody) {
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=h.c.s");
 }
 
-GetEnv env_of(std::map<std::string, std::string> m) {
-  return [m](std::string_view k) -> std::optional<std::string> {
-    auto it = m.find(std::string(k));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 TEST(Gcs, MediaUrlEncodesTheWholeObjectName) {
   GcsLocation loc{"my-bucket", "dir/ctx file.tar.gz"};
-  EXPECT_EQ(gcs_media_url(loc, env_of({})),
+  EXPECT_EQ(gcs_media_url(loc, fake_env({})),
             "https://storage.googleapis.com/storage/v1/b/my-bucket/o/dir%2Fctx%20file.tar.gz?alt=media");
-  EXPECT_EQ(gcs_media_url(loc, env_of({{"STORAGE_EMULATOR_HOST", "127.0.0.1:4443"}})),
+  EXPECT_EQ(gcs_media_url(loc, fake_env({{"STORAGE_EMULATOR_HOST", "127.0.0.1:4443"}})),
             "http://127.0.0.1:4443/storage/v1/b/my-bucket/o/dir%2Fctx%20file.tar.gz?alt=media");
-  EXPECT_EQ(gcs_media_url(loc, env_of({{"STORAGE_EMULATOR_HOST", "https://gcs.local/"}})),
+  EXPECT_EQ(gcs_media_url(loc, fake_env({{"STORAGE_EMULATOR_HOST", "https://gcs.local/"}})),
             "https://gcs.local/storage/v1/b/my-bucket/o/dir%2Fctx%20file.tar.gz?alt=media");
 }
 
 TEST(Gcs, MetadataHost) {
-  EXPECT_EQ(metadata_token_url(env_of({})),
+  EXPECT_EQ(metadata_token_url(fake_env({})),
             "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token");
-  EXPECT_EQ(metadata_token_url(env_of({{"GCE_METADATA_HOST", "127.0.0.1:8080"}})),
+  EXPECT_EQ(metadata_token_url(fake_env({{"GCE_METADATA_HOST", "127.0.0.1:8080"}})),
             "http://127.0.0.1:8080/computeMetadata/v1/instance/service-accounts/default/token");
 }
 
@@ -128,7 +123,7 @@ class AwsCredentialsFromEnv : public ::testing::Test {
 };
 
 TEST_F(AwsCredentialsFromEnv, StaticKeysWithSessionToken) {
-  auto c = aws_credentials(env_of({{"AWS_ACCESS_KEY_ID", "AKID"},
+  auto c = aws_credentials(fake_env({{"AWS_ACCESS_KEY_ID", "AKID"},
                                    {"AWS_SECRET_ACCESS_KEY", "S"},
                                    {"AWS_SESSION_TOKEN", "T"},
                                    {"AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent"},
@@ -140,19 +135,19 @@ TEST_F(AwsCredentialsFromEnv, StaticKeysWithSessionToken) {
 }
 
 TEST_F(AwsCredentialsFromEnv, HalfAKeyIsAnError) {
-  EXPECT_THROW(aws_credentials(env_of({{"AWS_ACCESS_KEY_ID", "AKID"}}), "us-east-1", client_, log_), UsageError);
-  EXPECT_THROW(aws_credentials(env_of({{"AWS_SECRET_ACCESS_KEY", "S"}}), "us-east-1", client_, log_), UsageError);
+  EXPECT_THROW(aws_credentials(fake_env({{"AWS_ACCESS_KEY_ID", "AKID"}}), "us-east-1", client_, log_), UsageError);
+  EXPECT_THROW(aws_credentials(fake_env({{"AWS_SECRET_ACCESS_KEY", "S"}}), "us-east-1", client_, log_), UsageError);
 }
 
 TEST_F(AwsCredentialsFromEnv, NothingMeansAnonymous) {
-  EXPECT_TRUE(aws_credentials(env_of({}), "us-east-1", client_, log_).empty());
+  EXPECT_TRUE(aws_credentials(fake_env({}), "us-east-1", client_, log_).empty());
   // Half a web identity configuration is ignored (with a warning), not fatal.
-  EXPECT_TRUE(aws_credentials(env_of({{"AWS_ROLE_ARN", "arn"}}), "us-east-1", client_, log_).empty());
+  EXPECT_TRUE(aws_credentials(fake_env({{"AWS_ROLE_ARN", "arn"}}), "us-east-1", client_, log_).empty());
 }
 
 TEST_F(AwsCredentialsFromEnv, UnreadableTokenFileNamesIt) {
   try {
-    aws_credentials(env_of({{"AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token"}, {"AWS_ROLE_ARN", "arn"}}),
+    aws_credentials(fake_env({{"AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token"}, {"AWS_ROLE_ARN", "arn"}}),
                     "us-east-1", client_, log_);
     FAIL();
   } catch (const UsageError& e) {

@@ -6,18 +6,12 @@
 
 #include "base/error.h"
 #include "registry/credentials.h"
+#include "support/fake_env.h"
 
 using namespace kiln::registry;
+using kiln::testing::fake_env;
 
 namespace {
-
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 TEST(EnvCredentials, PrefixUpperCasesAndReplacesSeparators) {
   EXPECT_EQ(env_credential_prefix("registry.example.com"), "KANIKO_REGISTRY_EXAMPLE_COM");
@@ -36,7 +30,7 @@ TEST(EnvCredentials, DockerHubHasBothNames) {
 }
 
 TEST(EnvCredentials, ReadsThePairForTheHost) {
-  auto env = env_of({{"KANIKO_REGISTRY_EXAMPLE_COM_USER", "ci"},
+  auto env = fake_env({{"KANIKO_REGISTRY_EXAMPLE_COM_USER", "ci"},
                      {"KANIKO_REGISTRY_EXAMPLE_COM_PASSWORD", "s3cret"},
                      {"KANIKO_OTHER_EXAMPLE_COM_USER", "other"},
                      {"KANIKO_OTHER_EXAMPLE_COM_PASSWORD", "x"}});
@@ -48,32 +42,32 @@ TEST(EnvCredentials, ReadsThePairForTheHost) {
 }
 
 TEST(EnvCredentials, PortIsPartOfTheName) {
-  auto env = env_of({{"KANIKO_REG_5000_USER", "u"}, {"KANIKO_REG_5000_PASSWORD", "p"}});
+  auto env = fake_env({{"KANIKO_REG_5000_USER", "u"}, {"KANIKO_REG_5000_PASSWORD", "p"}});
   EXPECT_TRUE(env_credential("reg:5000", env));
   EXPECT_FALSE(env_credential("reg", env));
   EXPECT_FALSE(env_credential("reg:5001", env));
 }
 
 TEST(EnvCredentials, DockerHubShortNameWorks) {
-  auto env = env_of({{"KANIKO_DOCKER_IO_USER", "hubuser"}, {"KANIKO_DOCKER_IO_PASSWORD", "hubpass"}});
+  auto env = fake_env({{"KANIKO_DOCKER_IO_USER", "hubuser"}, {"KANIKO_DOCKER_IO_PASSWORD", "hubpass"}});
   auto c = env_credential("index.docker.io", env);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->username, "hubuser");
 }
 
 TEST(EnvCredentials, EmptyValuesCountAsUnset) {
-  EXPECT_FALSE(env_credential("reg", env_of({{"KANIKO_REG_USER", ""}, {"KANIKO_REG_PASSWORD", ""}})));
+  EXPECT_FALSE(env_credential("reg", fake_env({{"KANIKO_REG_USER", ""}, {"KANIKO_REG_PASSWORD", ""}})));
 }
 
 TEST(EnvCredentials, HalfAPairIsAnErrorNamingTheMissingVariableNotTheValue) {
   try {
-    env_credential("reg", env_of({{"KANIKO_REG_USER", "u"}}));
+    env_credential("reg", fake_env({{"KANIKO_REG_USER", "u"}}));
     FAIL() << "expected UsageError";
   } catch (const kiln::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("KANIKO_REG_PASSWORD"), std::string::npos) << e.what();
   }
   try {
-    env_credential("reg", env_of({{"KANIKO_REG_PASSWORD", "topsecret"}}));
+    env_credential("reg", fake_env({{"KANIKO_REG_PASSWORD", "topsecret"}}));
     FAIL() << "expected UsageError";
   } catch (const kiln::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("KANIKO_REG_USER"), std::string::npos) << e.what();
@@ -83,7 +77,7 @@ TEST(EnvCredentials, HalfAPairIsAnErrorNamingTheMissingVariableNotTheValue) {
 
 TEST(EnvCredentials, KeychainAsksConfigJsonFirstThenTheEnvironment) {
   auto k = Keychain::parse(R"({"auths":{"reg:5000":{"username":"fromfile","password":"f"}}})", "config.json");
-  k.use_env_credentials(env_of({{"KANIKO_REG_5000_USER", "fromenv"},
+  k.use_env_credentials(fake_env({{"KANIKO_REG_5000_USER", "fromenv"},
                                 {"KANIKO_REG_5000_PASSWORD", "e"},
                                 {"KANIKO_OTHER_USER", "envonly"},
                                 {"KANIKO_OTHER_PASSWORD", "o"}}));

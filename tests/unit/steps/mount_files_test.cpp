@@ -22,20 +22,14 @@
 #include "steps/mount_setup.h"
 #include "steps/run_mounts.h"
 #include "dockerfile/mount_spec.h"
+#include "support/temp_dir.h"
 
 using namespace kiln::steps;
 namespace fsys = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fsys::path path;
-  explicit TempDir(const char* base = "/tmp") {
-    std::string tmpl = std::string(base) + "/kiln-mount-files-XXXXXX";
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fsys::remove_all(path); }
-};
+using kiln::testing::TempDir;
 
 std::string read(const fsys::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -53,19 +47,19 @@ struct stat lstat_of(const fsys::path& p) {
 // A root with /existing (a directory of the image holding image-file), a
 // context, a cache dir and a work dir, all below one temporary directory.
 struct Fixture {
-  TempDir t;
-  fsys::path root = t.path / "root";
-  fsys::path work = t.path / "work";
+  TempDir t{"kiln-mount-files"};
+  fsys::path root = t.path() / "root";
+  fsys::path work = t.path() / "work";
   MountEnv env;
   explicit Fixture(const fsys::path& cache_dir = {}) {
     fsys::create_directories(root / "existing");
     std::ofstream(root / "existing" / "image-file") << "from the image";
-    fsys::create_directories(t.path / "ctx" / "src");
-    std::ofstream(t.path / "ctx" / "src" / "hello") << "context file";
+    fsys::create_directories(t.path() / "ctx" / "src");
+    std::ofstream(t.path() / "ctx" / "src" / "hello") << "context file";
     fsys::create_directories(work / "scratch");
     env.root = root;
-    env.context_dir = t.path / "ctx";
-    env.cache_dir = cache_dir.empty() ? t.path / "cache" : cache_dir;
+    env.context_dir = t.path() / "ctx";
+    env.cache_dir = cache_dir.empty() ? t.path() / "cache" : cache_dir;
     env.scratch = work / "scratch";
     env.journal = work / kMountJournalName;
     env.method = MountMethod::Files;
@@ -167,7 +161,7 @@ TEST(FileMounts, EveryTypeInPlaceDuringTheRunAndGoneAfter) {
   EXPECT_EQ(read(f.root / "existing" / "image-file"), "from the image");
   EXPECT_FALSE(fsys::exists(f.root / "existing" / "written-by-run"));
   EXPECT_EQ(lstat_of(f.root / "existing" / "image-file").st_ino, existing_before.st_ino) << "put back, not copied";
-  EXPECT_EQ(read(f.t.path / "ctx" / "src" / "hello"), "context file") << "the context is never written";
+  EXPECT_EQ(read(f.t.path() / "ctx" / "src" / "hello"), "context file") << "the context is never written";
   for (const char* gone : {"new", "run", "t"}) EXPECT_FALSE(fsys::exists(f.root / gone)) << gone;
   struct stat root_after = lstat_of(f.root);
   EXPECT_EQ(root_after.st_mtim.tv_sec, root_before.st_mtim.tv_sec);
@@ -210,28 +204,28 @@ TEST(FileMounts, AKilledBuildIsPutRightByTheNextStart) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_TRUE(fsys::exists(f.root / "existing" / "kept")) << "the cache is in the root";
   kiln::log::Logger log;
-  EXPECT_EQ(replay_stale_journals(f.t.path, log), 1);
+  EXPECT_EQ(replay_stale_journals(f.t.path(), log), 1);
   EXPECT_EQ(read(f.cache("c") / "kept"), "cached") << "the cache went back";
   EXPECT_EQ(read(f.root / "existing" / "image-file"), "from the image");
   EXPECT_FALSE(fsys::exists(f.root / "existing" / "kept"));
   for (const char* gone : {"new", "run", "t"}) EXPECT_FALSE(fsys::exists(f.root / gone)) << gone;
-  EXPECT_EQ(replay_stale_journals(f.t.path, log), 0) << "replayed once";
+  EXPECT_EQ(replay_stale_journals(f.t.path(), log), 0) << "replayed once";
 }
 
 TEST(FileMounts, ALiveBuildsJournalIsLeftAlone) {
   Fixture f;
   MountSession s(f.plan({"type=tmpfs,target=/t"}), f.env);
   kiln::log::Logger log;
-  EXPECT_EQ(replay_stale_journals(f.t.path, log), 0);
+  EXPECT_EQ(replay_stale_journals(f.t.path(), log), 0);
   EXPECT_TRUE(fsys::exists(f.root / "t"));
 }
 
 TEST(FileMounts, CacheOnAnotherFilesystemIsCopiedInAndBack) {
-  TempDir other("/dev/shm");
+  TempDir other("/dev/shm/kiln-mount-files");  // another filesystem than $TMPDIR
   struct stat a {}, b {};
-  if (other.path.empty() || ::stat(other.path.c_str(), &a) != 0 || ::stat("/tmp", &b) != 0 || a.st_dev == b.st_dev)
+  if (other.path().empty() || ::stat(other.path().c_str(), &a) != 0 || ::stat("/tmp", &b) != 0 || a.st_dev == b.st_dev)
     GTEST_SKIP() << "needs /dev/shm on a filesystem other than /tmp's";
-  Fixture f(other.path);
+  Fixture f(other.path());
   fsys::create_directories(f.cache("c"));
   std::ofstream(f.cache("c") / "old") << "cached";
   ::chown((f.cache("c") / "old").c_str(), 1000, 1000);

@@ -11,6 +11,7 @@
 #include "steps/mount_setup.h"
 #include "steps/run_mounts.h"
 #include "support/temp_dir.h"
+#include "support/usage_error.h"
 
 using namespace kiln::steps;
 using namespace kiln::proc;
@@ -26,19 +27,29 @@ std::vector<PlannedMount> plan(const std::vector<std::string>& values, std::stri
   return plan_mounts(specs, wd, secrets);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const kiln::UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(const std::function<void()>& f) { return kiln::testing::usage_error_of(f); }
 
 
 }  // namespace
 
 using kiln::testing::TempDir;
+
+namespace {
+
+// A MountEnv whose paths all lie below t: root (created), ctx, cache and
+// scratch; location prefixes its errors.
+MountEnv env_in(const TempDir& t, const std::string& location = "") {
+  MountEnv env;
+  env.root = t.path() / "root";
+  fsys::create_directories(env.root);
+  env.context_dir = t.path() / "ctx";
+  env.cache_dir = t.path() / "cache";
+  env.scratch = t.path() / "scratch";
+  env.location = location;
+  return env;
+}
+
+}  // namespace
 
 TEST(SecretFlags, FileEnvAndBuildxDefaults) {
   auto s = parse_secret_flags({"id=npm,src=/run/npmrc", "id=tok,env=TOKEN", "id=plain", "id=f,type=file",
@@ -199,12 +210,8 @@ TEST(MountSession, CreatesAndRemovesMountPointStubs) {
 
 TEST(MountSession, KeepsFilesTheCommandAddedNextToAStub) {
   TempDir t;
-  fsys::path root = t.path() / "root";
-  fsys::create_directories(root);
-  MountEnv env;
-  env.root = root;
-  env.scratch = t.path() / "scratch";
-  env.location = "line 1";
+  MountEnv env = env_in(t, "line 1");
+  const fsys::path& root = env.root;
   {
     MountSession s(plan({"type=tmpfs,target=/a/b"}), env);
     std::ofstream(root / "a" / "output") << "made by the RUN";
@@ -215,15 +222,11 @@ TEST(MountSession, KeepsFilesTheCommandAddedNextToAStub) {
 
 TEST(MountSession, ErrorsNameTheMount) {
   TempDir t;
-  fsys::path root = t.path() / "root";
+  MountEnv env = env_in(t, "line 7");
+  const fsys::path& root = env.root;
   fsys::create_directories(root / "dir");
   std::ofstream(root / "file") << "x";
   fsys::create_directories(t.path() / "ctx");
-  MountEnv env;
-  env.root = root;
-  env.context_dir = t.path() / "ctx";
-  env.scratch = t.path() / "scratch";
-  env.location = "line 7";
   std::string e = error_of([&] { MountSession s(plan({"source=nope,target=/x"}), env); });
   EXPECT_NE(e.find("line 7: --mount=source=nope,target=/x: source nope not found in the build context"),
             std::string::npos)
@@ -237,13 +240,9 @@ TEST(MountSession, ErrorsNameTheMount) {
 
 TEST(MountSession, CacheDirInsideTheImageIsNotUsed) {
   TempDir t;
-  fsys::path root = t.path() / "root";
-  fsys::create_directories(root);
-  MountEnv env;
-  env.root = root;
+  MountEnv env = env_in(t, "line 1");
+  const fsys::path& root = env.root;
   env.cache_dir = root / "cache";  // not a volume: would be snapshotted
-  env.scratch = t.path() / "scratch";
-  env.location = "line 1";
   {
     MountSession s(plan({"type=cache,target=/c"}), env);
     EXPECT_FALSE(fsys::exists(root / "cache"));
@@ -259,15 +258,9 @@ TEST(MountSession, CacheDirInsideTheImageIsNotUsed) {
 
 TEST(MountSession, CacheSeedingAndPrivateSharing) {
   TempDir t;
-  fsys::path root = t.path() / "root";
-  fsys::create_directories(root);
   fsys::create_directories(t.path() / "stage" / "seed");
   std::ofstream(t.path() / "stage" / "seed" / "f") << "seeded";
-  MountEnv env;
-  env.root = root;
-  env.cache_dir = t.path() / "cache";
-  env.scratch = t.path() / "scratch";
-  env.location = "line 2";
+  MountEnv env = env_in(t, "line 2");
   std::string asked;
   env.source_root = [&](const std::string& from) {
     asked = from;
@@ -292,11 +285,7 @@ TEST(MountSession, CacheSeedingAndPrivateSharing) {
 
 TEST(MountSession, SameLockedCacheTwiceInOneRunDoesNotDeadlock) {
   TempDir t;
-  fsys::create_directories(t.path() / "root");
-  MountEnv env;
-  env.root = t.path() / "root";
-  env.cache_dir = t.path() / "cache";
-  env.scratch = t.path() / "scratch";
+  MountEnv env = env_in(t);
   MountSession s(plan({"type=cache,id=c,target=/a,sharing=locked", "type=cache,id=c,target=/b,sharing=locked"}), env);
   ASSERT_EQ(s.ops().size(), 2u);
   EXPECT_EQ(s.ops()[0].source, s.ops()[1].source);
@@ -304,12 +293,8 @@ TEST(MountSession, SameLockedCacheTwiceInOneRunDoesNotDeadlock) {
 
 TEST(MountSession, LeakedMountStopsTheBuild) {
   TempDir t;
-  fsys::path root = t.path() / "root";
-  fsys::create_directories(root);
-  MountEnv env;
-  env.root = root;
-  env.scratch = t.path() / "scratch";
-  env.location = "line 4";
+  MountEnv env = env_in(t, "line 4");
+  const fsys::path& root = env.root;
   MountSession s(plan({"type=tmpfs,target=/t"}), env);
   std::string target = (root / "t").string();
   EXPECT_NO_THROW(s.check_no_leak("22 1 0:21 / / rw - ext4 /dev/sda rw\n"));
