@@ -41,6 +41,7 @@ using Submodule = std::unique_ptr<git_submodule, Freer<git_submodule, git_submod
 
 // What the libgit2 callbacks need; one per fetch_git call.
 struct Session {
+  std::string label = "git context";  // what messages call the fetch ("ADD" for ADD <git URL>)
   GitCredentials creds;
   std::string creds_source;  // for messages: which variables the credentials came from
   std::string authority;     // the credentials go to this host:port only
@@ -124,14 +125,14 @@ git_remote_callbacks callbacks(Session& s) {
   // Once cancelled, whatever libgit2 says (an interrupted read, a callback's
   // refusal) is the signal's doing.
   if (s.stopped || (s.cancelled && s.cancelled()))
-    throw Error("git context " + what + ": " + doing + ": stopped by a signal");
+    throw Error(s.label + " " + what + ": " + doing + ": stopped by a signal");
   const git_error* e = git_error_last();
   std::string reason = e && e->message ? e->message : "unknown libgit2 error";
   reason = scrub_secrets(reason, {s.creds.password});
   if (reason.find("certificate") != std::string::npos)
     reason += " (trust the server's CA through SSL_CERT_FILE or /kaniko/ssl/certs/ca-certificates.crt, or use "
               "--git insecure-skip-tls=true)";
-  throw IoError("git context " + what + ": " + doing + ": " + reason);
+  throw IoError(s.label + " " + what + ": " + doing + ": " + reason);
 }
 
 // Where a fetched remote ref is stored locally, as `git clone` names it.
@@ -150,7 +151,7 @@ void check_submodule_url(const std::string& url, const std::string& path, const 
 }
 
 void update_submodules(git_repository* repo, Session& s, const std::string& what, log::Logger& log, int depth) {
-  if (depth > 8) throw UsageError("git context " + what + ": submodules nested more than 8 deep");
+  if (depth > 8) throw UsageError(s.label + " " + what + ": submodules nested more than 8 deep");
   std::vector<std::string> names;
   git_submodule_foreach(
       repo,
@@ -192,14 +193,19 @@ void update_submodules(git_repository* repo, Session& s, const std::string& what
 void fetch_git(const std::string& location, const ResolveOptions& opts, const fs::path& dest) {
   auto env = [&](std::string_view k) { return opts.getenv ? opts.getenv(k) : std::nullopt; };
   const bool plain = plain_http_pull(env("GIT_PULL_METHOD"));
-  const GitLocation loc = parse_git_location(location, plain);
-  const GitFlags flags = parse_git_flags(opts.git_options);
+  fetch_git_location(parse_git_location(location, plain), parse_git_flags(opts.git_options), "git context", opts, dest);
+}
+
+std::string fetch_git_location(const GitLocation& loc, const GitFlags& flags, const std::string& label,
+                               const ResolveOptions& opts, const fs::path& dest) {
+  auto env = [&](std::string_view k) { return opts.getenv ? opts.getenv(k) : std::nullopt; };
   const std::string ref = effective_ref(loc, flags);
   const std::string what = loc.url + (ref.empty() ? "" : " (ref " + ref + ")") +
                            (loc.commit.empty() ? "" : " (commit " + loc.commit + ")");
   log::Logger& log = *opts.log;
 
   Session s;
+  s.label = label;
   s.creds = git_credentials(loc, opts.getenv);
   s.creds_source = !loc.username.empty() || !loc.password.empty() ? "URL"
                    : env("GIT_TOKEN").value_or("").empty()        ? "GIT_USERNAME/GIT_PASSWORD"
@@ -223,7 +229,7 @@ void fetch_git(const std::string& location, const ResolveOptions& opts, const fs
       fail(what, "loading CA certificates from " + (s.ca_file.empty() ? s.ca_dir : s.ca_file), s);
   }
 
-  log.info("Fetching git context " + what);
+  log.info(std::string("Fetching ") + (label == "git context" ? "git context " : "git repository ") + what);
   fs::create_directories(dest);
   git_repository* raw_repo = nullptr;
   if (git_repository_init(&raw_repo, dest.c_str(), 0) < 0) fail(what, "creating a repository in " + dest.string(), s);
@@ -254,7 +260,7 @@ void fetch_git(const std::string& location, const ResolveOptions& opts, const fs
     git_buf b = GIT_BUF_INIT;
     if (git_remote_default_branch(&b, remote.get()) == 0) target.assign(b.ptr, b.size);
     git_buf_dispose(&b);
-    if (target.empty()) throw IoError("git context " + what + ": the repository has no default branch (is it empty?)");
+    if (target.empty()) throw IoError(s.label + " " + what + ": the repository has no default branch (is it empty?)");
   } else {
     for (const std::string& c : candidate_refs(ref))
       if (has(c)) {
@@ -262,7 +268,7 @@ void fetch_git(const std::string& location, const ResolveOptions& opts, const fs
         break;
       }
     if (target.empty())
-      throw IoError("git context " + what + ": the repository has no " +
+      throw IoError(s.label + " " + what + ": the repository has no " +
                     (ref.rfind("refs/", 0) == 0 ? "ref " + ref : "branch or tag named '" + ref + "'"));
   }
 
@@ -291,9 +297,9 @@ void fetch_git(const std::string& location, const ResolveOptions& opts, const fs
     int rc = git_oid_fromstrn(&id, loc.commit.data(), loc.commit.size());
     if (rc == 0) rc = git_object_lookup_prefix(&raw_commit, repo.get(), &id, loc.commit.size(), GIT_OBJECT_COMMIT);
     if (rc == GIT_EAMBIGUOUS)
-      throw UsageError("git context " + what + ": commit " + loc.commit + " is ambiguous; give more digits");
+      throw UsageError(s.label + " " + what + ": commit " + loc.commit + " is ambiguous; give more digits");
     if (rc < 0)
-      throw IoError("git context " + what + ": commit " + loc.commit + " is not in the history fetched (" + target +
+      throw IoError(s.label + " " + what + ": commit " + loc.commit + " is not in the history fetched (" + target +
                     (flags.single_branch ? " only, as single-branch=true asks)" : " and every branch)"));
   } else {
     std::string spec = local_ref(target) + "^{commit}";
@@ -326,6 +332,7 @@ void fetch_git(const std::string& location, const ResolveOptions& opts, const fs
            target + ") from " + loc.url + " (" + std::to_string(st->received_objects) + " objects fetched)");
 
   if (flags.recurse_submodules) update_submodules(repo.get(), s, what, log, 0);
+  return hex;
 }
 
 }  // namespace kiln::context

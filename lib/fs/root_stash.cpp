@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "base/error.h"
@@ -203,6 +205,25 @@ class SetAside {
 
 }  // namespace
 
+std::vector<std::string> ancestors_made_by_build(const std::vector<std::string>& kept,
+                                                 const std::vector<std::string>& existed, const IgnoreList& keep) {
+  std::set<std::string> before(existed.begin(), existed.end());
+  std::set<std::string> made;
+  for (const auto& path : kept) {
+    std::string rel = path.substr(1);  // "/a/b/c": its ancestors are "a/b" and "a"
+    for (auto s = rel.find('/'); s != std::string::npos; s = rel.find('/', s + 1)) {
+      std::string anc = rel.substr(0, s);
+      if (!before.count(anc) && !keep.ignored(abs_of(anc))) made.insert(anc);
+    }
+  }
+  std::vector<std::string> out(made.begin(), made.end());
+  // Deepest first, so that a parent emptied by removing its child goes too.
+  std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+  });
+  return out;
+}
+
 RootStash RootStash::set_aside(const std::filesystem::path& root, const IgnoreList& keep) {
   UniqueFd rootfd(open(root.c_str(), kDirFlags & ~O_NOFOLLOW));
   struct stat st;
@@ -246,6 +267,7 @@ void RootStash::restore(const IgnoreList& keep) {
   } catch (const IoError&) {
   }
   if (!removed && first.empty()) first = "--cleanup: the stash " + in_image_path() + " is not empty after the restore";
+  remove_made_ancestors(keep);
   // Last: removing the stash changed the root's mtime.
   restore_metadata(&first);
   if (!first.empty())
@@ -282,6 +304,20 @@ void RootStash::move_back(std::string* first_error) {
     }
     UniqueFd mirror = open_beneath(stashfd.get(), parent);
     if (!mirror.valid() || renameat(mirror.get(), base.c_str(), parentfd.get(), base.c_str()) != 0) fail("put back", e.rel);
+  }
+}
+
+// Best effort: a directory still holding something (a kept path that
+// exists, a mount) is not empty and stays; nothing else of the build is left.
+void RootStash::remove_made_ancestors(const IgnoreList& keep) {
+  std::vector<std::string> existed;
+  for (const auto& e : entries_) existed.push_back(e.rel);
+  UniqueFd rootfd(open(root_.c_str(), kDirFlags & ~O_NOFOLLOW));
+  if (!rootfd.valid()) return;
+  for (const auto& rel : ancestors_made_by_build(keep.entries(), existed, keep)) {
+    auto [parent, base] = split_parent(rel);
+    UniqueFd parentfd = open_beneath(rootfd.get(), parent);
+    if (parentfd.valid()) unlinkat(parentfd.get(), base.c_str(), AT_REMOVEDIR);
   }
 }
 

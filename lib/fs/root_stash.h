@@ -10,7 +10,9 @@
 // rebuilt in the stash entry by entry (files renamed, which copies them up)
 // and removed, and a large one stays (left_in_place()).
 // Directories that must stay because a protected path lies below them keep
-// their place; their mode, owner and mtime are put back at the end.
+// their place; their mode, owner and mtime are put back at the end. Such a
+// directory that the build made (an empty /var for the ignore list's
+// /var/run) is removed again when it is empty.
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -35,6 +37,12 @@ struct StashEntry {
   struct timespec mtime {};
 };
 
+// Pure: the strict ancestors of `kept` (in-image paths, clean) that neither
+// existed before the build (`existed`: root-relative, as StashEntry::rel) nor
+// are themselves kept, deepest first: what the restore removes when empty.
+std::vector<std::string> ancestors_made_by_build(const std::vector<std::string>& kept,
+                                                 const std::vector<std::string>& existed, const IgnoreList& keep);
+
 class RootStash {
  public:
   // Creates <root>/.kiln-stash-XXXXXX and moves into it every entry that
@@ -52,7 +60,8 @@ class RootStash {
   const std::vector<std::string>& left_in_place() const { return left_in_place_; }
 
   // Wipes the root except `keep` (which must include in_image_path()), moves
-  // everything back, restores the metadata of the directories that stayed and
+  // everything back, removes the empty ancestors of kept paths that were not
+  // there before set_aside() (ancestors_made_by_build), restores the metadata of the directories that stayed and
   // removes the stash. Goes on after a failure and throws kiln::IoError naming
   // the first; whatever could not go back is then still in the stash, which
   // the message names. Call once.
@@ -63,6 +72,7 @@ class RootStash {
   // Both record the first failure in *first_error and go on.
   void move_back(std::string* first_error);
   void restore_metadata(std::string* first_error);
+  void remove_made_ancestors(const IgnoreList& keep);
 
   std::filesystem::path root_;
   std::string name_;

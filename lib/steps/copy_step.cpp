@@ -4,11 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <system_error>
 
 #include "base/error.h"
+#include "context/add_git_url.h"
+#include "context/git_source.h"
 #include "digest/sha256.h"
 #include "dockerfile/dockerignore.h"
 #include "fs/chmod_spec.h"
@@ -126,6 +130,48 @@ void unpack_archive(const fsys::path& archive, const std::string& dest_image_dir
   std::fclose(f);
 }
 
+// ADD <git URL>: the repository (or its subdir) checked out and its files
+// added like a directory of the context; .git only with --keep-git-dir, and
+// only when the whole repository is added. --checksum pins the commit.
+void add_git(const std::string& src, const AddInst& add, const std::string& dest, const fs::CopyOptions& co,
+             const CopyEnv& env, int line) {
+  context::AddGitSource g = context::parse_add_git_source(src);
+  const std::string shown = context::redact_url(src);
+  fsys::path checkout = env.scratch / ("git-" + std::to_string(line));
+  fsys::remove_all(checkout);
+  context::ResolveOptions ro;
+  ro.scratch = env.scratch;
+  ro.log = env.log;
+  ro.ca_file = env.ca_file;
+  ro.cancelled = env.cancelled;
+  // GIT_USERNAME/GIT_PASSWORD/GIT_TOKEN, read as for a git context: from the
+  // executor's own environment.
+  ro.getenv = [](std::string_view k) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(k).c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  context::GitFlags flags;
+  flags.single_branch = g.loc.commit.empty();  // a named ref: only its history comes down
+  flags.recurse_submodules = true;             // as BuildKit's git source (http(s) submodules only)
+  std::string commit = context::fetch_git_location(g.loc, flags, "ADD", ro, checkout);
+  std::string want = add.checksum;
+  for (char& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!want.empty() && want != commit)
+    throw UsageError("ADD " + shown + ": --checksum=" + add.checksum + " does not match the commit checked out (" +
+                     commit + ")");
+  fsys::path from = checkout;
+  if (!g.subdir.empty()) {
+    from = fs::resolve_beneath(checkout, g.subdir, true);
+    if (!fsys::is_directory(from))
+      throw UsageError("ADD " + shown + ": no directory " + g.subdir + " in the repository at " + commit);
+  }
+  if (!add.keep_git_dir || !g.subdir.empty()) fsys::remove_all(checkout / ".git");
+  fs::CopyOptions gco = co;
+  gco.excluded = nullptr;
+  fs::copy_into_root(from, {"/"}, dest, env.root, gco);
+  fsys::remove_all(checkout);
+}
+
 }  // namespace
 
 std::string destination_path(std::string_view dest, std::string_view working_dir) {
@@ -191,6 +237,10 @@ void run_copy(const Step& step, const CopyEnv& env) {
 
   std::vector<std::string> plain;
   for (const auto& src : sources) {
+    if (add && context::is_add_git_source(src)) {
+      add_git(src, *add, dest, co, env, step.line);
+      continue;
+    }
     if (add && is_url(src)) {
       fsys::path dir = env.scratch / ("url-" + std::to_string(step.line));
       fsys::path file = download(src, dir, add->checksum, env);

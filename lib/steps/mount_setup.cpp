@@ -65,6 +65,10 @@ MountSession::MountSession(const std::vector<PlannedMount>& plan, const MountEnv
     }
     std::vector<proc::MountOp> secret_ops;
     for (const auto& p : plan) prepare(p, secret_ops);
+    std::vector<const TreeStamp*> stamps;
+    for (const auto& w : watches_)
+      if (w.before) stamps.push_back(&*w.before);
+    if (!stamps.empty()) wait_past_ctimes(stamps);
     if (!secret_ops.empty()) {
       // Secret values go to a tmpfs that exists only in the child's mount
       // namespace: never on disk, gone with the command. Each file is bound
@@ -86,6 +90,27 @@ MountSession::MountSession(const std::vector<PlannedMount>& plan, const MountEnv
 }
 
 MountSession::~MountSession() { undo(); }
+
+std::optional<std::string> MountSession::broken_promise() const {
+  for (const auto& w : watches_) {
+    const std::string mount = env_.location + ": RUN --mount=" + w.raw + ": ";
+    TreeStamp now = stamp_tree(w.host);
+    if (w.before) {
+      if (auto change = first_change(*w.before, now)) {
+        // "<rel> changed", where rel is "" for the target itself.
+        std::string what = change->front() == ' ' ? w.target + *change : w.target + "/" + *change;
+        return mount + "the command wrote to a read-only bind (" + what +
+               "); without a mount namespace kiln cannot refuse the write, so the step fails "
+               "(add rw to the mount if the command may write there: its writes are discarded)";
+      }
+    }
+    if (w.size && file_bytes(now) > static_cast<std::uint64_t>(*w.size))
+      return mount + "the command left " + std::to_string(file_bytes(now)) + " bytes in " + w.target +
+             ", more than the tmpfs's size=" + std::to_string(*w.size) +
+             "; without a mount namespace kiln cannot stop the writes, so the step fails";
+  }
+  return std::nullopt;
+}
 
 void MountSession::check_no_leak(std::string_view mountinfo_text) const {
   std::string leaked;
@@ -269,8 +294,10 @@ void MountSession::prepare(const PlannedMount& p, std::vector<proc::MountOp>& se
       if (files_) {
         // The command gets a copy, read-only or not: the source is never
         // written, and what the command writes goes with the copy.
-        files_->copy_in(src, file_target(p.target, directory, p.raw));
-        debug("bind " + src.string() + " (a copy, no mount namespace)");
+        fsys::path host = file_target(p.target, directory, p.raw);
+        files_->copy_in(src, host);
+        if (p.read_only) watches_.push_back({p.raw, p.target, host, stamp_tree(host), std::nullopt});
+        debug("bind " + src.string() + " (a copy, no mount namespace" + (p.read_only ? ", checked after" : "") + ")");
         return;
       }
       if (!p.read_only) {
@@ -304,7 +331,9 @@ void MountSession::prepare(const PlannedMount& p, std::vector<proc::MountOp>& se
     }
     case MountKind::Tmpfs: {
       if (files_) {
-        files_->empty_dir(file_target(p.target, true, p.raw));
+        fsys::path host = file_target(p.target, true, p.raw);
+        files_->empty_dir(host);
+        if (p.size_bytes) watches_.push_back({p.raw, p.target, host, std::nullopt, p.size_bytes});
         debug("tmpfs as an empty directory (no mount namespace)");
         return;
       }

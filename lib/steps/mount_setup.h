@@ -14,12 +14,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
+#include "steps/mount_checks.h"
 #include "steps/mount_files.h"
 #include "steps/mount_journal.h"
 #include "steps/mount_method.h"
@@ -70,8 +72,20 @@ class MountSession {
   // mount shows up in this process's namespace, which only shared mount
   // propagation could cause; the snapshot must never see mounted content.
   void check_no_leak(std::string_view mountinfo_text) const;
+  // After the command, Files only (mount_checks.h): a message naming the
+  // mount when the command changed a read-only bind's copy or left more bytes
+  // in a tmpfs directory than its size=; the step must then fail.
+  std::optional<std::string> broken_promise() const;
 
  private:
+  // Files: a promise a mount would keep by itself, checked after the command.
+  struct Watch {
+    std::string raw;                  // the --mount value, for the message
+    std::string target;               // in-image path
+    std::filesystem::path host;       // where it is in the root
+    std::optional<TreeStamp> before;  // read-only bind: the copy as given
+    std::optional<std::int64_t> size;  // tmpfs size=
+  };
   struct Stub {
     std::vector<std::filesystem::path> created;  // parents first
     std::filesystem::path anchor;                // deepest directory that existed
@@ -100,6 +114,7 @@ class MountSession {
   int private_count_ = 0;
   std::unique_ptr<MountJournal> journal_;  // Files only
   std::unique_ptr<FileMounts> files_;      // Files only
+  std::vector<Watch> watches_;             // Files only
 };
 
 }  // namespace kiln::steps

@@ -116,6 +116,13 @@ void run_command(const Step& step, const image::Config& config, const RunContext
       std::ifstream mi("/proc/self/mountinfo");
       std::string text((std::istreambuf_iterator<char>(mi)), std::istreambuf_iterator<char>());
       mounts->check_no_leak(text);
+      // Without a mount namespace, a read-only bind or a tmpfs size= is
+      // checked after the command (mount_checks.h); a failed command keeps
+      // its own exit code.
+      if (auto broken = mounts->broken_promise()) {
+        if (code == 0) throw Error(*broken);
+        log.error(*broken);
+      }
       auto t1 = std::chrono::steady_clock::now();
       mounts.reset();
       log.debug("RUN --mount: in place in " + setup_ms + " ms, undone in " + ms_since(t1) + " ms");

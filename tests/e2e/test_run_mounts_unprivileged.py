@@ -76,9 +76,9 @@ RUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /sec
     stat -c '%u %a' /run/secrets/tok > /secret.stat
 RUN --mount=type=secret,id=tok,target=/home/app/.token,uid=1000,mode=0440 stat -c '%u %a' /home/app/.token > /t.stat
 RUN --mount=type=secret,id=tok,env=TOKEN printf %s "$TOKEN" | sha256sum | cut -d' ' -f1 > /env.sha
-RUN --mount=target=/mnt/ctx,source=src cat /mnt/ctx/hello.txt > /ctx-copy.txt && \\
+RUN --mount=target=/mnt/ctx,source=src,rw cat /mnt/ctx/hello.txt > /ctx-copy.txt && \\
     echo scribble > /mnt/ctx/hello.txt && ls /mnt/ctx > /ctx-ls.txt
-RUN --mount=type=bind,from=builder,source=/out,target=/mnt/stage cat /mnt/stage/artifact > /stage-copy.txt && \\
+RUN --mount=type=bind,from=builder,source=/out,target=/mnt/stage,rw cat /mnt/stage/artifact > /stage-copy.txt && \\
     rm /mnt/stage/artifact
 RUN --mount=source=src/hello.txt,target=/etc/hello.conf cat /etc/hello.conf > /file-bind.txt
 RUN --mount=type=tmpfs,target=/shadow sh -c 'ls -A /shadow > /tmpfs-in-run.txt; echo gone > /shadow/x; \\
@@ -214,6 +214,46 @@ RUN --mount=type=secret,id=tok --mount=type=tmpfs,target=/shadow sh -c 'echo kil
     assert (root / "shadow/f").read_text() == "from-the-image\n", "the set-aside directory is back"
     assert not (root / "run").exists()
     assert grep_tree(root, secret_value.encode()) == []
+
+
+def test_read_only_bind_and_tmpfs_size_are_checked_after_the_run(registry_plain, busybox_image, context, run_build,
+                                                                 tmp_path):
+    """Without a mount namespace a write to a read-only bind cannot be refused
+    (root ignores file modes; no CAP_LINUX_IMMUTABLE) and a tmpfs size= cannot
+    stop a write: kiln compares the bind's copy and measures the tmpfs
+    directory after the command and fails the step naming the mount. Reading,
+    and writing within the limits, build as before."""
+    base = busybox_image.push(registry_plain)
+    files = {"src/hello.txt": "hello from the context\n"}
+    ok = context({**files, "Dockerfile": f"""\
+FROM {base}
+RUN --mount=source=src,target=/mnt/ctx cat /mnt/ctx/hello.txt > /read.txt && ls -la /mnt/ctx > /dev/null
+RUN --mount=type=tmpfs,target=/t,size=64k dd if=/dev/zero of=/t/fits bs=1024 count=60 2>/dev/null && echo fits > /fits.txt
+"""})
+    dest = registry_plain.ref("unpriv-promises:ok")
+    res = run_build(ok, args(registry_plain, dest), docker_caps=True)
+    assert FALLBACK_LOG in res.output, res.describe()
+    rootfs = k.pull_rootfs(dest, tmp_path / "ok")
+    assert (rootfs / "read.txt").read_text() == "hello from the context\n"
+    assert (rootfs / "fits.txt").read_text() == "fits\n"
+
+    cases = {
+        "ro-write": ("RUN --mount=source=src,target=/mnt/ctx sh -c 'echo scribble >> /mnt/ctx/hello.txt'",
+                     "line 2: RUN --mount=source=src,target=/mnt/ctx: the command wrote to a read-only bind "
+                     "(/mnt/ctx/hello.txt changed)"),
+        "ro-create": ("RUN --mount=type=bind,source=src,target=/mnt/ctx touch /mnt/ctx/new",
+                      "the command wrote to a read-only bind (/mnt/ctx/new created)"),
+        "tmpfs-full": ("RUN --mount=type=tmpfs,target=/t,size=64k "
+                       "dd if=/dev/zero of=/t/big bs=1024 count=100 2>/dev/null",
+                       "line 2: RUN --mount=type=tmpfs,target=/t,size=64k: the command left 102400 bytes in /t, "
+                       "more than the tmpfs's size=65536"),
+    }
+    for name, (run, message) in cases.items():
+        ctx = context({**files, "Dockerfile": f"FROM {base}\n{run}\n"})
+        res = run_build(ctx, args(registry_plain, registry_plain.ref(f"unpriv-promises:{name}")), docker_caps=True,
+                        expect_rc=1)
+        assert message in res.output, res.describe()
+        assert (ctx / "src/hello.txt").read_text() == "hello from the context\n", "the context is never written"
 
 
 def test_network_none_without_a_network_namespace_is_an_error(registry_plain, busybox_image, context, run_build):

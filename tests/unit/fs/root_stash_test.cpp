@@ -246,3 +246,39 @@ TEST(RootStash, LargeLowerOverlayDirectoriesStayAndAreReported) {
   EXPECT_FALSE(std::filesystem::exists(merged / "big"));
   EXPECT_TRUE(std::filesystem::exists(merged / "small/f"));
 }
+
+TEST(RootStash, AncestorsMadeByTheBuildAreTheMissingOnesDeepestFirst) {
+  IgnoreList keep({"/kaniko", "/var/run", "/a/b/c/d", "/x/y"});
+  keep.add("/x");  // kept itself: never removed, even if new
+  std::vector<std::string> existed = {"", "kaniko", "a"};
+  EXPECT_EQ(ancestors_made_by_build(keep.entries(), existed, keep),
+            (std::vector<std::string>{"a/b/c", "a/b", "var"}));
+  EXPECT_TRUE(ancestors_made_by_build({"/top"}, {""}, IgnoreList({"/top"})).empty());
+}
+
+TEST(RootStash, AnEmptyParentOfAKeptPathThatTheBuildMadeGoesAway) {
+  // kiln's debug image has no /var; the base image brings one, and the wipe
+  // must keep it while the build runs (/var/run is protected). After the
+  // restore it is gone, as is an empty /opt/x the build made for /opt/x/keep
+  // — but not one that holds a kept path, nor one that was there before.
+  TempRoot r;
+  r.write("kaniko/executor", "ELF executor");
+  r.mkdir("etc");
+  set_mtime(r / "etc", 2000000);
+  IgnoreList keep({"/kaniko", "/var/run", "/opt/x/keep", "/etc/hosts", "/srv/data"});
+  auto before = fingerprint(r.path());
+  auto stash = RootStash::set_aside(r.path(), keep);
+  r.write("var/lib/apt/x", "base");
+  r.mkdir("opt/x");
+  r.write("srv/data", "a kept file the build wrote");
+  r.write("etc/passwd", "root:x:0:0");
+  keep.add(stash.in_image_path());
+  stash.restore(keep);
+  auto after = fingerprint(r.path());
+  EXPECT_EQ(after.count("var"), 0u);
+  EXPECT_EQ(after.count("opt"), 0u);
+  EXPECT_EQ(r.read("srv/data"), "a kept file the build wrote");
+  after.erase("srv");
+  after.erase("srv/data");
+  EXPECT_EQ(after, before);
+}

@@ -13,6 +13,7 @@
 #include <thread>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "base/error.h"
@@ -264,4 +265,76 @@ TEST(FileMounts, BuildsSharingACacheTakeTurnsOrGoPrivate) {
   t.join();
   EXPECT_TRUE(b_in);
   EXPECT_TRUE(saw_a) << "then sees what the first build left";
+}
+
+// A read-only bind and a tmpfs size= cannot be enforced without a mount
+// namespace; the session reports, after the command, that either was broken.
+TEST(FileMounts, AWriteToAReadOnlyBindIsReportedNamingTheMount) {
+  Fixture f;
+  fsys::create_directories(f.t.path / "ctx" / "src" / "sub");
+  std::ofstream(f.t.path / "ctx" / "src" / "sub" / "deep") << "deep";
+  auto plan = f.plan({"type=bind,source=src,target=/ro", "type=bind,source=src,target=/rw,rw"});
+  {
+    MountSession s(plan, f.env);
+    std::ifstream(f.root / "ro" / "hello").get();  // reading is fine
+    std::ofstream(f.root / "rw" / "hello") << "rw may be written";
+    EXPECT_EQ(s.broken_promise(), std::nullopt);
+  }
+  // Each kind of change, made right after the set-up (within one clock tick
+  // of the copy): a write of the same length, a new file, a removal, a chmod.
+  std::vector<std::pair<std::string, std::function<void(const fsys::path&)>>> changes = {
+      {"/ro/hello changed", [](const fsys::path& r) { std::ofstream(r / "ro" / "hello") << "context filX"; }},
+      {"/ro/new created", [](const fsys::path& r) { std::ofstream(r / "ro" / "new") << ""; }},
+      {"/ro/sub/deep removed", [](const fsys::path& r) { fsys::remove(r / "ro" / "sub" / "deep"); }},
+      {"/ro/sub changed", [](const fsys::path& r) { ::chmod((r / "ro" / "sub").c_str(), 0700); }},
+      {"/ro changed", [](const fsys::path& r) { ::chmod((r / "ro").c_str(), 0700); }},
+  };
+  for (const auto& [expected, change] : changes) {
+    MountSession s(plan, f.env);
+    change(f.root);
+    auto msg = s.broken_promise();
+    ASSERT_TRUE(msg.has_value()) << expected;
+    EXPECT_NE(msg->find("line 2: RUN --mount=type=bind,source=src,target=/ro: "), std::string::npos) << *msg;
+    EXPECT_NE(msg->find("read-only bind (" + expected + ")"), std::string::npos) << *msg;
+  }
+  EXPECT_EQ(read(f.t.path / "ctx" / "src" / "hello"), "context file") << "the context is never written";
+  EXPECT_FALSE(fsys::exists(f.root / "ro"));
+}
+
+TEST(FileMounts, ATmpfsFilledBeyondItsSizeIsReported) {
+  Fixture f;
+  MountSession s(f.plan({"type=tmpfs,target=/t,size=1000", "type=tmpfs,target=/u"}), f.env);
+  std::ofstream(f.root / "t" / "a") << std::string(600, 'a');
+  std::ofstream(f.root / "u" / "big") << std::string(5000, 'b');  // no size=: no limit
+  EXPECT_EQ(s.broken_promise(), std::nullopt);
+  fsys::create_directories(f.root / "t" / "d");
+  std::ofstream(f.root / "t" / "d" / "b") << std::string(401, 'b');
+  auto msg = s.broken_promise();
+  ASSERT_TRUE(msg.has_value());
+  EXPECT_NE(msg->find("RUN --mount=type=tmpfs,target=/t,size=1000: the command left 1001 bytes in /t, more than "
+                      "the tmpfs's size=1000"), std::string::npos) << *msg;
+}
+
+TEST(MountChecks, FirstChangeNamesTheEntry) {
+  auto entry = [](std::string path, std::int64_t ctime) {
+    kiln::fs::ScanEntry e;
+    e.path = std::move(path);
+    e.ctime_ns = ctime;
+    e.mode = S_IFREG | 0644;
+    e.size = 10;
+    return e;
+  };
+  TreeStamp a{entry("", 1), entry("x", 1), entry("y", 1)};
+  EXPECT_EQ(first_change(a, a), std::nullopt);
+  EXPECT_EQ(first_change(a, {entry("", 1), entry("x", 2), entry("y", 1)}), "x changed");
+  EXPECT_EQ(first_change(a, {entry("", 1), entry("y", 1)}), "x removed");
+  EXPECT_EQ(first_change(a, {entry("", 2), entry("x", 1), entry("y", 1), entry("z", 1)}), "z created");
+  TreeStamp dirs{entry("", 1), entry("d", 1), entry("d/e", 1), entry("f", 1)};
+  for (auto& e : dirs) e.mode = e.path == "f" ? S_IFREG | 0644 : S_IFDIR | 0755;
+  TreeStamp later = dirs;
+  for (auto& e : later) e.ctime_ns = 2;
+  EXPECT_EQ(first_change(dirs, later), "f changed") << "a file before directories";
+  later[3] = dirs[3];
+  EXPECT_EQ(first_change(dirs, later), "d/e changed") << "the deepest directory";
+  EXPECT_EQ(file_bytes(a), 30u);
 }
