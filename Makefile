@@ -55,13 +55,18 @@ demo: static
 images: static
 	scripts/build-images.sh $(CURDIR)/$(STATIC)
 
-# kiln against buildah on the same Dockerfiles (not part of the tests):
-# BENCH_ARGS="--runs 3 --scenarios a,b,c,d,e"; then fully cached rebuilds
-# (bench/cached.py, CACHED_BENCH_ARGS="--runs 3 --scenarios c,a").
+# kiln against buildah and BuildKit (Debian's docker.io daemon, started by the
+# bench) on the same Dockerfiles (not part of the tests):
+# BENCH_ARGS="--runs 3 --scenarios a,b,c,d,e,f --peers buildah,buildkit"; then
+# the Debian base's unpack in the bench's and a user's settings (bench/unpack.py,
+# UNPACK_BENCH_ARGS="--runs 3"); then fully cached rebuilds (bench/cached.py,
+# CACHED_BENCH_ARGS="--runs 3 --scenarios c,a").
 bench: static
-	@command -v buildah >/dev/null && command -v debootstrap >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap time; }
+	@command -v buildah >/dev/null && command -v debootstrap >/dev/null && [ -x /usr/sbin/dockerd ] && \
+	  [ -x /usr/bin/docker ] || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap time docker.io; }
 	/usr/bin/python3 bench/bench.py $(BENCH_ARGS)
+	/usr/bin/python3 bench/unpack.py $(UNPACK_BENCH_ARGS)
 	/usr/bin/python3 bench/cached.py $(CACHED_BENCH_ARGS)
 
 fuzz: setup

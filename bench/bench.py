@@ -1,12 +1,23 @@
 #!/usr/bin/env python3
-"""kiln against buildah on the same Dockerfiles, pushing to the same local
-registry. Prints wall time and peak RSS per tool, the kiln/buildah ratio of
-the medians, and kiln's own phase times from its BENCHMARK_FILE report.
+"""kiln against buildah and BuildKit on the same Dockerfiles, all pushing to
+the same local registry. Prints wall time and peak RSS per tool, the
+kiln/buildah and kiln/BuildKit ratios of the medians, and kiln's own phase
+times from its BENCHMARK_FILE report.
 
-    bench/bench.py [--runs N] [--scenarios a,b,c,d,e] [--executor PATH]
+    bench/bench.py [--runs N] [--scenarios a,b,c,d,e,f] [--peers buildah,buildkit]
+                   [--warm-registry] [--executor PATH]
 
-Runs alternate (kiln, buildah, kiln, ...) so that drift in the machine's
-speed hits both tools alike. Needs root, buildah, debootstrap, GNU time.
+Runs alternate (kiln, buildah, BuildKit, kiln, ...) so that drift in the
+machine's speed hits every tool alike. Each tool's time is the same work:
+build, then push the image to the registry (buildah: bud + push; BuildKit:
+DOCKER_BUILDKIT=1 docker build + docker push, in a daemon of its own per run,
+bench/buildkit.py). Needs root, buildah, debootstrap, GNU time, docker.io.
+
+Caches are cold for every tool in every run: nothing is kept between runs
+(kiln's root, buildah's store and dockerd's data root are new each time),
+and the registry's blobs are dropped from the page cache before each run
+(bench/pagecache.py), as a user's first pull of a base image reads them from
+disk; --warm-registry keeps them cached, as the bench used to.
 
 Each run (kiln's, buildah's, the `tar x` reference) writes to a fresh ext4
 filesystem of its own (a sparse image file on the same disk, loop-mounted,
@@ -39,6 +50,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import kiln_e2e as k  # noqa: E402
+import buildkit  # noqa: E402
+import pagecache  # noqa: E402
 
 CACHE = Path(os.environ.get("KILN_CACHE", "/var/cache/kiln")) / "bench"
 
@@ -99,6 +112,22 @@ FROM {busybox}
 RUN mkdir -p $(awk 'BEGIN {{ for (d = 0; d < 1000; d++) print "/tree/d" d }}') && \
     awk 'BEGIN {{ for (i = 0; i < 100000; i++) {{ f = "/tree/d" int(i / 100) "/f" i; print i > f; close(f) }} }}'
 RUN true
+""", None),
+    # Three builder stages that depend on nothing but the base, each waiting
+    # 3 s (a stand-in for work that does not keep a core busy: a download, a
+    # test against a service) and writing 3,000 files of 1 KB in 30 dirs; the
+    # final stage copies all three. A builder that runs independent stages
+    # at once pays about one stage's time, one that runs them in line three.
+    "f": ("three independent 3 s, 3,000-file stages, copied into a fourth", "busybox",
+          "".join(f"""\
+FROM {{busybox}} AS {stage}
+RUN sleep 3 && mkdir -p $(awk 'BEGIN {{{{ for (d = 0; d < 30; d++) print "/out/{stage}/d" d }}}}') && \
+    awk 'BEGIN {{{{ s = sprintf("%1000s", ""); for (i = 0; i < 3000; i++) {{{{ f = "/out/{stage}/d" int(i / 100) "/f" i; print "{stage}" i s > f; close(f) }}}} }}}}'
+""" for stage in ("one", "two", "three")) + """\
+FROM {busybox}
+COPY --from=one /out/one /out/one
+COPY --from=two /out/two /out/two
+COPY --from=three /out/three /out/three
 """, None),
 }
 
@@ -222,15 +251,65 @@ def run_buildah(store, ctx, dockerfile, dest):
     return t1 + t2, rss
 
 
+PEERS = ("buildah", "buildkit")
+
+
+def kiln_run(opts, work, registry, name, i, ctx, dockerfile):
+    """One kiln run on a fresh disk; returns (seconds, peak RSS MB, report)."""
+    report = work / f"report-{name}-{i}.json"
+    with FreshDisk(work, f"disk-kiln-{name}-{i}") as disk:
+        t, _ = run_kiln(opts.executor, ctx, dockerfile, registry.ref(f"bench-{name}:kiln{i}"), registry,
+                        report, disk / "root")
+    data = json.loads(report.read_text())
+    # The executor reports its own peak RSS (GNU time only sees the sandbox wrapper).
+    return t, data.pop("peak_rss_mb"), data
+
+
+def buildah_run(work, registry, name, i, ctx, dockerfile):
+    with FreshDisk(work, f"disk-buildah-{name}-{i}") as store:
+        try:
+            return run_buildah(store, ctx, dockerfile, registry.ref(f"bench-{name}:buildah{i}"))
+        finally:
+            subprocess.run(["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"),
+                            "--storage-driver", "overlay", "rm", "--all"], capture_output=True)
+            subprocess.run(["umount", "-R", str(store / "root" / "overlay")], capture_output=True)
+
+
+def buildkit_run(work, registry, name, i, ctx, dockerfile):
+    with FreshDisk(work, f"disk-buildkit-{name}-{i}") as disk:
+        return buildkit.run(timed, disk, ctx, dockerfile, registry.ref(f"bench-{name}:buildkit{i}"))
+
+
+def stage_sum(report):
+    """The sum of the stages' own times in kiln's report: what the build
+    costs when its stages run one after the other."""
+    return sum(st.get("total_seconds", 0) for st in report.get("stages", []))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--scenarios", default="a,b,c,d,e")
+    ap.add_argument("--scenarios", default="a,b,c,d,e,f")
+    ap.add_argument("--peers", default=",".join(PEERS), help="which of buildah,buildkit to run beside kiln")
+    ap.add_argument("--warm-registry", action="store_true",
+                    help="leave the registry's blobs in the page cache (the bench used to); default: drop them "
+                         "before every run, as a user's first pull of a base image reads them from disk")
     ap.add_argument("--executor", default=str(REPO / "build/static/executor"))
     opts = ap.parse_args()
+    peers = [p for p in opts.peers.split(",") if p]
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:
+        raise SystemExit(f"--peers: unknown peer(s) {', '.join(unknown)} (choose from {', '.join(PEERS)})")
+    if "buildkit" in peers and buildkit.missing():
+        raise SystemExit("; ".join(buildkit.missing()))
     work = Path(tempfile.mkdtemp(prefix="kiln-bench-"))
     registry = k.Registry(work / "registry")
     registry.start()
+
+    def cold():
+        if not opts.warm_registry:
+            pagecache.evict(registry.storage)
+
     try:
         bases = {"busybox": k.BusyboxImage(work).push(registry, "docker")}
         if any(SCENARIOS[s][1] == "debian" for s in opts.scenarios.split(",")):
@@ -242,47 +321,62 @@ def main():
             make_context(ctx_kind, ctx)
             dockerfile = ctx / "Dockerfile.bench"
             dockerfile.write_text(dockerfile_text.format(**bases))
-            kiln_t, kiln_rss, bud_t, bud_rss, phases, reports = [], [], [], [], [], []
+            times = {tool: [] for tool in ("kiln", *peers)}
+            rss = {tool: [] for tool in ("kiln", *peers)}
+            reports = []
             for i in range(opts.runs):
-                report = work / f"report-{name}-{i}.json"
-                with FreshDisk(work, f"disk-kiln-{name}-{i}") as disk:
-                    t, rss = run_kiln(opts.executor, ctx, dockerfile, registry.ref(f"bench-{name}:kiln{i}"), registry,
-                                      report, disk / "root")
-                kiln_t.append(t)
-                phases.append(json.loads(report.read_text()))
-                reports.append(dict(phases[-1]))
-                # The executor reports its own peak RSS (GNU time only sees the sandbox wrapper).
-                kiln_rss.append(phases[-1].pop("peak_rss_mb"))
+                cold()
+                t, mb, report = kiln_run(opts, work, registry, name, i, ctx, dockerfile)
+                times["kiln"].append(t)
+                rss["kiln"].append(mb)
+                reports.append(report)
                 if SCENARIOS[name][1] == "debian":
                     with FreshDisk(work, f"disk-tar-{name}-{i}") as disk:
                         reports[-1]["tar_x_seconds"] = tar_x_seconds(disk)
-                with FreshDisk(work, f"disk-buildah-{name}-{i}") as store:
-                    try:
-                        t, rss = run_buildah(store, ctx, dockerfile, registry.ref(f"bench-{name}:buildah{i}"))
-                    finally:
-                        subprocess.run(["buildah", "--root", str(store / "root"), "--runroot", str(store / "run"),
-                                        "--storage-driver", "overlay", "rm", "--all"], capture_output=True)
-                        subprocess.run(["umount", "-R", str(store / "root" / "overlay")], capture_output=True)
-                bud_t.append(t)
-                bud_rss.append(rss)
-            km, bm = statistics.median(kiln_t), statistics.median(bud_t)
-            ph = {key.replace("_seconds", ""): statistics.median(p[key] for p in phases) for key in phases[0] if key.endswith("_seconds")}
+                for peer in peers:
+                    cold()
+                    run_peer = buildah_run if peer == "buildah" else buildkit_run
+                    t, mb = run_peer(work, registry, name, i, ctx, dockerfile)
+                    times[peer].append(t)
+                    rss[peer].append(mb)
+            med = {tool: statistics.median(v) for tool, v in times.items()}
+            ph = {key.replace("_seconds", ""): statistics.median(r[key] for r in reports)
+                  for key in reports[0] if key.endswith("_seconds")}
+
             def listed(values):
                 return ", ".join(f"{v:.2f}" for v in values)
-            notes = [f"each run (s): kiln {listed(kiln_t)}; buildah {listed(bud_t)}; "
-                     f"kiln's run phase {listed(p.get('run_seconds', 0) for p in phases)}",
+            notes = ["each run (s): " + "; ".join(f"{tool} {listed(v)}" for tool, v in times.items()) +
+                     f"; kiln's run phase {listed(r.get('run_seconds', 0) for r in reports)}",
                      *scenario_notes(name, reports)]
-            rows.append((name, title, km, bm, km / bm, max(kiln_rss), max(bud_rss), ph, notes))
-        print(f"\n{'':3}{'scenario':58}{'kiln s':>8}{'buildah s':>10}{'ratio':>7}{'kiln MB':>9}{'bud MB':>8}")
-        for name, title, km, bm, ratio, krss, brss, ph, notes in rows:
-            print(f"{name:3}{title:58}{km:8.2f}{bm:10.2f}{ratio:7.2f}{krss:9.0f}{brss:8.0f}")
-            print(f"{'':3}  kiln phases (median s): " + ", ".join(f"{k_}={v:.2f}" for k_, v in ph.items()))
-            for note in notes:
-                print(f"{'':3}  {note}")
-        print(f"\n(median of {opts.runs} alternating runs; wall time includes the push; peak RSS of the largest process)")
+            if len(reports[0].get("stages", [])) > 1:
+                notes.append(f"kiln's stages one after the other (sum of their times): "
+                             f"{statistics.median(stage_sum(r) for r in reports):.2f} s; "
+                             f"kiln's executor total: {statistics.median(r.get('total_seconds', 0) for r in reports):.2f} s")
+            rows.append((name, title, med, {tool: max(v) for tool, v in rss.items()}, ph, notes))
+        print_table(rows, peers, opts)
     finally:
         registry.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+LABEL = {"kiln": "kiln", "buildah": "buildah", "buildkit": "BuildKit"}
+
+
+def print_table(rows, peers, opts):
+    tools = ["kiln", *peers]
+    head = f"\n{'':3}{'scenario':64}" + "".join(f"{LABEL[t] + ' s':>11}" for t in tools)
+    head += "".join(f"{'kiln/' + LABEL[p]:>15}" for p in peers) + "".join(f"{LABEL[t] + ' MB':>12}" for t in tools)
+    print(head)
+    for name, title, med, rss, ph, notes in rows:
+        line = f"{name:3}{title:64}" + "".join(f"{med[t]:11.2f}" for t in tools)
+        line += "".join(f"{med['kiln'] / med[p]:15.2f}" for p in peers) + "".join(f"{rss[t]:12.0f}" for t in tools)
+        print(line)
+        print(f"{'':3}  kiln phases (median s): " + ", ".join(f"{k_}={v:.2f}" for k_, v in ph.items()))
+        for note in notes:
+            print(f"{'':3}  {note}")
+    cache = "left warm in the page cache" if opts.warm_registry else "dropped from the page cache before every run"
+    print(f"\n(median of {opts.runs} alternating runs; wall time includes the push; peak RSS: kiln's executor, "
+          f"buildah's largest process, BuildKit's dockerd or its largest child; registry blobs {cache})")
 
 
 if __name__ == "__main__":

@@ -6,42 +6,13 @@
 #include "cache/cache_image.h"
 #include "digest/digest.h"
 #include "layer/blob_diff_id.h"
-#include "registry/blob_download.h"
-#include "registry/file_source.h"
-#include "registry/push_image.h"
+#include "registry/reference.h"
 
 namespace kiln::cache {
 namespace fsys = std::filesystem;
 
-namespace {
-
-// Downloads a blob into dest (registry/blob_download.h) and returns its diff_id,
-// computed as the bytes pass.
-std::string download(registry::Client& client, const registry::Reference& repo, const image::Descriptor& d,
-                     const fsys::path& dest) {
-  layer::DiffIdStream ids("layer " + d.digest);
-  registry::BlobSink hash = [&ids](const char* p, std::size_t n) { ids.write(p, n); };
-  std::string diff_id;
-  // finish() inside the fetch: a blob that does not decompress is not kept.
-  registry::download_to_file(
-      [&](const registry::BlobSink& sink) {
-        client.fetch_blob(repo, d, sink);
-        diff_id = ids.finish();
-      },
-      dest, &hash);
-  return diff_id;
-}
-
-registry::Reference tagged(registry::Reference repo, const std::string& key) {
-  repo.tag = key;
-  repo.digest.clear();
-  return repo;
-}
-
-}  // namespace
-
-LayerCache::LayerCache(registry::Client& client, LayerCacheOptions opts, log::Logger& log)
-    : client_(client), opts_(std::move(opts)), log_(log) {}
+LayerCache::LayerCache(std::unique_ptr<EntryStore> store, LayerCacheOptions opts, log::Logger& log)
+    : store_(std::move(store)), opts_(std::move(opts)), log_(log) {}
 
 LayerCache::~LayerCache() {
   try {
@@ -53,34 +24,34 @@ LayerCache::~LayerCache() {
 void LayerCache::disable(const std::string& why) {
   if (!enabled_) return;
   enabled_ = false;
-  log_.warn("Layer cache " + opts_.repo.repo_str() + " is not usable (" + why +
+  log_.warn("Layer cache " + store_->name() + " is not usable (" + why +
             "); building without it");
 }
 
 std::optional<CacheHit> LayerCache::lookup(const std::string& key) {
   if (!enabled_) return std::nullopt;
-  registry::Reference ref = tagged(opts_.repo, key);
-  registry::Manifest m;
+  const std::string where = store_->name() + ":" + key;
+  std::optional<StoredManifest> m;
   std::string config_bytes;
   try {
-    if (!client_.head_manifest(ref)) {
+    m = store_->manifest(key);
+    if (!m) {
       log_.info("No cached layer found for cmd, key " + key);
       return std::nullopt;
     }
-    m = client_.get_manifest(ref);
-    auto cfg = cache::cache_config_of(key, m.bytes, m.media_type);
+    auto cfg = cache::cache_config_of(key, m->bytes, m->media_type);
     if (!cfg) {
-      log_.warn("Ignoring " + ref.str() + ": not a kiln layer-cache entry for this key");
+      log_.warn("Ignoring " + where + ": not a kiln layer-cache entry for this key");
       return std::nullopt;
     }
-    config_bytes = client_.fetch_blob_bytes(ref, *cfg);
+    config_bytes = store_->blob_bytes(key, *cfg);
   } catch (const std::exception& e) {
     disable(e.what());
     return std::nullopt;
   }
-  auto entry = cache::parse_cache_entry(m.bytes, config_bytes);
+  auto entry = cache::parse_cache_entry(m->bytes, config_bytes);
   if (!entry) {
-    log_.warn("Ignoring damaged layer-cache entry " + ref.str());
+    log_.warn("Ignoring damaged layer-cache entry " + where);
     return std::nullopt;
   }
   if (!cache::within_ttl(entry->created, opts_.now, opts_.ttl_seconds)) {
@@ -92,15 +63,14 @@ std::optional<CacheHit> LayerCache::lookup(const std::string& key) {
     registry::Layer l;
     l.descriptor = entry->layer->descriptor;
     l.diff_id = entry->layer->diff_id;
-    l.source = opts_.repo;
+    l.source = store_->mount_source();
     try {
       l.file = opts_.blob_dir / digest::parse(l.descriptor.digest).hex;
       std::error_code ec;
       // The digest is checked on download; the diff_id is what the image
       // config will claim for it, so it must be the layer's real one too
       // (computed in the same pass when the layer is downloaded here).
-      std::string got = fsys::exists(l.file, ec) ? layer::blob_diff_id(l.file)
-                                                 : download(client_, opts_.repo, l.descriptor, l.file);
+      std::string got = fsys::exists(l.file, ec) ? layer::blob_diff_id(l.file) : store_->layer_to_file(l.descriptor, l.file);
       if (got != l.diff_id) {
         fsys::remove(l.file, ec);
         throw IoError("layer " + l.descriptor.digest + " has diff_id " + got + ", the cache entry says " + l.diff_id);
@@ -118,7 +88,7 @@ std::optional<CacheHit> LayerCache::lookup(const std::string& key) {
 std::optional<bool> LayerCache::probe(const std::string& key) {
   if (!enabled_) return std::nullopt;
   try {
-    return client_.head_manifest(tagged(opts_.repo, key)).has_value();
+    return store_->has(key);
   } catch (const std::exception& e) {
     disable(e.what());
     return std::nullopt;
@@ -135,18 +105,8 @@ void LayerCache::store_now(const std::string& key, const std::optional<registry:
   std::optional<cache::CachedLayer> cl;
   if (layer) cl = cache::CachedLayer{layer->descriptor, layer->diff_id};
   auto img = cache::make_cache_image(key, cl, opts_.platform, opts_.created);
-  registry::Reference ref = tagged(opts_.repo, key);
-  // Same order as an image push: blobs first, the tag last, so an entry is
-  // never visible before its layer is.
-  if (layer) {
-    const fsys::path file = layer->file;
-    client_.push_blob(ref, layer->descriptor, [file] { return std::make_unique<registry::FileSource>(file); });
-  }
-  std::string config = img.config_json;
-  // The source reads the lambda's own copy, which lives as long as push_blob runs.
-  client_.push_blob(ref, img.config, [config] { return std::make_unique<registry::StringSource>(config); });
-  client_.put_manifest(ref, "application/vnd.oci.image.manifest.v1+json", img.manifest_json);
-  log_.debug("Pushed layer-cache entry " + ref.str());
+  store_->put(key, img, layer);
+  log_.debug("Stored layer-cache entry " + store_->name() + ":" + key);
 }
 
 void LayerCache::wait() {
@@ -159,7 +119,7 @@ void LayerCache::wait() {
     try {
       f.get();
     } catch (const std::exception& e) {
-      log_.warn(std::string("Failed to push a layer-cache entry: ") + e.what());
+      log_.warn(std::string("Failed to store a layer-cache entry: ") + e.what());
     }
   }
 }

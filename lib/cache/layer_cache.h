@@ -1,25 +1,26 @@
 #pragma once
-// The registry layer cache (--cache with --cache-repo): each cacheable step's
-// layer stored as a small image tagged with the step's key. Lookups are
-// verified (blob digest and diff_id) before a hit is trusted; stores run in
-// the background so the build does not wait for them; an unreachable cache
-// repository turns the cache off with a warning, never fails the build.
+// The layer cache (--cache with --cache-repo): each cacheable step's layer
+// stored as a small image tagged with the step's key, in a registry
+// repository or a local OCI layout (entry_store.h). Lookups are verified
+// (blob digest and diff_id) before a hit is trusted; stores run in the
+// background so the build does not wait for them; an unreachable cache turns
+// the cache off with a warning, never fails the build.
 #include <cstdint>
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cache/entry_store.h"
 #include "log/log.h"
-#include "registry/client.h"
 #include "registry/image_state.h"
 
 namespace kiln::cache {
 
 struct LayerCacheOptions {
-  registry::Reference repo;         // --cache-repo (tag/digest ignored)
   std::int64_t ttl_seconds = 0;     // --cache-ttl
   bool push = true;                 // false with --no-push-cache
   std::filesystem::path blob_dir;   // where hit layers are downloaded
@@ -34,7 +35,7 @@ struct CacheHit {
 
 class LayerCache {
  public:
-  LayerCache(registry::Client& client, LayerCacheOptions opts, log::Logger& log);
+  LayerCache(std::unique_ptr<EntryStore> store, LayerCacheOptions opts, log::Logger& log);
   ~LayerCache();  // waits for stores still running
   LayerCache(const LayerCache&) = delete;
   LayerCache& operator=(const LayerCache&) = delete;
@@ -56,7 +57,7 @@ class LayerCache {
   void disable(const std::string& why);
   void store_now(const std::string& key, const std::optional<registry::Layer>& layer);
 
-  registry::Client& client_;
+  std::unique_ptr<EntryStore> store_;
   LayerCacheOptions opts_;
   log::Logger& log_;
   bool enabled_ = true;
@@ -64,8 +65,9 @@ class LayerCache {
   std::vector<std::future<void>> stores_;
 };
 
-// --cache-repo, or kaniko's default: the first destination's repository
-// followed by "/cache". Empty when neither is given.
+// --cache-repo (a registry repository or oci:/path), or kaniko's default:
+// the first destination's repository followed by "/cache". Empty when
+// neither is given.
 std::string cache_repository(const std::string& cache_repo_flag, const std::vector<std::string>& destinations);
 
 }  // namespace kiln::cache

@@ -10,10 +10,11 @@ namespace {
 using namespace rows;
 
 void build_table(FlagSet& fs, ExecutorOptions& o) {
-  fs.add(str("dockerfile", 'f', &o.dockerfile, "Path to the dockerfile to be built.", "Dockerfile"));
+  fs.add(str("dockerfile", 'f', &o.dockerfile, "Path to the dockerfile to be built, or an http(s):// URL to download it from.", "Dockerfile"));
   fs.add(str("context", 'c', &o.context,
              "Path to the dockerfile build context: a directory, dir://, tar://path.tar.gz, tar://stdin, git://, "
-             "s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz or https://<account>.blob.core.windows.net/<container>/ctx.tar.gz.",
+             "s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz, https://<account>.blob.core.windows.net/<container>/ctx.tar.gz "
+             "(Azure Blob) or any other http(s):// URL of a tar.gz.",
              "/workspace/"));
   fs.add(str("context-sub-path", 0, &o.context_sub_path, "Sub path within the given context."));
   fs.add(list("build-arg", 0, &o.build_args,
@@ -62,7 +63,8 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
 
   fs.add(boolean("cache", &o.cache, "Use cache when building image"));
   fs.add(str("cache-repo", 0, &o.cache_repo,
-             "Specify a repository to use as a cache, otherwise one will be inferred from the destination provided"));
+             "Specify a repository to use as a cache, otherwise one will be inferred from the destination provided; "
+             "oci:/path keeps the cache in a local OCI layout directory (a CI cache volume) instead"));
   fs.add(str("cache-dir", 0, &o.cache_dir, "Specify a local directory to use as a cache.", "/cache"));
   fs.add(duration("cache-ttl", &o.cache_ttl_seconds, "Cache timeout (Go duration syntax).", "336h0m0s"));
   fs.add(boolean("cache-copy-layers", &o.cache_copy_layers, "Caches copy layers"));
@@ -117,6 +119,8 @@ void validate(const ExecutorOptions& o) {
     throw UsageError("you must provide --destination if setting --image-name-with-digest-file");
   if (o.destinations.empty() && !o.image_name_tag_digest_file.empty())
     throw UsageError("you must provide --destination if setting --image-name-tag-with-digest-file");
+  if (o.cache_repo.rfind("oci:", 0) == 0 && o.cache_repo.compare(4, 1, "/") != 0)
+    throw UsageError("invalid --cache-repo '" + o.cache_repo + "': a local cache is oci:/absolute/path");
   if (o.snapshot_mode != "full" && o.snapshot_mode != "redo" && o.snapshot_mode != "time")
     throw UsageError("invalid --snapshot-mode '" + o.snapshot_mode + "': use full, redo or time");
   if (o.compression != "gzip" && o.compression != "zstd")

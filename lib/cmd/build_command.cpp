@@ -14,6 +14,7 @@
 #include "cmd/build_settings.h"
 #include "cmd/registry_setup.h"
 #include "context/build_context.h"
+#include "context/object_source.h"
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
@@ -64,6 +65,20 @@ fsys::path locate_dockerfile(const std::string& flag, const fsys::path& context_
   throw UsageError("Dockerfile " + flag + " does not exist (also looked for " + in_ctx.string() + ")");
 }
 
+// The layer cache's store; nullptr (after a warning: the build goes on
+// uncached, as with an unreachable registry) when a local one cannot be made.
+std::unique_ptr<cache::EntryStore> open_cache_store(const std::string& repo, registry::Client& client,
+                                                    log::Logger& log) {
+  auto oci_dir = cache::oci_cache_dir(repo);
+  if (!oci_dir) return cache::registry_entry_store(client, registry::parse_reference(repo));
+  try {
+    return cache::oci_entry_store(*oci_dir);
+  } catch (const std::exception& e) {
+    log.warn("Layer cache " + repo + " is not usable (" + e.what() + "); building without it");
+    return nullptr;
+  }
+}
+
 std::function<bool(std::string_view)> load_dockerignore(const fsys::path& dockerfile, const fsys::path& context_dir,
                                                         log::Logger& log) {
   for (const auto& cand : dockerfile::ignore_file_candidates(dockerfile.string(), context_dir.string())) {
@@ -110,6 +125,10 @@ fs::IgnoreList ignore_list(const cli::ExecutorOptions& opts, const fsys::path& r
   io.kaniko_dir = opts.kaniko_dir;
   io.ignore_var_run = opts.ignore_var_run;
   io.ignore_paths = opts.ignore_paths;
+  // A local layer cache is written while steps run: it must never show up in
+  // a snapshot, nor be wiped or set aside by --cleanup.
+  if (opts.cache)
+    if (auto dir = cache::oci_cache_dir(opts.cache_repo)) io.ignore_paths.push_back(dir->string());
   std::error_code ec;
   io.ignore_busybox = fsys::exists(root / "busybox", ec);
   return fs::IgnoreList::for_build(io, read_file_if_present("/proc/self/mountinfo").value_or(""));
@@ -133,7 +152,12 @@ Input resolve_input(const cli::ExecutorOptions& opts, const BuildSettings& setti
   ro.ca_file = settings.registry.ca_file;
   ro.cancelled = cancel_flag(env.interrupt);
   Input in{context::resolve(context::parse_spec(opts.context), ro), {}, {}};
-  in.dockerfile = locate_dockerfile(opts.dockerfile, in.context.dir);
+  if (context::is_remote_dockerfile(opts.dockerfile)) {
+    in.dockerfile = work.scratch() / "remote-dockerfile" / "Dockerfile";
+    context::fetch_dockerfile(opts.dockerfile, ro, in.dockerfile);
+  } else {
+    in.dockerfile = locate_dockerfile(opts.dockerfile, in.context.dir);
+  }
   auto parsed = dockerfile::parse(read_input(in.dockerfile, "Dockerfile"), in.dockerfile.filename().string());
   dockerfile::PlanOptions po;
   po.build_args = build_arg_values(opts.build_args, env.getenv);
@@ -168,7 +192,7 @@ engine::BuildEnv build_env(const cli::ExecutorOptions& opts, const BuildSettings
   return be;
 }
 
-// The registry layer cache: --cache-repo, or the first destination's
+// The layer cache: --cache-repo (a registry repository or oci:/path), or the first destination's
 // repository + "/cache" as kaniko infers it. Sets be's cache fields.
 void open_layer_cache(const cli::ExecutorOptions& opts, registry::Client& client, const engine::WorkDir& work,
                       std::optional<cache::LayerCache>& layer_cache, engine::BuildEnv& be, log::Logger& log) {
@@ -182,21 +206,23 @@ void open_layer_cache(const cli::ExecutorOptions& opts, registry::Client& client
     log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
     return;
   }
+  auto store = open_cache_store(repo, client, log);
+  if (!store) return;
+  const std::string store_name = store->name();
   cache::LayerCacheOptions lo;
-  lo.repo = registry::parse_reference(repo);
   lo.ttl_seconds = opts.cache_ttl_seconds;
   lo.push = !opts.no_push_cache;
   lo.blob_dir = work.blobs();
   lo.platform = be.platform;
   lo.created = rfc3339(std::time(nullptr));
   lo.now = static_cast<std::int64_t>(std::time(nullptr));
-  layer_cache.emplace(client, lo, log);
+  layer_cache.emplace(std::move(store), lo, log);
   be.layer_cache = &*layer_cache;
   be.cache_flags.run_layers = opts.cache_run_layers;
   be.cache_flags.copy_layers = opts.cache_copy_layers;
   be.key_settings.platform = be.platform;
   be.key_settings.fixed_mtime = be.layer.fixed_mtime;
-  log.info("Using layer cache " + lo.repo.repo_str());
+  log.info("Using layer cache " + store_name);
 }
 
 // Every stage in build order; returns the target's image.

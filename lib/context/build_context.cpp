@@ -31,6 +31,7 @@ Spec parse_spec(std::string_view c) {
   if (starts_with(c, "gs://")) return {Kind::Gcs, std::string(c.substr(5))};
   if (starts_with(c, "https://") && c.find(".blob.core.windows.net/") != std::string_view::npos)
     return {Kind::Azure, std::string(c)};
+  if (starts_with(c, "https://") || starts_with(c, "http://")) return {Kind::Https, std::string(c)};
   return {Kind::Dir, std::string(c)};
 }
 
@@ -91,6 +92,7 @@ Resolved resolve(const Spec& spec, const ResolveOptions& opts) {
     case Kind::S3:
     case Kind::Gcs:
     case Kind::Azure:
+    case Kind::Https:
       r.dir = scratch / "context";
       r.owned = true;
       fetch_object_context(spec, opts, r.dir);

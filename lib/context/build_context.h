@@ -13,7 +13,8 @@
 
 namespace kiln::context {
 
-enum class Kind { Dir, Tar, TarStdin, Git, S3, Gcs, Azure };
+// Https: a tar.gz at any other https:// (or http://) URL, fetched with a plain GET.
+enum class Kind { Dir, Tar, TarStdin, Git, S3, Gcs, Azure, Https };
 
 struct Spec {
   Kind kind = Kind::Dir;

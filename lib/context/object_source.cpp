@@ -5,6 +5,7 @@
 #include <ctime>
 #include <functional>
 #include <exception>
+#include <fstream>
 #include <thread>
 
 #include "base/error.h"
@@ -169,12 +170,12 @@ Download download(http::Client& client, const std::function<http::Request()>& re
   }
 }
 
-// `object` names what must exist: "bucket and object", "container and blob".
-[[noreturn]] void fail(const std::string& what, const Download& d, std::string_view object) {
+// `must_hold` is what a 404 suggests checking: "the bucket and object exist".
+[[noreturn]] void fail(const std::string& what, const Download& d, std::string_view must_hold) {
   const http::Response& r = d.resp;
   std::string hint;
   if (r.status == 401 || r.status == 403) hint = "; check the credentials";
-  if (r.status == 404) hint = "; check that the " + std::string(object) + " exist";
+  if (r.status == 404) hint = "; check that " + std::string(must_hold);
   if (d.attempts > 1) hint += " (after " + std::to_string(d.attempts) + " attempts)";
   throw IoError("context " + what + ": " + objstore::describe_store_error(r.status, r.body) + " from " +
                 http::url_for_message(d.url) + hint);
@@ -202,7 +203,7 @@ void fetch_s3(const Spec& spec, const ResolveOptions& opts, const std::filesyste
       settings.region = *region;
       continue;
     }
-    fail(what, d, "bucket and object");
+    fail(what, d, "the bucket and object exist");
   }
 }
 
@@ -214,7 +215,7 @@ void fetch_gcs(const Spec& spec, const ResolveOptions& opts, const std::filesyst
   std::string url = objstore::gcs_media_url(loc, opts.getenv);
   auto token = objstore::gcp_access_token(opts.getenv, ho, log, std::time(nullptr));
   Download d = download(client, [&] { return objstore::gcs_get(url, token); }, dest, what, log, opts.cancelled);
-  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, d, "bucket and object");
+  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, d, "the bucket and object exist");
 }
 
 void fetch_azure(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest,
@@ -225,12 +226,26 @@ void fetch_azure(const Spec& spec, const ResolveOptions& opts, const std::filesy
   if (target.key.empty()) log.info("Azure: no account key in the environment, the request goes out unsigned");
   Download d = download(client, [&] { return objstore::azure_get(target, std::time(nullptr)); }, dest, what, log,
                         opts.cancelled);
-  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, d, "container and blob");
+  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, d, "the container and blob exist");
 }
 
-}  // namespace
+// A plain URL: an unauthenticated GET (credentials, if any, are in the URL's
+// query, as a pre-signed link carries them; messages never show it).
+void fetch_https(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest,
+                 http::Client& client) {
+  std::string what = http::url_for_message(spec.location);
+  Download d = download(
+      client,
+      [&] {
+        http::Request r;
+        r.url = spec.location;
+        return r;
+      },
+      dest, what, *opts.log, opts.cancelled);
+  if (d.resp.status < 200 || d.resp.status >= 300) fail(what, d, "the URL names an existing file");
+}
 
-void fetch_object_context(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest) {
+http::Client::Options client_options(const ResolveOptions& opts) {
   http::Client::Options ho;
   ho.tls.ca_file = opts.ca_file;
   ho.cancelled = opts.cancelled;
@@ -240,6 +255,42 @@ void fetch_object_context(const Spec& spec, const ResolveOptions& opts, const st
     if (auto d = opts.getenv("SSL_CERT_DIR"); d && !d->empty() && std::filesystem::is_directory(*d, ec))
       ho.tls.ca_dir = *d;
   }
+  return ho;
+}
+
+}  // namespace
+
+bool is_remote_dockerfile(std::string_view flag) {
+  return flag.substr(0, 8) == "https://" || flag.substr(0, 7) == "http://";
+}
+
+void fetch_dockerfile(const std::string& url, const ResolveOptions& opts, const std::filesystem::path& dest) {
+  constexpr std::size_t kMax = 1 << 20;
+  const std::string where = http::url_for_message(url);
+  http::Client client(client_options(opts), *opts.log);
+  http::Request req;
+  req.url = url;
+  std::string body;
+  http::Response resp;
+  opts.log->info("Downloading Dockerfile " + where);
+  try {
+    resp = client.perform(req, [&](const char* p, std::size_t n) {
+      if (body.size() + n > kMax) throw UsageError("Dockerfile " + where + " is larger than 1 MiB");
+      body.append(p, n);
+    });
+  } catch (const http::TransportError& e) {
+    throw http::TransportError("Dockerfile " + where + ": " + e.what(), e.curl_code());
+  }
+  if (resp.status < 200 || resp.status >= 300)
+    throw IoError("Dockerfile " + where + ": the server answered HTTP " + std::to_string(resp.status));
+  std::filesystem::create_directories(dest.parent_path());
+  std::ofstream out(dest, std::ios::binary | std::ios::trunc);
+  out << body;
+  if (!out.flush()) throw IoError("Dockerfile " + where + ": writing " + dest.string() + " failed");
+}
+
+void fetch_object_context(const Spec& spec, const ResolveOptions& opts, const std::filesystem::path& dest) {
+  http::Client::Options ho = client_options(opts);
   http::Client client(ho, *opts.log);
   switch (spec.kind) {
     case Kind::S3:
@@ -248,6 +299,8 @@ void fetch_object_context(const Spec& spec, const ResolveOptions& opts, const st
       return fetch_gcs(spec, opts, dest, ho, client);
     case Kind::Azure:
       return fetch_azure(spec, opts, dest, client);
+    case Kind::Https:
+      return fetch_https(spec, opts, dest, client);
     default:
       throw Error("context '" + spec.location + "' is not an object-store context");
   }

@@ -81,6 +81,23 @@ void OciLayout::add_to_index(Descriptor manifest, const std::optional<std::strin
 
 Index OciLayout::index() const { return index_; }
 
+std::optional<Descriptor> OciLayout::tagged(std::string_view tag) const {
+  for (const auto& d : index_.manifests) {
+    auto it = d.annotations.find(std::string(kRefNameAnnotation));
+    if (it != d.annotations.end() && it->second == tag) return d;
+  }
+  return std::nullopt;
+}
+
+std::string OciLayout::read_blob(std::string_view digest) const {
+  auto p = blob_path(digest);
+  if (!std::filesystem::exists(p)) throw IoError("blob " + std::string(digest) + " is missing from " + dir_.string());
+  std::string bytes = slurp(p);
+  if ("sha256:" + digest::sha256_hex(bytes) != digest)
+    throw Error("blob " + p.string() + " does not match its digest (damaged)");
+  return bytes;
+}
+
 Descriptor write_oci_image(const std::filesystem::path& dir, const ImageBlobs& image,
                            const std::optional<std::string>& tag) {
   OciLayout layout(dir);

@@ -38,6 +38,11 @@ class OciLayout {
   // listed untagged.
   void add_to_index(Descriptor manifest, const std::optional<std::string>& tag);
   Index index() const;
+  // The index entry carrying `tag` as its ref name, as read when opened.
+  std::optional<Descriptor> tagged(std::string_view tag) const;
+  // A blob's bytes. Throws kiln::Error naming the blob when it is missing or
+  // its bytes do not hash to `digest`.
+  std::string read_blob(std::string_view digest) const;
 
  private:
   std::filesystem::path dir_;

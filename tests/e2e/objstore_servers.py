@@ -197,9 +197,11 @@ class _Server:
     def __init__(self):
         self.httpd = None
         self.thread = None
+        self.scheme = "http"
         self.log = []  # (method, path, outcome) of every request, for assertions
 
-    def start(self):
+    def start(self, pki=None):
+        """pki (a kiln_e2e.Pki): serve HTTPS with its server certificate."""
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -224,6 +226,11 @@ class _Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
+        if pki is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(pki.server_cert, pki.server_key)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
         return self
@@ -236,7 +243,7 @@ class _Server:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def _dispatch(self, h, body):
         try:
@@ -250,6 +257,22 @@ class _Server:
         h.send_header("Content-Length", str(len(payload)))
         h.end_headers()
         h.wfile.write(payload)
+
+
+class FileServer(_Server):
+    """Static files at plain URLs (a CI artefact server): files[path] = bytes;
+    the query string is ignored, as a pre-signed link's signature would be
+    checked elsewhere."""
+
+    def __init__(self):
+        super().__init__()
+        self.files = {}
+
+    def handle(self, h, body):
+        path = urllib.parse.urlsplit(h.path).path
+        if h.command != "GET" or path not in self.files:
+            return 404, {}, b"not found\n", "404"
+        return 200, {"Content-Type": "application/octet-stream"}, self.files[path], "200"
 
 
 def _s3_error(status, code, message):

@@ -1,5 +1,6 @@
-"""The registry layer cache (--cache=true, --cache-repo or the destination's
-repository + "/cache"): a rebuild runs no cached step, a change invalidates
+"""The layer cache (--cache=true, --cache-repo or the destination's
+repository + "/cache", or a local OCI layout with --cache-repo=oci:/path):
+a rebuild runs no cached step, a change invalidates
 from the step it touches, a poisoned entry is refused, an unreachable cache
 repository only warns. Each build runs in a fresh sandbox root, as a new CI
 job would: the registry is the only thing that remembers."""
@@ -41,14 +42,14 @@ class Builds:
     def runs(self):
         return (self.counter / "count").read_text().split()
 
-    def build(self, extra=(), expect_rc=0):
+    def build(self, extra=(), expect_rc=0, binds=()):
         self.n += 1
         ref = self.registry.ref(f"app:b{self.n}")
         res = self.run_build(
             self.ctx,
             ["--context=dir:///workspace", f"--destination={ref}", "--cache=true", "--cache-copy-layers",
              "--reproducible", "--insecure", *extra],
-            binds=[(self.counter, "/counter"), (self.out, "/out")],
+            binds=[(self.counter, "/counter"), (self.out, "/out"), *binds],
             env={"BENCHMARK_FILE": f"/out/report{self.n}.json"}, expect_rc=expect_rc)
         report = json.loads((self.out / f"report{self.n}.json").read_text()) if res.rc == 0 else None
         return res, ref, report
@@ -224,3 +225,78 @@ def test_multi_stage_copy_from_a_cached_stage(fresh_registry, busybox_image, con
     assert b.runs() == ["build", "final"], res.describe()
     assert k.image_digest(ref1) == k.image_digest(ref2)
     assert (pull_rootfs(ref2) / "app/copied").read_text() == "artefact\n"
+
+
+# ---------------------------------------------------------------------------
+# --cache-repo=oci:/path: the cache in a local OCI layout (a CI cache volume)
+# ---------------------------------------------------------------------------
+
+def oci_tags(layout):
+    index = json.loads((layout / "index.json").read_text())
+    return [m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]]
+
+
+def test_oci_layout_cache_on_a_volume(fresh_registry, busybox_image, context, run_build, pull_rootfs, tmp_path):
+    """The same rebuild as with a registry, the entries kept in a directory a
+    CI job mounts: a second job runs nothing; the layout is a valid OCI
+    layout (skopeo reads an entry); a damaged blob is refused and rebuilt."""
+    base = busybox_image.push(fresh_registry)
+    ctx = context({"Dockerfile": DOCKERFILE.format(base=base), "app.txt": "one\n"})
+    b = Builds(run_build, fresh_registry, base, ctx, tmp_path)
+    layout = tmp_path / "layer-cache"
+    layout.mkdir()
+    oci = ["--cache-repo=oci:/layer-cache"]
+    volume = [(layout, "/layer-cache")]
+
+    first, ref1, rep1 = b.build(oci, binds=volume)
+    assert b.runs() == ["run1", "run2", "run3"], first.describe()
+    assert "Using layer cache oci:/layer-cache" in first.output, first.describe()
+    tags = oci_tags(layout)
+    assert len(tags) == 5, tags  # 3 RUN, COPY, WORKDIR
+    raw = k.run(["skopeo", "inspect", "--raw", f"oci:{layout}:{tags[0]}"]).stdout
+    assert json.loads(raw)["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+
+    second, ref2, rep2 = b.build(oci, binds=volume)
+    assert b.runs() == ["run1", "run2", "run3"], second.describe()
+    assert rep2["cache_hits"] == 5 and rep2["cache_misses"] == 0, rep2
+    assert rep2["stages"][-1]["unpacked"] is False, rep2
+    assert k.image_digest(ref1) == k.image_digest(ref2)
+    assert (pull_rootfs(ref2) / "derived").read_text() == "one\n"
+
+    # Every layer blob damaged: each hit is refused, the steps run again and
+    # give the same reproducible image.
+    index = json.loads((layout / "index.json").read_text())
+    damaged = 0
+    for m in index["manifests"]:
+        manifest = json.loads((layout / "blobs/sha256" / m["digest"].split(":")[1]).read_text())
+        for layer in manifest["layers"]:
+            (layout / "blobs/sha256" / layer["digest"].split(":")[1]).write_bytes(b"not the layer")
+            damaged += 1
+    assert damaged >= 3
+    third, ref3, _ = b.build([*oci, "--no-push-cache"], binds=volume)
+    assert "Refusing cached layer" in third.output, third.describe()
+    assert b.runs()[3:] == ["run1", "run2", "run3"], third.describe()
+    assert k.image_digest(ref3) == k.image_digest(ref1)
+
+
+def test_oci_layout_cache_inside_the_root_is_not_in_the_image(fresh_registry, busybox_image, context, run_build,
+                                                              pull_rootfs, tmp_path):
+    """A cache directory that is not a mount is written while steps run; no
+    snapshot may take it into the image."""
+    base = busybox_image.push(fresh_registry)
+    ctx = context({"Dockerfile": DOCKERFILE.format(base=base), "app.txt": "one\n"})
+    b = Builds(run_build, fresh_registry, base, ctx, tmp_path)
+    res, ref, _ = b.build(["--cache-repo=oci:/var/kiln-layer-cache"])
+    assert "Using layer cache oci:/var/kiln-layer-cache" in res.output, res.describe()
+    rootfs = pull_rootfs(ref)
+    assert not (rootfs / "var/kiln-layer-cache").exists()
+    assert (rootfs / "derived").read_text() == "one\n"
+
+
+def test_oci_layout_cache_needs_an_absolute_path(fresh_registry, busybox_image, context, run_build, tmp_path):
+    base = busybox_image.push(fresh_registry)
+    ctx = context({"Dockerfile": DOCKERFILE.format(base=base), "app.txt": "one\n"})
+    b = Builds(run_build, fresh_registry, base, ctx, tmp_path)
+    res, _, _ = b.build(["--cache-repo=oci:layer-cache"], expect_rc="fail")
+    assert "--cache-repo 'oci:layer-cache'" in res.output and "oci:/absolute/path" in res.output, res.describe()
+    assert b.runs() == []

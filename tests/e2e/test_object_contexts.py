@@ -126,6 +126,17 @@ def gcs(workdir, archive):
 
 
 @pytest.fixture(scope="module")
+def file_server(archive, pki):
+    """An HTTPS artefact server: the context, a Dockerfile, a large file."""
+    srv = o.FileServer().start(pki=pki)
+    srv.files["/artefacts/ctx.tar.gz"] = archive
+    srv.files["/artefacts/Dockerfile"] = FILES["app/Dockerfile"].encode()
+    srv.files["/artefacts/huge"] = b"#" * (2 << 20)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
 def secrets_dir(workdir):
     """Host directory bound at /secrets in the sandbox (key files, tokens)."""
     d = workdir / "secrets"
@@ -136,12 +147,12 @@ def secrets_dir(workdir):
 @pytest.fixture
 def build_from(run_build, tmp_path, secrets_dir):
     """build_from(context_flag, env, expect_rc=0) -> (result, digest or None)."""
-    def _build(context_flag, env=None, expect_rc=0, ca=None):
+    def _build(context_flag, env=None, expect_rc=0, ca=None, extra=()):
         out = tmp_path / f"out-{time.monotonic_ns()}"
         out.mkdir()
         empty = tmp_path / "empty-workspace"
         empty.mkdir(exist_ok=True)
-        res = run_build(empty, [f"--context={context_flag}", *BUILD_ARGS], env=env or {},
+        res = run_build(empty, [f"--context={context_flag}", *BUILD_ARGS, *extra], env=env or {},
                         binds=[(out, "/output"), (secrets_dir, "/secrets")], expect_rc=expect_rc, ca=ca)
         digest = (out / "digest").read_text().strip() if (out / "digest").exists() else None
         return res, digest
@@ -411,3 +422,46 @@ def test_s3_missing_object_is_not_retried(flaky_s3, build_from):
     res, _ = build_from("s3://ctx-bucket/builds/missing.tar.gz", env, expect_rc="fail")
     assert "404 NoSuchKey" in res.output and "retrying" not in res.output, res.describe()
     assert len(object_gets(proxy)) == 1, proxy.requests
+
+
+# ---------------------------------------------------------------------------
+# Plain https:// URLs: a tar.gz context and --dockerfile
+# ---------------------------------------------------------------------------
+
+def test_https_url_context(file_server, pki, build_from, dir_digest):
+    """Any https:// URL that is not Azure Blob is a tar.gz fetched with a GET,
+    verified against the registry CA; the query (a pre-signed link's
+    signature) is sent but never logged."""
+    url = f"{file_server.url}/artefacts/ctx.tar.gz?signature=kiln-secret-sig"
+    res, digest = build_from(url, ca=pki.ca_cert)
+    assert digest == dir_digest, res.describe()
+    assert ("GET", "/artefacts/ctx.tar.gz?signature=kiln-secret-sig", "200") in file_server.log
+    assert "kiln-secret-sig" not in res.output, res.describe()
+    # Without the CA the certificate does not verify, and the error says where.
+    res, _ = build_from(url, expect_rc="fail")
+    assert f"{file_server.url}/artefacts/ctx.tar.gz" in res.output, res.describe()
+    assert "kiln-secret-sig" not in res.output, res.describe()
+
+
+def test_https_url_context_missing(file_server, pki, build_from):
+    res, _ = build_from(f"{file_server.url}/artefacts/gone.tar.gz", ca=pki.ca_cert, expect_rc="fail")
+    assert "404" in res.output and "/artefacts/gone.tar.gz" in res.output, res.describe()
+
+
+def test_dockerfile_from_https_url(file_server, pki, build_from, dir_digest):
+    """kaniko downloads --dockerfile when it is a URL; the build is the same."""
+    res, digest = build_from(f"{file_server.url}/artefacts/ctx.tar.gz", ca=pki.ca_cert,
+                             extra=[f"--dockerfile={file_server.url}/artefacts/Dockerfile"])
+    assert digest == dir_digest, res.describe()
+    assert ("GET", "/artefacts/Dockerfile", "200") in file_server.log
+
+
+@pytest.mark.parametrize("path,expected", [
+    ("/artefacts/no-such-Dockerfile", "HTTP 404"),
+    ("/artefacts/huge", "larger than 1 MiB"),
+])
+def test_dockerfile_url_refused(path, expected, file_server, pki, build_from):
+    res, digest = build_from(f"{file_server.url}/artefacts/ctx.tar.gz", ca=pki.ca_cert, expect_rc="fail",
+                             extra=[f"--dockerfile={file_server.url}{path}"])
+    assert digest is None
+    assert expected in res.output and f"Dockerfile {file_server.url}{path}" in res.output, res.describe()

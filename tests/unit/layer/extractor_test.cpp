@@ -292,6 +292,31 @@ TEST_F(ExtractTest, PooledWritesKeepTarOrderSemantics) {
   EXPECT_GT(st.bytes, 0);
 }
 
+// The pooled files' contents travel in batch buffers that are reused once
+// written: many batches (over 256 files or 4 MB each, in several
+// directories), files up to the 1 MB pooling limit, empty files after full
+// ones. Every file must hold exactly its own bytes, nothing left over from a
+// buffer's earlier batch.
+TEST_F(ExtractTest, ReusedBatchBuffersKeepEachFilesBytes) {
+  std::vector<TarEntry> es;
+  auto content = [](int d, int i) {
+    std::size_t size = i % 50 == 7 ? (1u << 20) : i % 9 == 0 ? 0 : static_cast<std::size_t>(i) * 7919 % 40000;
+    std::string tag = std::to_string(d) + "/" + std::to_string(i) + ":";
+    std::string c(size, static_cast<char>('a' + (d * 7 + i) % 26));
+    c.replace(0, std::min(tag.size(), size), tag, 0, std::min(tag.size(), size));
+    return c;
+  };
+  for (int d = 0; d < 3; ++d)
+    for (int i = 0; i < 300; ++i)
+      es.push_back({"b/d" + std::to_string(d) + "/f" + std::to_string(i), 'f', content(d, i)});
+  apply(es, Wrap::Gzip);
+  for (int d = 0; d < 3; ++d)
+    for (int i = 0; i < 300; ++i) {
+      std::string rel = "b/d" + std::to_string(d) + "/f" + std::to_string(i);
+      ASSERT_EQ(read_file(root / rel), content(d, i)) << rel;
+    }
+}
+
 // A write that fails on a writer thread fails the extraction, naming its
 // entry. RLIMIT_FSIZE makes the write fail even for root (EFBIG).
 TEST_F(ExtractTest, PooledWriteFailureNamesTheEntry) {
