@@ -92,7 +92,7 @@ std::optional<Descriptor> OciLayout::tagged(std::string_view tag) const {
 std::string OciLayout::read_blob(std::string_view digest) const {
   auto p = blob_path(digest);
   if (!std::filesystem::exists(p)) throw IoError("blob " + std::string(digest) + " is missing from " + dir_.string());
-  std::string bytes = slurp(p);
+  std::string bytes = read_file(p);
   if ("sha256:" + digest::sha256_hex(bytes) != digest)
     throw Error("blob " + p.string() + " does not match its digest (damaged)");
   return bytes;
