@@ -14,9 +14,17 @@ namespace kiln::cache {
 struct ChainLink {
   Cacheability cacheability = Cacheability::Uncacheable;
   std::string key;  // empty: the chain breaks here; no later step of the stage has a key
+  // The key the step's layer is looked up and stored under; empty: none.
+  // The same as key except for an independent --link step (is_link_step):
+  // there it is link_cache_key, found even after a base change or a miss,
+  // while key goes on as SHA-256(previous, lookup) so the steps after it
+  // still depend on everything before them.
+  std::string lookup;
+  bool independent = false;  // lookup does not depend on the steps before
 };
 
-// previous: the key before the step; empty when the chain is already broken.
+// previous: the key before the step; empty when the chain is already broken
+// (an independent --link step still gets a lookup key then).
 // user_before: the USER in effect before the step. sources: asked only for
 // COPY/ADD, the digest of what it reads (copy_sources_digest); nullopt when
 // it cannot be known yet (the dry run's COPY --from a stage it did not

@@ -33,6 +33,30 @@ std::string mount_text(const MountSpec& m) {
          (m.size_bytes ? std::to_string(*m.size_bytes) : std::string("-"));
 }
 
+// What a COPY or ADD reads and where it writes: the fields of the plain and
+// the --link key alike.
+void add_file_inputs(CacheKey& k, const Instruction& in, const std::string& sources_digest) {
+  std::vector<std::string> docs;
+  if (const auto* c = in.as<CopyInst>()) {
+    for (const auto& h : c->inline_sources) docs.push_back(h.name + "\n" + h.content);
+    k.add("sources", c->sources).add("inline", docs).add("dest", c->dest).add("from", c->from);
+    k.add("chown", c->chown).add("chmod", c->chmod).add("parents", c->parents ? "1" : "0");
+    k.add("excludes", c->excludes).add("files", sources_digest);
+  } else if (const auto* a = in.as<AddInst>()) {
+    for (const auto& h : a->inline_sources) docs.push_back(h.name + "\n" + h.content);
+    k.add("sources", a->sources).add("inline", docs).add("dest", a->dest);
+    k.add("chown", a->chown).add("chmod", a->chmod).add("checksum", a->checksum);
+    k.add("keep-git-dir", a->keep_git_dir ? "1" : "0").add("excludes", a->excludes).add("files", sources_digest);
+  }
+}
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char ch : s)
+    if (ch < '0' || ch > '9') return false;
+  return true;
+}
+
 }  // namespace
 
 Cacheability cacheability(const Step& step, const CacheFlags& flags) {
@@ -70,22 +94,38 @@ std::string step_cache_key(const std::string& previous, const Step& step, const 
     for (const auto& h : run->heredocs) docs.push_back(h.name + "\n" + h.content);
     for (const auto& m : run->mounts) mounts.push_back(mount_text(m));
     k.add("heredocs", docs).add("mounts", mounts).add("network", run->network).add("security", run->security);
-  } else if (const auto* c = in.as<CopyInst>()) {
-    std::vector<std::string> docs;
-    for (const auto& h : c->inline_sources) docs.push_back(h.name + "\n" + h.content);
-    k.add("sources", c->sources).add("inline", docs).add("dest", c->dest).add("from", c->from);
-    k.add("chown", c->chown).add("chmod", c->chmod).add("parents", c->parents ? "1" : "0");
-    k.add("excludes", c->excludes).add("files", sources_digest);
-  } else if (const auto* a = in.as<AddInst>()) {
-    std::vector<std::string> docs;
-    for (const auto& h : a->inline_sources) docs.push_back(h.name + "\n" + h.content);
-    k.add("sources", a->sources).add("inline", docs).add("dest", a->dest);
-    k.add("chown", a->chown).add("chmod", a->chmod).add("checksum", a->checksum);
-    k.add("keep-git-dir", a->keep_git_dir ? "1" : "0").add("excludes", a->excludes).add("files", sources_digest);
+  } else if (in.as<CopyInst>() || in.as<AddInst>()) {
+    add_file_inputs(k, in, sources_digest);
   } else {
     // WORKDIR: the expanded path is step.working_dir, already in the key.
     k.add("original", in.original);
   }
+  return k.hex();
+}
+
+bool is_link_step(const Step& step) {
+  const Instruction& in = step.instruction;
+  const auto* c = in.as<CopyInst>();
+  const auto* a = in.as<AddInst>();
+  if (!(c ? c->link : a && a->link)) return false;
+  // A user or group name is looked up in the stage's /etc/passwd and
+  // /etc/group: the layer then depends on what lies under it.
+  const std::string& chown = c ? c->chown : a->chown;
+  if (chown.empty()) return true;
+  auto colon = chown.find(':');
+  if (colon == std::string::npos) return all_digits(chown);
+  return all_digits(chown.substr(0, colon)) && all_digits(chown.substr(colon + 1));
+}
+
+std::string link_cache_key(const Step& step, const std::string& sources_digest, const KeySettings& settings) {
+  const Instruction& in = step.instruction;
+  cache::CacheKey k("link");
+  k.add("keyword", in.keyword);
+  k.add("platform", settings.platform.str());
+  k.add("mtime", settings.fixed_mtime ? std::to_string(*settings.fixed_mtime) : std::string("now"));
+  // A relative destination is joined with WORKDIR.
+  k.add("workdir", step.working_dir);
+  add_file_inputs(k, in, sources_digest);
   return k.hex();
 }
 

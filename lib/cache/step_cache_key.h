@@ -40,4 +40,17 @@ Cacheability cacheability(const dockerfile::Step& step, const CacheFlags& flags)
 std::string step_cache_key(const std::string& previous, const dockerfile::Step& step, const std::string& user,
                            const std::string& sources_digest, const KeySettings& settings);
 
+// COPY --link / ADD --link whose layer is independent of the stage below it:
+// the sources go into an empty tree, so nothing under the destination counts.
+// Not when --chown names a user or group (resolved in the stage's
+// /etc/passwd and /etc/group): such a step keys like a plain COPY.
+bool is_link_step(const dockerfile::Step& step);
+
+// The key of an independent --link step: its own inputs only (sources and
+// their digest, destination and WORKDIR, --chown/--chmod, --from, platform,
+// --reproducible), not the chain before it, so a base-image change still
+// finds the layer (BuildKit's rebase).
+std::string link_cache_key(const dockerfile::Step& step, const std::string& sources_digest,
+                           const KeySettings& settings);
+
 }  // namespace kiln::cache

@@ -71,20 +71,23 @@ void dry_run(const Plan& plan, const BuildEnv& env) {
         };
         auto link = cache::next_link(out.key, step, user, sources, env.cache_flags, env.key_settings);
         out.key = link.key;
-        if (out.key.empty()) {
+        const std::string& key = link.lookup;
+        // An independent --link layer is looked up whatever came before it (the build's rule).
+        const std::string which = link.independent ? "--link key " : "key ";
+        if (key.empty()) {
           note = "runs (not cacheable)";
         } else if (link.cacheability == cache::Cacheability::KeyedOnly) {
           note = "runs (--cache-copy-layers is off)";
-        } else if (missed) {
-          note = "runs (an earlier step missed), key " + out.key;
+        } else if (missed && !link.independent) {
+          note = "runs (an earlier step missed), key " + key;
         } else {
-          auto present = env.layer_cache->probe(out.key);
+          auto present = env.layer_cache->probe(key);
           if (!present) {
             note = "cache unavailable";
           } else if (*present) {
-            note = "cached, key " + out.key;
+            note = "cached, " + which + key;
           } else {
-            note = "runs (not cached), key " + out.key;
+            note = "runs (not cached), " + which + key;
             missed = true;
           }
         }

@@ -100,6 +100,12 @@ std::string short_text(const Instruction& in) {
   return s;
 }
 
+bool is_link(const Instruction& in) {
+  const auto* c = in.as<CopyInst>();
+  const auto* a = in.as<AddInst>();
+  return c ? c->link : a && a->link;
+}
+
 bool is_file_step(const Instruction& in) {
   return in.as<RunInst>() || in.as<CopyInst>() || in.as<AddInst>() || in.as<WorkdirInst>();
 }
@@ -139,11 +145,17 @@ class StageRun {
   void materialize();
   void push_layer(const registry::Layer& l);
   std::optional<registry::Layer> add_layer(const fs::Changes& changes, StepReport& sr);
+  std::optional<registry::Layer> write_layer(const fsys::path& root, const fs::Changes& changes, StepReport& sr);
+  std::optional<registry::Layer> link_copy(const Step& step, StepReport& sr);
+  steps::CopyEnv copy_env(const Step& step) const;
   fs::Changes snapshot(StepReport& sr);
+  fs::Changes snapshot_of(fs::Snapshotter& snap, StepReport& sr);
   void history(const Step& step, bool layered);
   // true when the layer cache answered the step (nothing to run).
   bool from_cache(const Step& step, StepReport& sr, cache::Cacheability& cacheable);
   void apply_cached_layer(const registry::Layer& layer);
+  // rebaseline: the layer is in the image already, the next snapshot must not report it.
+  void apply_to_root(const registry::Layer& layer, bool rebaseline);
   // Runs a step that may change files; true when it may have.
   bool execute(const Step& step);
   void run(const Step& step);
@@ -161,6 +173,7 @@ class StageRun {
   StageReport rep_;
   cache::LayerCache* cache_ = nullptr;
   std::string key_;        // empty: the chain is broken, no more keys
+  std::string lookup_;     // the current step's key in the cache (ChainLink::lookup)
   bool missed_ = false;    // once a step misses, every later step runs
   fs::Snapshotter snap_;
   bool materialized_ = false;
@@ -196,11 +209,19 @@ void StageRun::push_layer(const registry::Layer& l) {
 }
 
 std::optional<registry::Layer> StageRun::add_layer(const fs::Changes& changes, StepReport& sr) {
+  auto l = write_layer(env_.root, changes, sr);
+  if (l) push_layer(*l);
+  return l;
+}
+
+// The layer of root's changes, not yet in the image.
+std::optional<registry::Layer> StageRun::write_layer(const fsys::path& root, const fs::Changes& changes,
+                                                     StepReport& sr) {
   if (changes.empty()) return std::nullopt;
   auto tl = Clock::now();
   fsys::path out =
       env_.work->layers() / ("stage" + std::to_string(index_) + "-" + std::to_string(layer_no_++) + ".layer");
-  layer::Result r = layer::write_layer(env_.root, changes, out, env_.layer);
+  layer::Result r = layer::write_layer(root, changes, out, env_.layer);
   sr.layer_seconds += since(tl);
   sr.layer_bytes_in += r.uncompressed_size;
   sr.layer_bytes_out += r.size;
@@ -210,18 +231,19 @@ std::optional<registry::Layer> StageRun::add_layer(const fs::Changes& changes, S
   l.descriptor.size = r.size;
   l.diff_id = r.diff_id;
   l.file = r.file;
-  push_layer(l);
   log_.debug("Layer " + r.digest + ": " + std::to_string(changes.added_or_modified.size()) + " paths, " +
              std::to_string(changes.deleted.size()) + " deletions, " + std::to_string(r.size) + " bytes");
   return l;
 }
 
-fs::Changes StageRun::snapshot(StepReport& sr) {
+fs::Changes StageRun::snapshot(StepReport& sr) { return snapshot_of(snap_, sr); }
+
+fs::Changes StageRun::snapshot_of(fs::Snapshotter& snap, StepReport& sr) {
   auto tsn = Clock::now();
-  fs::Changes changes = snap_.take();
+  fs::Changes changes = snap.take();
   sr.snapshot_seconds += since(tsn);
-  sr.files_walked += snap_.stats().walked;
-  sr.files_hashed += snap_.stats().hashed;
+  sr.files_walked += snap.stats().walked;
+  sr.files_hashed += snap.stats().hashed;
   return changes;
 }
 
@@ -238,20 +260,24 @@ void StageRun::history(const Step& step, bool layered) {
 // Steps ran before this one: the root must hold this layer too for the steps
 // after it. Apply it, then take it as the new baseline (its changes are
 // already in the image).
-void StageRun::apply_cached_layer(const registry::Layer& layer) {
+void StageRun::apply_cached_layer(const registry::Layer& layer) { apply_to_root(layer, true); }
+
+void StageRun::apply_to_root(const registry::Layer& layer, bool rebaseline) {
   auto tu = Clock::now();
   registry::ImageState one;
-  one.name = "cached layer " + layer.descriptor.digest;
+  one.name = "layer " + layer.descriptor.digest;
   one.layers.push_back(layer);
   apply_layers(one, env_.root, *env_.ignore, log_, false, env_.extract_retries);
-  snap_.take();
+  if (rebaseline) snap_.take();
   rep_.unpack_seconds += since(tu);
 }
 
 // The cache: a key for the step when the chain allows one, and a lookup
 // when the step is cached and nothing has missed yet.
 bool StageRun::from_cache(const Step& step, StepReport& sr, cache::Cacheability& cacheable) {
-  if (!cache_ || key_.empty()) return false;
+  lookup_.clear();
+  // A broken chain has no keys, except an independent --link step's own.
+  if (!cache_ || (key_.empty() && !cache::is_link_step(step))) return false;
   const Instruction& in = step.instruction;
   auto tc = Clock::now();
   auto sources = [&]() -> std::optional<std::string> {
@@ -263,9 +289,14 @@ bool StageRun::from_cache(const Step& step, StepReport& sr, cache::Cacheability&
   auto link = cache::next_link(key_, step, result_.image.config.user(), sources, env_.cache_flags, env_.key_settings);
   cacheable = link.cacheability;
   key_ = link.key;
+  lookup_ = link.lookup;
   sr.cache = cache_word(cacheable);
-  if (cacheable == cache::Cacheability::Cached && !missed_) {
-    if (auto hit = cache_->lookup(key_)) {
+  // An independent --link layer is the same whatever ran before it: it may
+  // hit after a miss (the rebase of a cached --link layer onto a new base).
+  if (cacheable == cache::Cacheability::Cached && !lookup_.empty() && (!missed_ || link.independent)) {
+    if (auto hit = cache_->lookup(lookup_)) {
+      if (link.independent)
+        log_.info("Using the cached --link layer " + lookup_ + ": it does not depend on the steps before it");
       sr.cache = "hit";
       if (in.as<WorkdirInst>()) steps::apply_metadata(step, result_.image.config, flags_);
       if (hit->layer) {
@@ -280,6 +311,45 @@ bool StageRun::from_cache(const Step& step, StepReport& sr, cache::Cacheability&
   }
   sr.cache_seconds += since(tc);
   return false;
+}
+
+steps::CopyEnv StageRun::copy_env(const Step& step) const {
+  steps::CopyEnv ce;
+  static_cast<steps::StepEnv&>(ce) = env_;
+  ce.src_root = copy_source(env_, plan_, step, done_);
+  const auto* c = step.instruction.as<CopyInst>();
+  if (c && !c->from.empty()) ce.context_excluded = nullptr;  // a stage or image: no .dockerignore
+  ce.ca_file = env_.ca_file;
+  ce.cancelled = cancel_flag(env_.interrupt);
+  return ce;
+}
+
+// COPY --link: the sources go into an empty tree of their own, its layer is
+// made from that tree alone and then applied onto the stage, so it does not
+// depend on what lies under the destination.
+std::optional<registry::Layer> StageRun::link_copy(const Step& step, StepReport& sr) {
+  const bool layered = !env_.single_snapshot && need_layers();
+  // --chown names need the stage's /etc/passwd; without layers the files
+  // must land in the root itself.
+  if (!layered || !cache::is_link_step(step)) materialize();
+  fsys::path tree = env_.work->path() / ("link-" + std::to_string(index_) + "-" + std::to_string(step.line));
+  fsys::remove_all(tree);
+  fsys::create_directories(tree);
+  fs::Snapshotter tree_snap(tree, *env_.ignore, env_.snapshot_mode);
+  tree_snap.baseline();
+  steps::CopyEnv ce = copy_env(step);
+  ce.root = tree;
+  ce.users_root = env_.root;
+  steps::run_link_copy(step, ce);
+  std::optional<registry::Layer> layer = write_layer(tree, snapshot_of(tree_snap, sr), sr);
+  fsys::remove_all(tree);
+  if (!layer) return std::nullopt;
+  if (layered) push_layer(*layer);
+  // Unmaterialized, the root gets it with the image's layers when it must.
+  // Without layers of its own (--single-snapshot) the stage's snapshot still
+  // has to see its files.
+  if (materialized_) apply_to_root(*layer, layered);
+  return layered ? layer : std::nullopt;
 }
 
 bool StageRun::execute(const Step& step) {
@@ -300,14 +370,7 @@ bool StageRun::execute(const Step& step) {
     return true;
   }
   if (in.as<CopyInst>() || in.as<AddInst>()) {
-    steps::CopyEnv ce;
-    static_cast<steps::StepEnv&>(ce) = env_;
-    ce.src_root = copy_source(env_, plan_, step, done_);
-    const auto* c = in.as<CopyInst>();
-    if (c && !c->from.empty()) ce.context_excluded = nullptr;  // a stage or image: no .dockerignore
-    ce.ca_file = env_.ca_file;
-    ce.cancelled = cancel_flag(env_.interrupt);
-    steps::run_copy(step, ce);
+    steps::run_copy(step, copy_env(step));
     return true;
   }
   // WORKDIR.
@@ -333,17 +396,23 @@ void StageRun::run(const Step& step) {
     rep_.steps.push_back(std::move(sr));
     return;
   }
-  materialize();
-  auto tr = Clock::now();
-  bool touches_files = execute(step);
-  sr.run_seconds += since(tr);
   std::optional<registry::Layer> layer;
-  if (touches_files && !env_.single_snapshot && need_layers()) {
-    log_.info("Taking snapshot of full filesystem...");
-    layer = add_layer(snapshot(sr), sr);
-    if (!layer) log_.info("No files changed in this command, skipping snapshotting.");
+  if (is_link(in)) {
+    auto tr = Clock::now();
+    layer = link_copy(step, sr);
+    sr.run_seconds += since(tr);
+  } else {
+    materialize();
+    auto tr = Clock::now();
+    bool touches_files = execute(step);
+    sr.run_seconds += since(tr);
+    if (touches_files && !env_.single_snapshot && need_layers()) {
+      log_.info("Taking snapshot of full filesystem...");
+      layer = add_layer(snapshot(sr), sr);
+      if (!layer) log_.info("No files changed in this command, skipping snapshotting.");
+    }
   }
-  if (cache_ && cacheable == cache::Cacheability::Cached && !key_.empty()) cache_->store(key_, layer);
+  if (cache_ && cacheable == cache::Cacheability::Cached && !lookup_.empty()) cache_->store(lookup_, layer);
   history(step, layer.has_value());
   rep_.steps.push_back(std::move(sr));
 }

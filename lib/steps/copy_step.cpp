@@ -198,7 +198,7 @@ void run_copy(const Step& step, const CopyEnv& env) {
   co.ignore = *env.ignore;  // a COPY never writes into /kaniko or a mount
   std::optional<fs::Owner> owner;
   if (!chown.empty()) {
-    owner = fs::load_chown(env.root, chown);
+    owner = fs::load_chown(env.users_root.empty() ? env.root : env.users_root, chown);
     co.uid = owner->uid;
     co.gid = owner->gid;
   }
@@ -279,6 +279,22 @@ void run_copy(const Step& step, const CopyEnv& env) {
     plain.push_back(src);
   }
   if (!plain.empty()) fs::copy_into_root(env.src_root, plain, dest, env.root, co);
+}
+
+void run_link_copy(const Step& step, const CopyEnv& env) {
+  const Instruction& in = step.instruction;
+  const CopyInst* copy = in.as<CopyInst>();
+  std::string dest = destination_path(copy ? copy->dest : in.as<AddInst>()->dest, step.working_dir);
+  while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
+  fsys::path dir = env.root;
+  for (const auto& part : fsys::path(dest).parent_path().relative_path()) {
+    dir /= part;
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+      throw SystemError("COPY --link: mkdir " + dir.string(), errno);
+    ::chmod(dir.c_str(), 0755);  // whatever the umask
+    if (geteuid() == 0 && ::lchown(dir.c_str(), 0, 0) != 0) throw SystemError("COPY --link: chown " + dir.string(), errno);
+  }
+  run_copy(step, env);
 }
 
 }  // namespace kiln::steps

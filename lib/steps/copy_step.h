@@ -18,6 +18,9 @@ struct CopyEnv : StepEnv {
   std::filesystem::path src_root;       // context dir, saved stage root, or unpacked image
   std::string ca_file;                  // for ADD <url>
   std::function<bool()> cancelled;      // stops an ADD <url> download (http::Client::Options::cancelled)
+  // Where --chown names are looked up (its /etc/passwd and /etc/group);
+  // empty: root. COPY --link writes into an empty tree but names the stage's users.
+  std::filesystem::path users_root;
 };
 
 // Joins a COPY/ADD destination with WORKDIR the way Docker does, keeping a
@@ -25,5 +28,12 @@ struct CopyEnv : StepEnv {
 std::string destination_path(std::string_view dest, std::string_view working_dir);
 
 void run_copy(const dockerfile::Step& step, const CopyEnv& env);
+
+// COPY --link / ADD --link: env.root is the link's own empty tree (the
+// caller makes its layer and applies it onto the stage), so nothing under
+// the destination in the stage counts: a symlink there is not followed and
+// modes are not inherited. The destination's missing parents are made 0755
+// root:root, as BuildKit makes them for --link. env.users_root is the stage.
+void run_link_copy(const dockerfile::Step& step, const CopyEnv& env);
 
 }  // namespace kiln::steps

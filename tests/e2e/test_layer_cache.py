@@ -300,3 +300,54 @@ def test_oci_layout_cache_needs_an_absolute_path(fresh_registry, busybox_image, 
     res, _, _ = b.build(["--cache-repo=oci:layer-cache"], expect_rc="fail")
     assert "--cache-repo 'oci:layer-cache'" in res.output and "oci:/absolute/path" in res.output, res.describe()
     assert b.runs() == []
+
+
+# ---------------------------------------------------------------------------
+# COPY --link: its cached layer is reused on another base (a rebase)
+# ---------------------------------------------------------------------------
+
+def file_steps(report):
+    return [s for s in steps_of(report) if s[0] in ("RUN", "COPY", "ADD", "WORKDIR")]
+
+
+def test_copy_link_layer_is_reused_after_a_base_change(fresh_registry, busybox_image, context, run_build,
+                                                       pull_rootfs, tmp_path):
+    base1 = busybox_image.push(fresh_registry)
+    # Another FROM digest, with something of its own under the destination.
+    base2 = fresh_registry.ref("base2:1")
+    run_build(context({"Dockerfile": f"FROM {base1}\nRUN mkdir -p /app && echo old > /app/old.txt\n"}),
+              ["--context=dir:///workspace", f"--destination={base2}", "--insecure"])
+    df = ("ARG BASE\nFROM $BASE\nCOPY --link app.txt /app/\n"
+          "RUN echo run >> /counter/count && ls /app > /listing\n")
+    ctx = context({"Dockerfile": df, "app.txt": "one\n"})
+    b = Builds(run_build, fresh_registry, base1, ctx, tmp_path)
+
+    first, ref1, rep1 = b.build(["--build-arg", f"BASE={base1}"])
+    assert file_steps(rep1) == [("COPY", "miss"), ("RUN", "miss")], rep1
+
+    second, ref2, rep2 = b.build(["--build-arg", f"BASE={base2}"])
+    # The --link layer comes from the cache; the RUN after it sees a new base.
+    assert file_steps(rep2) == [("COPY", "hit"), ("RUN", "miss")], rep2
+    assert "Using the cached --link layer" in second.output, second.describe()
+    assert b.runs() == ["run", "run"], second.describe()
+    n1 = len(k.inspect_manifest(base1)["layers"])
+    n2 = len(k.inspect_manifest(base2)["layers"])
+    link1 = k.inspect_manifest(ref1)["layers"][n1]["digest"]
+    link2 = k.inspect_manifest(ref2)["layers"][n2]["digest"]
+    assert link1 == link2
+    rootfs = pull_rootfs(ref2)
+    assert (rootfs / "app/app.txt").read_text() == "one\n"
+    assert (rootfs / "app/old.txt").read_text() == "old\n"
+    assert (rootfs / "listing").read_text() == "app.txt\nold.txt\n"
+
+    # --dryrun names the same --link key as present.
+    dry = b.run_build(ctx, ["--context=dir:///workspace", f"--destination={fresh_registry.ref('app:dry')}",
+                            "--cache=true", "--cache-copy-layers", "--reproducible", "--insecure", "--dryrun",
+                            "--build-arg", f"BASE={base2}"])
+    assert "[cached, --link key " in dry.output, dry.describe()
+
+    # A plain COPY in its place chains on the base: a miss on base2.
+    (ctx / "Dockerfile").write_text(df.replace("COPY --link", "COPY"))
+    b.build(["--build-arg", f"BASE={base1}"])
+    third, _, rep3 = b.build(["--build-arg", f"BASE={base2}"])
+    assert file_steps(rep3) == [("COPY", "miss"), ("RUN", "miss")], rep3

@@ -64,3 +64,79 @@ TEST(KeyChain, SourcesAreReadOnlyForCopyAndAdd) {
   next_link("k", steps[0], "", [&] { asked = true; return std::optional<std::string>("d"); }, {}, {});
   EXPECT_FALSE(asked);
 }
+
+namespace {
+CacheFlags copy_layers_on() {
+  CacheFlags f;
+  f.copy_layers = true;
+  return f;
+}
+}  // namespace
+
+TEST(KeyChain, LinkLookupIgnoresTheChainBeforeIt) {
+  auto steps = steps_of("FROM x\nCOPY --link a /app/\n");
+  auto on_base1 = next_link("sha256:base1", steps[0], "", digest("sha256:aaa"), copy_layers_on(), {});
+  auto on_base2 = next_link("sha256:base2", steps[0], "", digest("sha256:aaa"), copy_layers_on(), {});
+  EXPECT_TRUE(on_base1.independent);
+  EXPECT_EQ(on_base1.cacheability, Cacheability::Cached);
+  EXPECT_EQ(on_base1.lookup, on_base2.lookup);
+  EXPECT_EQ(on_base1.lookup, link_cache_key(steps[0], "sha256:aaa", {}));
+  // The steps after it still depend on the base.
+  EXPECT_NE(on_base1.key, on_base2.key);
+  EXPECT_NE(on_base1.key, on_base1.lookup);
+}
+
+TEST(KeyChain, LinkLookupCoversItsOwnInputs) {
+  auto steps = steps_of(
+      "FROM x\nCOPY --link a /app/\nCOPY --link a /other/\nCOPY --link --chown=1000:1000 a /app/\n"
+      "COPY --link --chmod=600 a /app/\n");
+  auto lookup = [&](std::size_t i, const std::string& files, KeySettings ks = {}) {
+    return next_link("k", steps[i], "", digest(files), copy_layers_on(), ks).lookup;
+  };
+  const std::string base = lookup(0, "sha256:aaa");
+  EXPECT_NE(base, lookup(0, "sha256:bbb"));  // the sources' content
+  EXPECT_NE(base, lookup(1, "sha256:aaa"));  // destination
+  EXPECT_NE(base, lookup(2, "sha256:aaa"));  // --chown
+  EXPECT_NE(base, lookup(3, "sha256:aaa"));  // --chmod
+  auto rel = steps_of("FROM x\nWORKDIR /w\nCOPY --link a app/\nWORKDIR /v\nCOPY --link a app/\n");
+  EXPECT_NE(next_link("k", rel[1], "", digest("sha256:aaa"), copy_layers_on(), {}).lookup,
+            next_link("k", rel[3], "", digest("sha256:aaa"), copy_layers_on(), {}).lookup);  // WORKDIR
+  KeySettings arm;
+  arm.platform.architecture = "arm64";
+  EXPECT_NE(base, lookup(0, "sha256:aaa", arm));
+  KeySettings reproducible;
+  reproducible.fixed_mtime = 0;
+  EXPECT_NE(base, lookup(0, "sha256:aaa", reproducible));
+  // USER and ENV before it do not change the files it writes.
+  EXPECT_EQ(base, next_link("k", steps[0], "app", digest("sha256:aaa"), copy_layers_on(), {}).lookup);
+}
+
+TEST(KeyChain, LinkWithAChownNameChainsLikeAPlainCopy) {
+  auto steps = steps_of("FROM x\nCOPY --link --chown=app a /app/\nCOPY --link --chown=1000:staff a /app/\n");
+  for (const auto& step : steps) {
+    EXPECT_FALSE(is_link_step(step)) << step.instruction.original;
+    auto a = next_link("sha256:base1", step, "", digest("sha256:aaa"), copy_layers_on(), {});
+    auto b = next_link("sha256:base2", step, "", digest("sha256:aaa"), copy_layers_on(), {});
+    EXPECT_NE(a.lookup, b.lookup);
+    EXPECT_EQ(a.lookup, a.key);
+  }
+}
+
+TEST(KeyChain, LinkKeepsItsLookupWhenTheChainIsBroken) {
+  auto steps = steps_of("FROM x\nCOPY --link a /app/\nRUN b\n");
+  auto l = next_link("", steps[0], "", digest("sha256:aaa"), copy_layers_on(), {});
+  EXPECT_EQ(l.lookup, link_cache_key(steps[0], "sha256:aaa", {}));
+  EXPECT_TRUE(l.key.empty());
+  EXPECT_TRUE(next_link(l.key, steps[1], "", digest(std::nullopt), {}, {}).key.empty());
+  // A plain COPY is not: the key and the lookup both go.
+  auto plain = steps_of("FROM x\nCOPY a /app/\n");
+  EXPECT_TRUE(next_link("", plain[0], "", digest("sha256:aaa"), copy_layers_on(), {}).lookup.empty());
+}
+
+TEST(KeyChain, AddLinkIsIndependentToo) {
+  auto steps = steps_of("FROM x\nADD --link a.tar /app/\n");
+  auto a = next_link("sha256:base1", steps[0], "", digest("sha256:aaa"), copy_layers_on(), {});
+  auto b = next_link("sha256:base2", steps[0], "", digest("sha256:aaa"), copy_layers_on(), {});
+  EXPECT_TRUE(a.independent);
+  EXPECT_EQ(a.lookup, b.lookup);
+}
