@@ -271,8 +271,8 @@ TEST(FileMounts, BuildsSharingACacheTakeTurnsOrGoPrivate) {
 // namespace; the session reports, after the command, that either was broken.
 TEST(FileMounts, AWriteToAReadOnlyBindIsReportedNamingTheMount) {
   Fixture f;
-  fsys::create_directories(f.t.path / "ctx" / "src" / "sub");
-  std::ofstream(f.t.path / "ctx" / "src" / "sub" / "deep") << "deep";
+  fsys::create_directories(f.t.path() / "ctx" / "src" / "sub");
+  std::ofstream(f.t.path() / "ctx" / "src" / "sub" / "deep") << "deep";
   auto plan = f.plan({"type=bind,source=src,target=/ro", "type=bind,source=src,target=/rw,rw"});
   {
     MountSession s(plan, f.env);
@@ -297,7 +297,7 @@ TEST(FileMounts, AWriteToAReadOnlyBindIsReportedNamingTheMount) {
     EXPECT_NE(msg->find("line 2: RUN --mount=type=bind,source=src,target=/ro: "), std::string::npos) << *msg;
     EXPECT_NE(msg->find("read-only bind (" + expected + ")"), std::string::npos) << *msg;
   }
-  EXPECT_EQ(read(f.t.path / "ctx" / "src" / "hello"), "context file") << "the context is never written";
+  EXPECT_EQ(read(f.t.path() / "ctx" / "src" / "hello"), "context file") << "the context is never written";
   EXPECT_FALSE(fsys::exists(f.root / "ro"));
 }
 
