@@ -359,7 +359,6 @@ bool StageRun::execute(const Step& step) {
     static_cast<steps::StepEnv&>(rc) = env_;
     rc.cache_dir = env_.cache_dir;
     rc.secrets = env_.secrets;
-    rc.getenv = env_.getenv;
     rc.source_root = [this, &step](const std::string& from) {
       return source_root(env_, plan_, step.line, from, done_);
     };

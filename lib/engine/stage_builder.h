@@ -42,7 +42,6 @@ struct BuildEnv : steps::StepEnv {
   long long cache_ttl_seconds = 0;     // --cache-ttl
   bool cache = false;                  // --cache: base images may come from cache_dir
   std::map<std::string, steps::SecretFlag> secrets;  // --secret, by id
-  GetEnv getenv;
   // The registry layer cache (--cache with a cache repository); null: off.
   cache::LayerCache* layer_cache = nullptr;
   cache::CacheFlags cache_flags;

@@ -144,12 +144,7 @@ void add_git(const std::string& src, const AddInst& add, const std::string& dest
   ro.log = env.log;
   ro.ca_file = env.ca_file;
   ro.cancelled = env.cancelled;
-  // GIT_USERNAME/GIT_PASSWORD/GIT_TOKEN, read as for a git context: from the
-  // executor's own environment.
-  ro.getenv = [](std::string_view k) -> std::optional<std::string> {
-    const char* v = std::getenv(std::string(k).c_str());
-    return v ? std::optional<std::string>(v) : std::nullopt;
-  };
+  ro.getenv = env.getenv;  // GIT_USERNAME/GIT_PASSWORD/GIT_TOKEN, as for a git context
   context::GitFlags flags;
   flags.single_branch = g.loc.commit.empty();  // a named ref: only its history comes down
   flags.recurse_submodules = true;             // as BuildKit's git source (http(s) submodules only)

@@ -41,7 +41,6 @@ namespace kiln::steps {
 struct MountEnv : StepEnv {
   std::filesystem::path cache_dir;    // --cache-dir; caches live in <cache_dir>/run-cache
   std::map<std::string, SecretFlag> secrets;  // --secret, by id
-  GetEnv getenv;                              // for --secret env=
   // The filesystem of a stage or image named by --mount from=.
   std::function<std::filesystem::path(const std::string& from)> source_root;
   std::string location;  // "line 12", prefixed to errors (set per RUN)

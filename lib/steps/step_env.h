@@ -9,6 +9,7 @@
 #include <functional>
 #include <string_view>
 
+#include "base/env.h"
 #include "fs/ignore_list.h"
 #include "log/log.h"
 
@@ -27,6 +28,9 @@ struct StepEnv {
   // private copies for read-write binds, secrets staged.
   std::filesystem::path scratch;
   log::Logger* log = nullptr;
+  // The executor's environment: --secret env=, and the GIT_* credentials of
+  // ADD <git URL> (read as for a git context).
+  GetEnv getenv;
 };
 
 }  // namespace kiln::steps
