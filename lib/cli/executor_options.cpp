@@ -71,6 +71,9 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(boolean("cache-run-layers", &o.cache_run_layers, "Caches run layers", true));
   fs.add(boolean("compressed-caching", &o.compressed_caching, "Compress the cached layers.", true));
   fs.add(boolean("no-push-cache", &o.no_push_cache, "Do not push the cache layers to the registry"));
+  fs.add(boolean("materialize", &o.materialize,
+                 "Unpack the final stage's filesystem into the root even when every step came from the cache "
+                 "(for tools that inspect the root after the build)"));
 
   add_registry_flags(fs, o);
   fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push operation"));

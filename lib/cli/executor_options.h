@@ -59,6 +59,7 @@ struct ExecutorOptions : RegistryFlags {
   bool cache_run_layers = true;
   bool compressed_caching = true;
   bool no_push_cache = false;
+  bool materialize = false;
 
   // Registries: the shared fields come from RegistryFlags (the base).
   int push_retry = 0;

@@ -244,6 +244,7 @@ registry::ImageState build_stages(const cli::ExecutorOptions& opts, const docker
     // Only the target's layers reach the outputs (an earlier stage's base
     // layers, if the target is built FROM it, are unpacked again there).
     be.keep_base_layers = i == plan.target && (!opts.tar_path.empty() || !opts.oci_layout_path.empty());
+    be.materialize = i == plan.target && opts.materialize;
     builder.build(i, role, &report.stages.back());
   }
   return builder.result(plan.target).image;

@@ -460,6 +460,7 @@ StageResult StageRun::build() {
   for (const Step& step : steps) run(step);
 
   if (env_.single_snapshot && need_layers()) single_snapshot_layer();
+  if (env_.materialize) materialize();
   if (keep_tree()) {
     materialize();
     result_.saved_root = env_.work->stages() / std::to_string(index_);

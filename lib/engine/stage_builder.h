@@ -56,6 +56,9 @@ struct BuildEnv : steps::StepEnv {
   // bytes: streamed base layers are written to disk as they are unpacked
   // rather than downloaded again at the end.
   bool keep_base_layers = false;
+  // --materialize, for the target: its files end up in the root even when
+  // the layer cache answered every step (which otherwise skips the unpack).
+  bool materialize = false;
   int extract_retries = 0;  // --image-fs-extract-retry (base_image.h)
 };
 

@@ -351,3 +351,28 @@ def test_copy_link_layer_is_reused_after_a_base_change(fresh_registry, busybox_i
     b.build(["--build-arg", f"BASE={base1}"])
     third, _, rep3 = b.build(["--build-arg", f"BASE={base2}"])
     assert file_steps(rep3) == [("COPY", "miss"), ("RUN", "miss")], rep3
+
+
+def test_materialize_unpacks_a_fully_cached_target(fresh_registry, busybox_image, context, run_build, tmp_path):
+    """A fully cached rebuild leaves the root alone; --materialize puts the
+    target's files there anyway (for tools that inspect it afterwards)."""
+    base = busybox_image.push(fresh_registry)
+    ctx = context({"Dockerfile": DOCKERFILE.format(base=base), "app.txt": "one\n"})
+    b = Builds(run_build, fresh_registry, base, ctx, tmp_path)
+    b.build()
+    for materialize, root in ((False, tmp_path / "root-plain"), (True, tmp_path / "root-materialized")):
+        b.n += 1
+        extra = ["--materialize"] if materialize else []
+        res = run_build(ctx, ["--context=dir:///workspace", f"--destination={fresh_registry.ref(f'app:m{b.n}')}",
+                              "--cache=true", "--cache-copy-layers", "--reproducible", "--insecure", *extra],
+                        binds=[(b.counter, "/counter"), (b.out, "/out")], root=root,
+                        env={"BENCHMARK_FILE": f"/out/report{b.n}.json"})
+        rep = json.loads((b.out / f"report{b.n}.json").read_text())
+        assert rep["cache_hits"] == 5 and rep["cache_misses"] == 0, rep
+        assert rep["stages"][-1]["unpacked"] is materialize, rep
+        assert (root / "derived").exists() is materialize, res.describe()
+        if materialize:
+            assert (root / "derived").read_text() == "one\n"
+            assert (root / "srv/app/ready").exists()
+            assert (root / "etc/kiln-base-release").read_text() == k.BASE_MARKER
+    assert b.runs() == ["run1", "run2", "run3"], "no step ran again"
