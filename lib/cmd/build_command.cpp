@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/utc_time.h"
 #include "cache/layer_cache.h"
 #include "cmd/build_settings.h"
 #include "cmd/registry_setup.h"
@@ -45,14 +46,6 @@ std::string read_input(const fsys::path& p, const std::string& what) {
   auto text = read_file_if_present(p);
   if (!text) throw UsageError(what + " " + p.string() + " does not exist or cannot be read");
   return *text;
-}
-
-std::string rfc3339(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // kaniko: the Dockerfile path as given (relative to the working directory)
@@ -180,7 +173,7 @@ engine::BuildEnv build_env(const cli::ExecutorOptions& opts, const BuildSettings
   be.single_snapshot = opts.single_snapshot;
   be.layer = settings.layer;
   // --reproducible: the config's time is SOURCE_DATE_EPOCH (or 0) too.
-  be.created = rfc3339(be.layer.fixed_mtime ? static_cast<std::time_t>(*be.layer.fixed_mtime) : std::time(nullptr));
+  be.created = rfc3339_utc(be.layer.fixed_mtime ? static_cast<std::time_t>(*be.layer.fixed_mtime) : std::time(nullptr));
   be.ca_file = settings.registry.ca_file;
   be.cache_dir = opts.cache_dir;
   be.cache_ttl_seconds = opts.cache_ttl_seconds;
@@ -215,7 +208,7 @@ void open_layer_cache(const cli::ExecutorOptions& opts, registry::Client& client
   lo.push = !opts.no_push_cache;
   lo.blob_dir = work.blobs();
   lo.platform = be.platform;
-  lo.created = rfc3339(std::time(nullptr));
+  lo.created = rfc3339_utc(std::time(nullptr));
   lo.now = static_cast<std::int64_t>(std::time(nullptr));
   layer_cache.emplace(std::move(store), lo, log);
   be.layer_cache = &*layer_cache;

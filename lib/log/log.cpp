@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "base/error.h"
+#include "base/utc_time.h"
 
 namespace kiln::log {
 namespace {
@@ -44,14 +45,7 @@ const char* colour(Level l) {
   }
 }
 
-std::string iso_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_now() { return rfc3339_utc(std::time(nullptr)); }
 
 void json_escape(std::string& out, std::string_view s) {
   for (unsigned char c : s) {

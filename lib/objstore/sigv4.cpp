@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/text.h"
+#include "base/utc_time.h"
 #include "objstore/encoding.h"
 
 namespace kiln::objstore {
@@ -88,12 +89,6 @@ std::string authorization(const SigV4Request& req, const SigV4Scope& scope, cons
          ", SignedHeaders=" + signed_headers(req) + ", Signature=" + signature(req, scope, creds.secret_access_key);
 }
 
-std::string amz_date(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
+std::string amz_date(std::time_t t) { return utc_time(t, "%Y%m%dT%H%M%SZ"); }
 
 }  // namespace kiln::objstore

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+import drone_job
 import kiln_e2e as k
 
 DEBUG_WORKDIR = "/workspace"
@@ -158,31 +159,16 @@ def test_gitlab_job_in_docker(docker, docker_images, docker_login, registry_auth
 # Drone: one container, several builds with --cleanup, a failing one between
 # ---------------------------------------------------------------------------
 
-DRONE_SCRIPT = r"""
+DRONE_SCRIPT = drone_job.script(
+    ["/one.txt", "/bad.txt", "/app", "/two-builder.txt", "/bin/busybox", "/etc/passwd", "/home"],
+    before="""
 mkdir -p /tmp  # the debug image has no /tmp: the job makes one, which --cleanup must keep
 cat /etc/nsswitch.conf > /tmp/nsswitch.before 2>/dev/null || echo none > /tmp/nsswitch.before
-build() {
-  name="$1"
-  /kaniko/executor --cache=true --cache-dir=/cache --cleanup --skip-tls-verify \
-    --skip-tls-verify-pull --skip-tls-verify-registry \
-    --dockerfile=/drone/src/$name/Dockerfile --context=dir:///drone/src/$name \
-    --destination=$REGISTRY/drone/$name:1
-  echo "BUILD $name rc=$?"
-}
-build one
-build bad
-build two
-build three
-for f in /one.txt /bad.txt /app /two-builder.txt /bin/busybox /etc/passwd /home; do
-  [ -e "$f" ] && echo "LEFT $f"
-done
-cmp -s /etc/nsswitch.conf /tmp/nsswitch.before && echo "NSSWITCH OK"
+""",
+    checks="""cmp -s /etc/nsswitch.conf /tmp/nsswitch.before && echo "NSSWITCH OK"
 [ -f /tmp/nsswitch.before ] && echo "TMP OK"
 [ "$(pwd)" = /drone/src ] && echo "PWD OK"
-/kaniko/executor version >/dev/null && echo "KANIKO OK"
-[ -d /cache ] && echo "CACHE OK"
-echo "SCRIPT DONE"
-"""
+""")
 
 
 def drone_projects(base: str) -> dict:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+import drone_job
 import kiln_e2e as k
 import runc_helpers as rh
 
@@ -261,27 +262,8 @@ def test_gitlab_job_without_the_ca_fails(images, bundles, runc, registry_auth, b
 # Drone: one container, several builds with --cleanup, a failing one between
 # ---------------------------------------------------------------------------
 
-DRONE_SCRIPT = r"""
-build() {
-  name="$1"
-  /kaniko/executor --cache=true --cache-dir=/cache --cleanup --skip-tls-verify \
-    --skip-tls-verify-pull --skip-tls-verify-registry \
-    --dockerfile=/drone/src/$name/Dockerfile --context=dir:///drone/src/$name \
-    --destination=$REGISTRY/drone/$name:1
-  echo "BUILD $name rc=$?"
-}
-build one
-build bad
-build two
-build three
-for f in /one.txt /bad.txt /app/message.txt /two-builder.txt /bin/busybox; do
-  [ -e "$f" ] && echo "LEFT $f"
-done
-/kaniko/executor version >/dev/null && echo "KANIKO OK"
-[ -d /cache ] && echo "CACHE OK"
-ls /kaniko
-echo "SCRIPT DONE"
-"""
+DRONE_SCRIPT = drone_job.script(["/one.txt", "/bad.txt", "/app/message.txt", "/two-builder.txt", "/bin/busybox"],
+                                checks="ls /kaniko\n")
 
 
 def drone_projects(base: str) -> dict:
