@@ -60,14 +60,18 @@ images: static
 # BENCH_ARGS="--runs 3 --scenarios a,b,c,d,e,f --peers buildah,buildkit"; then
 # the Debian base's unpack in the bench's and a user's settings (bench/unpack.py,
 # UNPACK_BENCH_ARGS="--runs 3"); then fully cached rebuilds (bench/cached.py,
-# CACHED_BENCH_ARGS="--runs 3 --scenarios c,a").
-bench: static
+# CACHED_BENCH_ARGS="--runs 3 --scenarios c,a"); then what --cleanup costs on a
+# 100,000-file container and on the debug image under Docker (bench/cleanup.py,
+# CLEANUP_BENCH_ARGS="--runs 3"). BENCH_ARGS="--baseline OLD/executor" runs an
+# older kiln beside the new one, alternating.
+bench: static images
 	@command -v buildah >/dev/null && command -v debootstrap >/dev/null && [ -x /usr/sbin/dockerd ] && \
 	  [ -x /usr/bin/docker ] || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap time docker.io; }
 	/usr/bin/python3 bench/bench.py $(BENCH_ARGS)
 	/usr/bin/python3 bench/unpack.py $(UNPACK_BENCH_ARGS)
 	/usr/bin/python3 bench/cached.py $(CACHED_BENCH_ARGS)
+	/usr/bin/python3 bench/cleanup.py $(CLEANUP_BENCH_ARGS)
 
 fuzz: setup
 	scripts/fuzz.sh $(or $(FUZZ_SECONDS),40)

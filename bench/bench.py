@@ -5,7 +5,7 @@ kiln/buildah and kiln/BuildKit ratios of the medians, and kiln's own phase
 times from its BENCHMARK_FILE report.
 
     bench/bench.py [--runs N] [--scenarios a,b,c,d,e,f] [--peers buildah,buildkit]
-                   [--warm-registry] [--executor PATH]
+                   [--warm-registry] [--executor PATH] [--baseline PATH]
 
 Runs alternate (kiln, buildah, BuildKit, kiln, ...) so that drift in the
 machine's speed hits every tool alike. Each tool's time is the same work:
@@ -254,11 +254,11 @@ def run_buildah(store, ctx, dockerfile, dest):
 PEERS = ("buildah", "buildkit")
 
 
-def kiln_run(opts, work, registry, name, i, ctx, dockerfile):
+def kiln_run(executor, work, registry, name, i, ctx, dockerfile, label="kiln"):
     """One kiln run on a fresh disk; returns (seconds, peak RSS MB, report)."""
-    report = work / f"report-{name}-{i}.json"
-    with FreshDisk(work, f"disk-kiln-{name}-{i}") as disk:
-        t, _ = run_kiln(opts.executor, ctx, dockerfile, registry.ref(f"bench-{name}:kiln{i}"), registry,
+    report = work / f"report-{label}-{name}-{i}.json"
+    with FreshDisk(work, f"disk-{label}-{name}-{i}") as disk:
+        t, _ = run_kiln(executor, ctx, dockerfile, registry.ref(f"bench-{name}:{label}{i}"), registry,
                         report, disk / "root")
     data = json.loads(report.read_text())
     # The executor reports its own peak RSS (GNU time only sees the sandbox wrapper).
@@ -295,11 +295,16 @@ def main():
                     help="leave the registry's blobs in the page cache (the bench used to); default: drop them "
                          "before every run, as a user's first pull of a base image reads them from disk")
     ap.add_argument("--executor", default=str(REPO / "build/static/executor"))
+    ap.add_argument("--baseline", metavar="EXECUTOR",
+                    help="another kiln executor (an older build) run alternating with --executor, as a peer: "
+                         "shows whether a change made kiln slower")
     opts = ap.parse_args()
     peers = [p for p in opts.peers.split(",") if p]
     unknown = [p for p in peers if p not in PEERS]
     if unknown:
         raise SystemExit(f"--peers: unknown peer(s) {', '.join(unknown)} (choose from {', '.join(PEERS)})")
+    if opts.baseline:
+        peers.insert(0, "baseline")
     if "buildkit" in peers and buildkit.missing():
         raise SystemExit("; ".join(buildkit.missing()))
     work = Path(tempfile.mkdtemp(prefix="kiln-bench-"))
@@ -326,7 +331,7 @@ def main():
             reports = []
             for i in range(opts.runs):
                 cold()
-                t, mb, report = kiln_run(opts, work, registry, name, i, ctx, dockerfile)
+                t, mb, report = kiln_run(opts.executor, work, registry, name, i, ctx, dockerfile)
                 times["kiln"].append(t)
                 rss["kiln"].append(mb)
                 reports.append(report)
@@ -335,8 +340,11 @@ def main():
                         reports[-1]["tar_x_seconds"] = tar_x_seconds(disk)
                 for peer in peers:
                     cold()
-                    run_peer = buildah_run if peer == "buildah" else buildkit_run
-                    t, mb = run_peer(work, registry, name, i, ctx, dockerfile)
+                    if peer == "baseline":
+                        t, mb, _ = kiln_run(opts.baseline, work, registry, name, i, ctx, dockerfile, "baseline")
+                    else:
+                        run_peer = buildah_run if peer == "buildah" else buildkit_run
+                        t, mb = run_peer(work, registry, name, i, ctx, dockerfile)
                     times[peer].append(t)
                     rss[peer].append(mb)
             med = {tool: statistics.median(v) for tool, v in times.items()}
@@ -359,7 +367,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
-LABEL = {"kiln": "kiln", "buildah": "buildah", "buildkit": "BuildKit"}
+LABEL = {"kiln": "kiln", "baseline": "baseline", "buildah": "buildah", "buildkit": "BuildKit"}
 
 
 def print_table(rows, peers, opts):
