@@ -14,6 +14,7 @@
 #include "cli/executor_options.h"
 #include "cmd/build_command.h"
 #include "cmd/login_command.h"
+#include "cmd/manifest_command.h"
 #include "cmd/push_command.h"
 #include "cmd/subcommand.h"
 #include "kiln_version.h"
@@ -23,12 +24,13 @@
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // Subcommands with their own flags (kiln's additions; they need no container).
-  if (!args.empty() && (args[0] == "login" || args[0] == "push")) {
+  if (!args.empty() && (args[0] == "login" || args[0] == "push" || args[0] == "manifest")) {
     kiln::cmd::CommandIo io{kiln::process_env, [] {
                                 return std::string(std::istreambuf_iterator<char>(std::cin), {});
                               }};
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    return args[0] == "login" ? kiln::cmd::run_login(rest, io) : kiln::cmd::run_push(rest, io);
+    if (args[0] == "login") return kiln::cmd::run_login(rest, io);
+    return args[0] == "push" ? kiln::cmd::run_push(rest, io) : kiln::cmd::run_manifest(rest, io);
   }
   kiln::cli::ExecutorOptions opts;
   try {

@@ -147,7 +147,8 @@ std::string executor_usage() {
          "and pushes it to a registry (or writes a tarball / OCI layout). Drop-in for kaniko's executor.\n\n" +
          fs.usage("executor [flags]\n  executor version\n"
                   "  executor login -u USER (-p PASS | --password-stdin) REGISTRY   (see executor login --help)\n"
-                  "  executor push TARBALL|OCI-LAYOUT-DIR --destination REF...       (see executor push --help)") +
+                  "  executor push TARBALL|OCI-LAYOUT-DIR --destination REF...       (see executor push --help)\n"
+                  "  executor manifest REF-PER-PLATFORM... --destination REF...      (see executor manifest --help)") +
          "\nEnvironment: KANIKO_DIR, KANIKO_NO_PUSH, KANIKO_CLEANUP, KANIKO_PRE_CLEANUP, KANIKO_REGISTRY_MIRROR,\n"
          "KANIKO_REGISTRY_MAP, DOCKER_CONFIG (default /kaniko/.docker), SSL_CERT_FILE, SSL_CERT_DIR,\n"
          "http_proxy/https_proxy/no_proxy, BENCHMARK_FILE, DOCKER_AUTH_CONFIG (a config.json, read before the file).\n"

@@ -10,6 +10,14 @@ namespace {
 using namespace rows;
 
 void build_table(FlagSet& fs, PushOptions& o) {
+  add_push_rows(fs, o,
+                "Manifest format for a docker-archive tarball: docker or oci (default docker; oci when a layer is "
+                "not gzip). An OCI layout's manifest is pushed as it is.");
+}
+
+}  // namespace
+
+void add_push_rows(FlagSet& fs, PushOptions& o, const std::string& image_format_help) {
   fs.add(list("destination", 'd', &o.destinations,
               "Registry the image should be pushed to. Set it repeatedly for multiple destinations."));
   fs.add(str("digest-file", 0, &o.digest_file, "Specify a file to save the digest of the pushed image to."));
@@ -17,15 +25,11 @@ void build_table(FlagSet& fs, PushOptions& o) {
              "Specify a file to save the image name w/ digest of the pushed image to."));
   fs.add(str("image-name-tag-with-digest-file", 0, &o.image_name_tag_digest_file,
              "Specify a file to save the image name w/ image tag w/ digest of the pushed image to."));
-  fs.add(str("image-format", 0, &o.image_format,
-             "Manifest format for a docker-archive tarball: docker or oci (default docker; oci when a layer is "
-             "not gzip). An OCI layout's manifest is pushed as it is."));
+  fs.add(str("image-format", 0, &o.image_format, image_format_help));
   fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push of an image"));
   add_registry_flags(fs, o);
   add_common_flags(fs, o, "push");
 }
-
-}  // namespace
 
 PushOptions parse_push_options(const std::vector<std::string>& args, const GetEnv& env) {
   PushOptions o;
@@ -57,7 +61,11 @@ std::string push_usage() {
          "--destination: blobs first, their presence confirmed, tags last. Every blob is checked against its\n"
          "digest as it is read; a damaged tarball or layout is an error and no tag is written. Needs no container.\n\n" +
          fs.usage("executor push (TARBALL | OCI-LAYOUT-DIR[:TAG]) --destination REF [--destination REF]... [flags]") +
-         "\nEnvironment: KANIKO_DIR, KANIKO_REGISTRY_MIRROR, KANIKO_REGISTRY_MAP, DOCKER_CONFIG (default\n"
+         push_environment_help();
+}
+
+std::string push_environment_help() {
+  return "\nEnvironment: KANIKO_DIR, KANIKO_REGISTRY_MIRROR, KANIKO_REGISTRY_MAP, DOCKER_CONFIG (default\n"
          "/kaniko/.docker), SSL_CERT_FILE, SSL_CERT_DIR, http_proxy/https_proxy/no_proxy.\n";
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/flags.h"
 #include "cli/registry_flags.h"
 
 namespace kiln::cli {
@@ -25,6 +26,11 @@ struct PushOptions : RegistryFlags {
   std::vector<std::string> positional;  // the image on disk
 };
 
+// The rows `executor push` and `executor manifest` share: destinations,
+// digest files, --image-format (with the command's own help), --push-retry,
+// the registry flags and the common ones.
+void add_push_rows(FlagSet& fs, PushOptions& o, const std::string& image_format_help);
+
 // Parses the arguments after "push"; KANIKO_DIR, KANIKO_REGISTRY_MIRROR and
 // KANIKO_REGISTRY_MAP are applied first. Throws kiln::UsageError.
 PushOptions parse_push_options(const std::vector<std::string>& args, const GetEnv& env);
@@ -33,5 +39,8 @@ PushOptions parse_push_options(const std::vector<std::string>& args, const GetEn
 void validate(const PushOptions& o);
 
 std::string push_usage();
+
+// The environment variables push and manifest read, for their --help.
+std::string push_environment_help();
 
 }  // namespace kiln::cli

@@ -38,6 +38,14 @@ registry::PushBlob push_blob_for(const image::StoredBlob& b, const std::string& 
 
 }  // namespace
 
+std::unique_ptr<registry::Client> push_client(const cli::PushOptions& o, const CommandIo& io, log::Logger& log) {
+  registry::Options ro = registry_options(o, fsys::path(o.kaniko_dir), io.getenv);
+  ro.push_retry = o.push_retry;
+  registry::Keychain keys =
+      load_keychain(credential_helpers(o), docker_config_dir(fsys::path(o.kaniko_dir), io.getenv), io.getenv);
+  return std::make_unique<registry::Client>(std::move(ro), std::move(keys), log);
+}
+
 int run_push(const std::vector<std::string>& args, const CommandIo& io) {
   int exit_code = 0;
   auto started = start_command<cli::PushOptions>(args, io, cli::parse_push_options, cli::push_usage, exit_code);
@@ -51,9 +59,7 @@ int run_push(const std::vector<std::string>& args, const CommandIo& io) {
     if (o.image_format == "oci") format = image::ManifestFormat::Oci;
     std::vector<registry::Reference> dests;
     for (const auto& d : o.destinations) dests.push_back(registry::parse_reference(d));
-    registry::Options ro = registry_options(o, fsys::path(o.kaniko_dir), io.getenv);
-    ro.push_retry = o.push_retry;
-    const std::vector<std::string> helpers = credential_helpers(o);
+    std::unique_ptr<registry::Client> client = push_client(o, io, log);
 
     image::SavedImage img = image::open_saved_image(o.positional[0], format);
     // Before any byte goes out: a blob the registry already has is never
@@ -67,9 +73,7 @@ int run_push(const std::vector<std::string>& args, const CommandIo& io) {
     for (const auto& l : img.layers) pm.blobs.push_back(push_blob_for(l, img.origin));
     pm.blobs.push_back(push_blob_for(img.config, img.origin));
 
-    registry::Client client(ro, load_keychain(helpers, docker_config_dir(fsys::path(o.kaniko_dir), io.getenv), io.getenv),
-                            log);
-    registry::push_image(client, pm, dests, log);
+    registry::push_image(*client, pm, dests, log);
     std::string digest = digest::sha256_of(img.manifest_json).str();
     engine::write_digest_files({o.digest_file, o.image_name_digest_file, o.image_name_tag_digest_file}, dests, digest);
   } catch (const UsageError& e) {

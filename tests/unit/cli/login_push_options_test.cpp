@@ -1,10 +1,11 @@
-// The command lines of `executor login` and `executor push` (kiln's additions).
+// The command lines of `executor login`, `executor push` and `executor manifest` (kiln's additions).
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "base/error.h"
 #include "cli/login_options.h"
+#include "cli/manifest_options.h"
 #include "cli/push_options.h"
 #include "support/fake_env.h"
 
@@ -65,4 +66,25 @@ TEST(PushOptions, Refusals) {
   EXPECT_THROW(validate(parse_push_options({"x.tar", "y.tar", "-d", "r/a"}, env)), kiln::UsageError);
   EXPECT_THROW(validate(parse_push_options({"x.tar", "-d", "r/a", "--image-format=v1"}, env)), kiln::UsageError);
   EXPECT_NE(push_usage().find("--destination"), std::string::npos);
+}
+
+TEST(ManifestOptions, SourcesAndDestinations) {
+  auto o = parse_manifest_options({"reg/app:1-amd64", "reg/app:1-arm64", "-d", "reg/app:1", "--image-format=oci",
+                                   "--digest-file=/d"},
+                                  fake_env({}));
+  EXPECT_EQ(o.positional, (std::vector<std::string>{"reg/app:1-amd64", "reg/app:1-arm64"}));
+  EXPECT_EQ(o.destinations, (std::vector<std::string>{"reg/app:1"}));
+  EXPECT_EQ(o.image_format, "oci");
+  EXPECT_EQ(o.digest_file, "/d");
+  EXPECT_NO_THROW(validate(o));
+}
+
+TEST(ManifestOptions, Refusals) {
+  auto env = fake_env({});
+  EXPECT_THROW(validate(parse_manifest_options({"-d", "reg/a:1"}, env)), kiln::UsageError);  // no source
+  EXPECT_THROW(validate(parse_manifest_options({"reg/a:1-amd64"}, env)), kiln::UsageError);  // no destination
+  EXPECT_THROW(validate(parse_manifest_options({"r/a:x", "-d", "r/a", "--image-format=v1"}, env)), kiln::UsageError);
+  std::string usage = manifest_usage();
+  EXPECT_NE(usage.find("executor manifest SOURCE"), std::string::npos);
+  EXPECT_NE(usage.find("manifest list"), std::string::npos);  // --image-format's own help, not push's
 }
