@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 using namespace kiln::cmd;
 
 namespace {
@@ -30,18 +33,19 @@ TEST(CachePushCheck, PushingOrAnInferredRepoOnlyWarns) {
 }
 
 TEST(CachePushCheck, NothingToCheck) {
+  // Each flag alone turns the check off for a case that would fail.
+  const std::vector<std::pair<const char*, bool CachePushCheckInputs::*>> offs{
+      {"--skip-push-permission-check", &CachePushCheckInputs::skip_check},
+      {"--no-push-cache", &CachePushCheckInputs::no_push_cache},
+      {"--dryrun", &CachePushCheckInputs::dryrun}};
+  for (const auto& [flag, field] : offs) {
+    auto in = cached("reg.example/c", false);
+    in.*field = true;
+    EXPECT_EQ(cache_push_check(in), CachePushCheck::None) << flag;
+  }
   auto off = cached("reg.example/c", false);
   off.cache = false;
   EXPECT_EQ(cache_push_check(off), CachePushCheck::None);
-  auto skip = cached("reg.example/c", false);
-  skip.skip_check = true;
-  EXPECT_EQ(cache_push_check(skip), CachePushCheck::None);
-  auto read_only = cached("reg.example/c", false);
-  read_only.no_push_cache = true;
-  EXPECT_EQ(cache_push_check(read_only), CachePushCheck::None);
-  auto dry = cached("reg.example/c", false);
-  dry.dryrun = true;
-  EXPECT_EQ(cache_push_check(dry), CachePushCheck::None);
   // A local layout is checked by opening it (its lock), not here.
   EXPECT_EQ(cache_push_check(cached("oci:/cache/layers", false)), CachePushCheck::None);
 }
