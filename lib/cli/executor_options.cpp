@@ -19,9 +19,11 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("context-sub-path", 0, &o.context_sub_path, "Sub path within the given context."));
   fs.add(list("build-arg", 0, &o.build_args,
               "Pass ARG values at build time (k=v, or k to take the value from the environment). Repeatable."));
-  fs.add(str("target", 0, &o.target, "Set the target build stage to build"));
+  fs.add(list("target", 0, &o.targets,
+              "Set the target build stage to build. Repeatable (or a,b): every target is built, each stage "
+              "once; only the first is pushed and written to --tar-path, --oci-layout-path and the digest files"));
   fs.add(boolean("skip-unused-stages", &o.skip_unused_stages,
-                 "Build only the stages the target depends on (default: all stages up to the target)"));
+                 "Build only the stages the targets depend on (default: all stages up to the last target)"));
   fs.add(list("git", 0, &o.git, "Options for a git:// context (git://host/repo.git#ref#commit): branch=…,single-branch=true|false,recurse-submodules=true|false,insecure-skip-tls=true|false"));
   fs.add(list("secret", 0, &o.secrets, "A secret for RUN --mount=type=secret: id=NAME,src=FILE or id=NAME,env=VAR. Repeatable."));
 
@@ -72,14 +74,15 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(boolean("compressed-caching", &o.compressed_caching, "Compress the cached layers.", true));
   fs.add(boolean("no-push-cache", &o.no_push_cache, "Do not push the cache layers to the registry"));
   fs.add(boolean("materialize", &o.materialize,
-                 "Unpack the final stage's filesystem into the root even when every step came from the cache "
+                 "Unpack the (first) target stage's filesystem into the root even when every step came from the cache "
                  "(for tools that inspect the root after the build)"));
 
   add_registry_flags(fs, o);
   fs.add(integer("push-retry", &o.push_retry, "Number of retries for the push operation"));
   fs.add(integer("image-fs-extract-retry", &o.image_fs_extract_retry, "Number of retries for image FS extraction: a base layer that fails to unpack is downloaded again"));
   fs.add(boolean("skip-push-permission-check", &o.skip_push_permission_check,
-                 "Skip the check, before the build, that the credentials may push to each destination"));
+                 "Skip the check, before the build, that the credentials may push to each destination and to "
+                 "the layer cache repository (refused there: fatal with --no-push and --cache-repo, else a warning)"));
   fs.add(boolean("push-ignore-immutable-tag-errors", &o.push_ignore_immutable_tag_errors,
                  "Do not fail when a tag push is refused because the tag is immutable"));
 

@@ -18,7 +18,7 @@ struct ExecutorOptions : RegistryFlags {
   std::string context = "/workspace/";
   std::string context_sub_path;
   std::vector<std::string> build_args;  // "k=v", or "k" (value from the environment)
-  std::string target;
+  std::vector<std::string> targets;  // --target, repeatable or comma-separated; the first is the result
   bool skip_unused_stages = false;
   std::vector<std::string> git;  // --git branch=…,single-branch=… (key=value pairs)
   std::vector<std::string> secrets;  // --secret id=…,src=…|env=…

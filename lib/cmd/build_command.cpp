@@ -13,6 +13,7 @@
 #include "base/utc_time.h"
 #include "cache/layer_cache.h"
 #include "cmd/build_settings.h"
+#include "cmd/cache_push_check.h"
 #include "cmd/registry_setup.h"
 #include "context/build_context.h"
 #include "context/object_source.h"
@@ -127,6 +128,18 @@ fs::IgnoreList ignore_list(const cli::ExecutorOptions& opts, const fsys::path& r
   return fs::IgnoreList::for_build(io, read_file_if_present("/proc/self/mountinfo").value_or(""));
 }
 
+// --materialize leaves the result's files in the root; with several targets a
+// stage built after the result would replace them.
+void check_materialize(const cli::ExecutorOptions& opts, const dockerfile::Plan& plan) {
+  if (!opts.materialize || plan.build_order.back() == plan.target) return;
+  const auto& last = plan.stages[static_cast<std::size_t>(plan.build_order.back())];
+  throw UsageError("--materialize: the first --target (stage " + std::to_string(plan.target) +
+                   ") is not the last stage built; stage " + std::to_string(last.index) +
+                   (last.name.empty() ? "" : " (" + last.name + ")") +
+                   " is built after it and would replace its files in the root. Name first a target that "
+                   "comes last in the Dockerfile, or drop --materialize");
+}
+
 // The build's input: the context on disk and the plan of its Dockerfile.
 struct Input {
   context::Resolved context;
@@ -154,12 +167,13 @@ Input resolve_input(const cli::ExecutorOptions& opts, const BuildSettings& setti
   auto parsed = dockerfile::parse(read_input(in.dockerfile, "Dockerfile"), in.dockerfile.filename().string());
   dockerfile::PlanOptions po;
   po.build_args = build_arg_values(opts.build_args, env.getenv);
-  po.target = opts.target;
+  po.targets = opts.targets;
   po.skip_unused_stages = opts.skip_unused_stages;
   po.target_platform = settings.platform;
   po.build_platform = image::Platform{};
   in.plan = dockerfile::make_plan(parsed, po);
   for (const auto& w : in.plan.warnings) log.warn(w);
+  check_materialize(opts, in.plan);
   return in;
 }
 
@@ -185,10 +199,38 @@ engine::BuildEnv build_env(const cli::ExecutorOptions& opts, const BuildSettings
   return be;
 }
 
+// The push permission check of a registry cache repository
+// (cmd/cache_push_check.h); false when the build must not store entries there.
+bool check_cache_push(const cli::ExecutorOptions& opts, const BuildSettings& settings, const std::string& repo,
+                      registry::Client& client, log::Logger& log) {
+  CachePushCheckInputs in;
+  in.cache = opts.cache;
+  in.cache_repo_flag = opts.cache_repo;
+  in.pushing = settings.outputs.push;
+  in.no_push_cache = opts.no_push_cache;
+  in.skip_check = opts.skip_push_permission_check;
+  in.dryrun = opts.dryrun;
+  const CachePushCheck check = cache_push_check(in);
+  if (check == CachePushCheck::None) return true;
+  try {
+    client.check_push_permission(registry::parse_reference(repo));
+    return true;
+  } catch (const std::exception& e) {
+    if (check == CachePushCheck::FailWhenRefused)
+      throw Error(std::string("the layer cache repository (--cache-repo) refuses pushes: ") + e.what() +
+                       " (--no-push-cache reads the cache without storing, --skip-push-permission-check skips "
+                       "this check)");
+    log.warn("Layer cache " + repo + " is not usable for storing this build's layers (" + e.what() +
+             "); its entries are still looked up, none is stored");
+    return false;
+  }
+}
+
 // The layer cache: --cache-repo (a registry repository or oci:/path), or the
 // first destination's repository + "/cache" as kaniko infers it. Sets be's
 // cache fields.
-void open_layer_cache(const cli::ExecutorOptions& opts, registry::Client& client, const engine::WorkDir& work,
+void open_layer_cache(const cli::ExecutorOptions& opts, const BuildSettings& settings, registry::Client& client,
+                      const engine::WorkDir& work,
                       std::optional<cache::LayerCache>& layer_cache, engine::BuildEnv& be, log::Logger& log) {
   if (!opts.cache) return;
   std::string repo = cache::cache_repository(opts.cache_repo, opts.destinations);
@@ -200,12 +242,13 @@ void open_layer_cache(const cli::ExecutorOptions& opts, registry::Client& client
     log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
     return;
   }
+  const bool may_store = check_cache_push(opts, settings, repo, client, log);
   auto store = open_cache_store(repo, client, log);
   if (!store) return;
   const std::string store_name = store->name();
   cache::LayerCacheOptions lo;
   lo.ttl_seconds = opts.cache_ttl_seconds;
-  lo.push = !opts.no_push_cache;
+  lo.push = !opts.no_push_cache && may_store;
   lo.blob_dir = work.blobs();
   lo.platform = be.platform;
   lo.created = rfc3339_utc(std::time(nullptr));
@@ -232,7 +275,11 @@ registry::ImageState build_stages(const cli::ExecutorOptions& opts, const docker
     report.stages.emplace_back();
     // The layer cache stores every stage's steps, so every stage needs its layers then.
     bool need_layers = be.layer_cache != nullptr || use.layered.count(i) > 0;
-    if (!need_layers) log.info("Stage " + std::to_string(i) + " is only copied from: no snapshots or layers for it");
+    if (use.extra_targets.count(i))
+      log.info("Stage " + std::to_string(i) + " is a --target after the first: built, not pushed or written out");
+    if (!need_layers)
+      log.info("Stage " + std::to_string(i) + (use.kept.count(i) ? " is only copied from" : " is used by no other stage") +
+               ": no snapshots or layers for it");
     auto role = engine::stage_role(need_layers, use.kept.count(i) > 0);
     // Only the target's layers reach the outputs (an earlier stage's base
     // layers, if the target is built FROM it, are unpacked again there).
@@ -367,7 +414,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     be.context_excluded = load_dockerignore(in.dockerfile, in.context.dir, log);
     be.mount_method = &mount_method;
     std::optional<cache::LayerCache> layer_cache;
-    open_layer_cache(opts, client, work, layer_cache, be, log);
+    open_layer_cache(opts, settings, client, work, layer_cache, be, log);
     if (opts.cleanup) container.set_aside(cleanup_inputs(container, opts, settings, in), ignore);
 
     if (opts.dryrun) {

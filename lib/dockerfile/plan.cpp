@@ -54,7 +54,7 @@ class Planner {
     plan_.args.automatic = automatic_args(opts_);
     split_stages();
     for (auto& st : plan_.stages) resolve_stage(st);
-    choose_target();
+    choose_targets();
     mark_needed();
     warn_unconsumed_args();
     return std::move(plan_);
@@ -179,42 +179,65 @@ class Planner {
     else st.dependencies.push_back({StageDependency::Kind::Image, -1, ref, via, line});
   }
 
-  void choose_target() {
-    plan_.target = static_cast<int>(plan_.stages.size()) - 1;
-    if (opts_.target.empty()) return;
-    std::string want = ascii_lower(opts_.target);
-    for (const auto& st : plan_.stages) {
-      if (st.name == want) {
-        plan_.target = st.index;
-        return;
+  // The names --target gives, split at commas, empty ones dropped.
+  std::vector<std::string> target_names() const {
+    std::vector<std::string> names;
+    for (std::string_view rest : opts_.targets) {
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        std::string_view part = rest.substr(0, comma);
+        if (!part.empty()) names.emplace_back(part);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
       }
     }
+    return names;
+  }
+
+  void choose_targets() {
+    const std::vector<std::string> names = target_names();
+    if (names.empty()) {
+      plan_.target = static_cast<int>(plan_.stages.size()) - 1;
+      plan_.targets = {plan_.target};
+      return;
+    }
+    for (const auto& name : names) {
+      int index = find_target(name);
+      if (std::find(plan_.targets.begin(), plan_.targets.end(), index) == plan_.targets.end())
+        plan_.targets.push_back(index);
+    }
+    plan_.target = plan_.targets.front();
+  }
+
+  int find_target(const std::string& name) const {
+    std::string want = ascii_lower(name);
+    for (const auto& st : plan_.stages)
+      if (st.name == want) return st.index;
     std::vector<std::string> names;
     for (const auto& st : plan_.stages)
       if (!st.name.empty()) names.push_back(st.name);
-    std::string known = names.empty() ? "the Dockerfile names no stages (use FROM image AS name)"
-                                      : "stages are: " + [&] {
-                                          std::string s;
-                                          for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
-                                          return s;
-                                        }();
-    throw kiln::UsageError(file_.filename + ": --target stage \"" + opts_.target + "\" could not be found; " + known);
+    std::string known = "the Dockerfile names no stages (use FROM image AS name)";
+    if (!names.empty()) {
+      known = "stages are: ";
+      for (size_t i = 0; i < names.size(); ++i) known += (i ? ", " : "") + names[i];
+    }
+    throw kiln::UsageError(file_.filename + ": --target stage \"" + name + "\" could not be found; " + known);
   }
 
   void mark_needed() {
     const int n = static_cast<int>(plan_.stages.size());
     std::vector<bool> needed(n, false);
     // Dependencies always point to earlier stages, so one backward sweep
-    // from the target finds every stage it needs.
-    needed[plan_.target] = true;
-    for (int i = plan_.target; i >= 0; --i) {
+    // from the last target finds every stage the targets need.
+    for (int t : plan_.targets) needed[t] = true;
+    const int last = *std::max_element(plan_.targets.begin(), plan_.targets.end());
+    for (int i = last; i >= 0; --i) {
       if (!needed[i]) continue;
       for (const auto& d : plan_.stages[i].dependencies)
         if (d.kind == StageDependency::Kind::Stage) needed[d.stage] = true;
     }
     for (int i = 0; i < n; ++i) {
-      // kaniko builds every stage up to the target unless told to skip unused ones.
-      bool build = opts_.skip_unused_stages ? needed[i] : i <= plan_.target;
+      // kaniko builds every stage up to the (last) target unless told to skip unused ones.
+      bool build = opts_.skip_unused_stages ? needed[i] : i <= last;
       plan_.stages[i].needed = build;
       if (build) plan_.build_order.push_back(i);
     }

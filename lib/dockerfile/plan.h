@@ -18,7 +18,10 @@ struct PlanOptions {
   // --build-arg k=v, and bare --build-arg k with the value the caller found
   // in its environment (nullopt when unset there: then it counts as not given).
   std::vector<std::pair<std::string, std::optional<std::string>>> build_args;
-  std::string target;               // --target; empty = the last stage
+  // --target, repeatable (kaniko's maintained fork builds several targets in
+  // one run); an entry may also list names separated by commas (a stage name
+  // cannot hold one). Empty = the last stage. The first is the build's result.
+  std::vector<std::string> targets;
   bool skip_unused_stages = false;  // kaniko's --skip-unused-stages
   image::Platform target_platform;
   image::Platform build_platform;
@@ -52,7 +55,11 @@ struct Plan {
   char escape = '\\';
   BuildArgs args;
   std::vector<Stage> stages;
-  int target = 0;                // index of the stage the build produces
+  int target = 0;                // index of the stage the build produces (the first --target)
+  // Every stage named by --target, in the order given, each once; the
+  // first is `target`. The others are built but none of their images is
+  // written out. {target} when --target is not given.
+  std::vector<int> targets;
   std::vector<int> build_order;  // stage indexes to build, dependencies first
   std::vector<std::string> warnings;  // parser warnings first, then plan warnings
 
@@ -63,7 +70,8 @@ struct Plan {
 // Throws kiln::UsageError ("<file>:<line>: ...") for a Dockerfile without
 // FROM, instructions before FROM other than ARG, duplicate stage names,
 // COPY --from / --mount from= naming the current or a later stage, an empty
-// base image after expansion, and a --target naming no stage.
+// base image after expansion, and a --target naming no stage (the message
+// names it and lists the stages there are).
 Plan make_plan(const ParsedFile& file, const PlanOptions& options);
 
 }  // namespace kiln::dockerfile

@@ -16,6 +16,11 @@ struct StageUse {
   // A stage only copied from needs no snapshots and no layers (unless the
   // layer cache stores every step, which the caller decides).
   std::set<int> layered;
+  // Named by a --target after the first: built like any stage (its RUNs
+  // run; with the layer cache its layers are stored there), but no image of
+  // it is written out, so it needs no layers of its own unless another
+  // stage is built FROM it.
+  std::set<int> extra_targets;
 };
 
 // Looks only at the stages in plan.build_order (the ones that will be built).

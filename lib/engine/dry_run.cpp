@@ -18,6 +18,21 @@ struct StageOutcome {
   std::string user;
 };
 
+std::string stage_label(const Plan& plan, int i) {
+  const Stage& s = plan.stages[static_cast<std::size_t>(i)];
+  return "stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")");
+}
+
+// Which stage is the result and which other targets are only built.
+std::string targets_line(const Plan& plan) {
+  std::string line = "result: " + stage_label(plan, plan.target);
+  std::string others;
+  for (int t : plan.targets)
+    if (t != plan.target) others += (others.empty() ? "" : ", ") + stage_label(plan, t);
+  if (!others.empty()) line += "; also built as --target, not pushed: " + others;
+  return line;
+}
+
 std::string text_of(const Step& step) {
   std::string s = step.history ? *step.history : step.instruction.original;
   if (s.size() > 200) s = s.substr(0, 200) + "…";
@@ -29,6 +44,7 @@ std::string text_of(const Step& step) {
 void dry_run(const Plan& plan, const BuildEnv& env) {
   log::Logger& log = *env.log;
   std::map<int, StageOutcome> done;
+  log.info(targets_line(plan));
   for (int i : plan.build_order) {
     const Stage& stage = plan.stages[static_cast<std::size_t>(i)];
     std::string header = "stage " + std::to_string(i) + (stage.name.empty() ? "" : " (" + stage.name + ")") + " FROM ";

@@ -138,7 +138,7 @@ TEST(Plan, TargetSelectsStageAndSkipsUnused) {
   const std::string df =
       "FROM a AS base\nFROM base AS build\nFROM x AS unrelated\nFROM alpine AS final\nCOPY --from=build / /\nFROM z\n";
   PlanOptions o;
-  o.target = "FINAL";
+  o.targets = {"FINAL"};
   auto keep = plan(df, o);
   EXPECT_EQ(keep.target, 3);
   EXPECT_EQ(keep.build_order, (std::vector<int>{0, 1, 2, 3}));
@@ -155,11 +155,66 @@ TEST(Plan, TargetSelectsStageAndSkipsUnused) {
 
 TEST(Plan, TargetNotFound) {
   PlanOptions o;
-  o.target = "nope";
+  o.targets = {"nope"};
   EXPECT_EQ(error_of("FROM a AS one\nFROM b AS two\n", o),
             "Dockerfile: --target stage \"nope\" could not be found; stages are: one, two");
   EXPECT_EQ(error_of("FROM a\n", o),
             "Dockerfile: --target stage \"nope\" could not be found; the Dockerfile names no stages (use FROM image AS name)");
+}
+
+namespace {
+// a, then b which nothing uses, then c FROM a, then d.
+const std::string kFourStages =
+    "FROM x AS a\nRUN true\nFROM y AS b\nFROM a AS c\nRUN true\nFROM z AS d\n";
+
+PlanOptions targets(std::vector<std::string> t, bool skip_unused = false) {
+  PlanOptions o;
+  o.targets = std::move(t);
+  o.skip_unused_stages = skip_unused;
+  return o;
+}
+}  // namespace
+
+TEST(Plan, NoTargetMeansTheLastStage) {
+  auto p = plan(kFourStages);
+  EXPECT_EQ(p.target, 3);
+  EXPECT_EQ(p.targets, std::vector<int>{3});
+}
+
+TEST(Plan, SeveralTargetsTheFirstIsTheResult) {
+  auto p = plan(kFourStages, targets({"a", "C"}));
+  EXPECT_EQ(p.target, 0);
+  EXPECT_EQ(p.targets, (std::vector<int>{0, 2}));
+  // kaniko builds every stage up to the last target: b too, d not.
+  EXPECT_EQ(p.build_order, (std::vector<int>{0, 1, 2}));
+  EXPECT_TRUE(p.stages[1].needed);
+  EXPECT_FALSE(p.stages[3].needed);
+}
+
+TEST(Plan, SeveralTargetsWithSkipUnusedStagesBuildWhatTheyNeed) {
+  auto p = plan(kFourStages, targets({"c", "a"}, true));
+  EXPECT_EQ(p.target, 2);
+  EXPECT_EQ(p.targets, (std::vector<int>{2, 0}));
+  EXPECT_EQ(p.build_order, (std::vector<int>{0, 2}));  // b is unused; a once, though c needs it too
+  EXPECT_FALSE(p.stages[1].needed);
+  auto q = plan(kFourStages, targets({"b", "d"}, true));
+  EXPECT_EQ(q.build_order, (std::vector<int>{1, 3}));
+}
+
+TEST(Plan, TargetListsMaySeparateNamesWithCommasAndRepeatNames) {
+  auto p = plan(kFourStages, targets({"d,a", "a", "b,"}));
+  EXPECT_EQ(p.targets, (std::vector<int>{3, 0, 1}));
+  EXPECT_EQ(p.target, 3);
+  EXPECT_EQ(p.build_order, (std::vector<int>{0, 1, 2, 3}));
+  // Empty names are no names: the last stage, as without --target.
+  EXPECT_EQ(plan(kFourStages, targets({"", ","})).targets, std::vector<int>{3});
+}
+
+TEST(Plan, AnUnknownTargetAmongSeveralIsNamed) {
+  EXPECT_EQ(error_of(kFourStages, targets({"a", "nope", "c"})),
+            "Dockerfile: --target stage \"nope\" could not be found; stages are: a, b, c, d");
+  EXPECT_EQ(error_of(kFourStages, targets({"a,zz"})),
+            "Dockerfile: --target stage \"zz\" could not be found; stages are: a, b, c, d");
 }
 
 TEST(Plan, StructuralErrors) {

@@ -106,33 +106,61 @@ class TokenIssuer {
   int serial_ = 0;
 };
 
-}  // namespace
+// A docker-registry that trusts `issuer`, and the token server it sends
+// clients to: Basic alice:t0ken-pass gets a JWT for exactly the scopes asked
+// for, anything else a 401. Every token request is recorded.
+class TokenAuthRegistry {
+ public:
+  explicit TokenAuthRegistry(TokenIssuer& issuer)
+      : issuer_(issuer),
+        tokens_([this](const SeenRequest& r) { return answer(r); }),
+        reg_(RegistryServer::Config{.token_realm = tokens_.url("/token"),
+                                    .token_service = "kiln-test-service",
+                                    .token_issuer = "kiln-test-issuer",
+                                    .token_rootcerts = issuer.bundle()}) {}
 
-TEST(RegistryBearer, PushAndPullWithTokensFromATokenServer) {
-  TempDir dir;
-  TokenIssuer issuer(dir);
-  std::mutex mu;
-  std::vector<std::string> seen_scopes;
-  int token_calls = 0;
-  const std::string good_auth = "Basic " + base64_encode("alice:t0ken-pass");
-  TestServer tokens([&](const SeenRequest& r) {
-    std::lock_guard lk(mu);
-    ++token_calls;
-    if (!r.has("authorization") || r.headers.at("authorization") != good_auth)
-      return Reply{401, {}, R"({"details":"invalid credentials"})"};
+  std::string host() const { return reg_.host(); }
+  // The request targets (path and query) the token server saw.
+  std::vector<std::string> targets() const {
+    std::lock_guard lk(mu_);
+    return targets_;
+  }
+  // Every scope asked for, good credentials or not.
+  std::vector<std::string> scopes() const {
+    std::lock_guard lk(mu_);
+    return scopes_;
+  }
+
+ private:
+  Reply answer(const SeenRequest& r) {
+    std::lock_guard lk(mu_);
+    targets_.push_back(r.target);
     std::vector<std::string> scopes;
     std::string q = r.target.substr(r.target.find('?') + 1);
     std::stringstream ss(q);
     for (std::string kv; std::getline(ss, kv, '&');)
       if (kv.rfind("scope=", 0) == 0) scopes.push_back(url_decode(kv.substr(6)));
-    seen_scopes.insert(seen_scopes.end(), scopes.begin(), scopes.end());
+    scopes_.insert(scopes_.end(), scopes.begin(), scopes.end());
+    if (!r.has("authorization") || r.headers.at("authorization") != good_auth_)
+      return Reply{401, {}, R"({"details":"invalid credentials"})"};
     return Reply{200, {{"Content-Type", "application/json"}},
-                 R"({"token":")" + issuer.issue("alice", scopes) + R"(","expires_in":300})"};
-  });
-  RegistryServer reg({.token_realm = tokens.url("/token"),
-                      .token_service = "kiln-test-service",
-                      .token_issuer = "kiln-test-issuer",
-                      .token_rootcerts = issuer.bundle()});
+                 R"({"token":")" + issuer_.issue("alice", scopes) + R"(","expires_in":300})"};
+  }
+
+  TokenIssuer& issuer_;
+  const std::string good_auth_ = "Basic " + base64_encode("alice:t0ken-pass");
+  mutable std::mutex mu_;
+  std::vector<std::string> targets_, scopes_;
+  TestServer tokens_;  // after what its handler uses: requests may come as soon as it exists
+  RegistryServer reg_;
+};
+
+}  // namespace
+
+TEST(RegistryBearer, PushAndPullWithTokensFromATokenServer) {
+  TempDir dir;
+  TokenIssuer issuer(dir);
+  TokenAuthRegistry reg(issuer);
   CapturedLog log;
   Options o;
   o.ca_file.clear();
@@ -158,13 +186,13 @@ TEST(RegistryBearer, PushAndPullWithTokensFromATokenServer) {
   c.push_blob(repo2, ld, kiln::testing::opener("unused"), {repo});
   EXPECT_NE(log.text().find("Mounted " + ld.digest), std::string::npos) << log.text();
   {
-    std::lock_guard lk(mu);
+    const auto seen_scopes = reg.scopes();
     auto has = [&](const std::string& s) { return std::find(seen_scopes.begin(), seen_scopes.end(), s) != seen_scopes.end(); };
     EXPECT_TRUE(has("repository:kiln/app:pull,push"));
     EXPECT_TRUE(has("repository:kiln/copy:pull,push"));
     EXPECT_TRUE(has("repository:kiln/app:pull"));
     // Tokens are cached: a handful of scope sets, not one call per request.
-    EXPECT_LE(token_calls, 6);
+    EXPECT_LE(reg.targets().size(), 6u);
   }
   std::string logs = log.text();
   EXPECT_EQ(logs.find("t0ken-pass"), std::string::npos);
@@ -190,21 +218,7 @@ TEST(RegistryBearer, PushAndPullWithTokensFromATokenServer) {
 TEST(RegistryBearer, CheckLoginAsksTheTokenServer) {
   TempDir dir;
   TokenIssuer issuer(dir);
-  std::mutex mu;
-  std::vector<std::string> targets;
-  const std::string good_auth = "Basic " + base64_encode("alice:t0ken-pass");
-  TestServer tokens([&](const SeenRequest& r) {
-    std::lock_guard lk(mu);
-    targets.push_back(r.target);
-    if (!r.has("authorization") || r.headers.at("authorization") != good_auth)
-      return Reply{401, {}, R"({"details":"invalid credentials"})"};
-    return Reply{200, {{"Content-Type", "application/json"}},
-                 R"({"token":")" + issuer.issue("alice", {}) + R"(","expires_in":300})"};
-  });
-  RegistryServer reg({.token_realm = tokens.url("/token"),
-                      .token_service = "kiln-test-service",
-                      .token_issuer = "kiln-test-issuer",
-                      .token_rootcerts = issuer.bundle()});
+  TokenAuthRegistry reg(issuer);
   CapturedLog log;
   Options o;
   o.ca_file.clear();
@@ -215,7 +229,7 @@ TEST(RegistryBearer, CheckLoginAsksTheTokenServer) {
   Client good(o, keychain("t0ken-pass"), log.logger());
   EXPECT_TRUE(good.check_login(reg.host()));
   {
-    std::lock_guard lk(mu);
+    const auto targets = reg.targets();
     ASSERT_FALSE(targets.empty());
     EXPECT_EQ(targets.back().find("scope="), std::string::npos) << targets.back();
   }
