@@ -6,28 +6,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "../support/temp_dir.h"
+#include "layer_file.h"
 #include "cache/layer_cache.h"
-#include "digest/sha256.h"
 
 namespace kiln::cache {
 namespace {
 
 namespace fsys = std::filesystem;
 
-registry::Layer layer_file(const fsys::path& dir, const std::string& bytes) {
-  registry::Layer l;
-  l.file = dir / ("layer-" + digest::sha256_hex(bytes));
-  std::ofstream(l.file, std::ios::binary) << bytes;
-  l.descriptor.media_type = "application/vnd.oci.image.layer.v1.tar";
-  l.descriptor.digest = "sha256:" + digest::sha256_hex(bytes);
-  l.descriptor.size = static_cast<std::int64_t>(bytes.size());
-  l.diff_id = l.descriptor.digest;
-  return l;
-}
+using kiln::cache::testing::layer_file;
 
 // Counts what reaches the real store, and how many manifest reads overlap
 // (each one made slow enough to overlap when sent together).
