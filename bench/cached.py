@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fully cached rebuilds, kiln against buildah (issue 5's benchmark).
 
-    bench/cached.py [--runs N] [--scenarios c,a] [--executor PATH]
+    bench/cached.py [--runs N] [--scenarios c,a] [--executor PATH] [--cache-latency S]
 
 kiln: one priming build with --cache=true --cache-copy-layers fills the
 registry cache (the destination's repository + /cache); then every timed run
@@ -11,6 +11,11 @@ local store, primed once; every timed run rebuilds with that warm store and
 pushes. Runs alternate. Prints wall times, the ratio, and kiln's own figures
 from BENCHMARK_FILE (executor seconds, cache hits, whether the base was
 unpacked). Target: the cached app rebuild (c) in at most 1 s.
+
+--cache-latency S: kiln's timed runs reach the cache repository through
+tests/e2e/fault_proxy, which holds every request to it S seconds, as a remote
+registry's round trip would (the cache lookahead sends a stage's lookups
+together; one at a time, each step pays the round trips).
 """
 import argparse
 import json
@@ -21,16 +26,17 @@ import tempfile
 from pathlib import Path
 
 import bench
+import fault_proxy as fp
 import kiln_e2e as k
 
 CACHE_FLAGS = ["--cache=true", "--cache-copy-layers"]
 
 
-def kiln_build(executor, ctx, dockerfile, dest, registry, report):
+def kiln_build(executor, ctx, dockerfile, dest, registry, report, cache_args=()):
     argv = [str(bench.REPO / "scripts/sandbox.sh"), "--executor", str(executor), "--context", str(ctx),
             "--bind", f"{report.parent}:/report", "--env", f"BENCHMARK_FILE=/report/{report.name}", "--",
             f"--dockerfile=/workspace/{dockerfile.name}", "--context=dir:///workspace",
-            f"--destination={dest}", *CACHE_FLAGS, *registry.insecure_args()]
+            f"--destination={dest}", *CACHE_FLAGS, *cache_args, *registry.insecure_args()]
     t, _ = bench.timed(argv)
     return t, json.loads(report.read_text())
 
@@ -48,10 +54,16 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--scenarios", default="c,a")
     ap.add_argument("--executor", default=str(bench.REPO / "build/static/executor"))
+    ap.add_argument("--cache-latency", type=float, default=0.0,
+                    help="seconds each request to kiln's cache repository is held (timed runs only)")
     opts = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kiln-bench-cached-"))
     registry = k.Registry(work / "registry")
     registry.start()
+    proxy = None
+    if opts.cache_latency > 0:
+        proxy = fp.FaultProxy(registry.host)
+        proxy.arm(fp.Fault("delay", lambda m, p: "/cache/" in p, count=10 ** 9, delay=opts.cache_latency))
     rows = []
     try:
         bases = {"busybox": k.BusyboxImage(work).push(registry, "docker")}
@@ -69,9 +81,11 @@ def main():
                        work / f"prime-{name}.json")
             buildah_build(store, ctx, dockerfile, registry.ref(f"cached-{name}:bprime"))
             kt, bt, reports = [], [], []
+            # The priming build filled <destination repository>/cache; the timed runs read it through the proxy.
+            cache_args = [f"--cache-repo={proxy.host}/cached-{name}/cache"] if proxy else []
             for i in range(opts.runs):
                 t, rep = kiln_build(opts.executor, ctx, dockerfile, registry.ref(f"cached-{name}:k{i}"), registry,
-                                    work / f"report-{name}-{i}.json")
+                                    work / f"report-{name}-{i}.json", cache_args)
                 kt.append(t)
                 reports.append(rep)
                 bt.append(buildah_build(store, ctx, dockerfile, registry.ref(f"cached-{name}:b{i}")))
@@ -90,7 +104,11 @@ def main():
             print(f"{'':3}  kiln: {hits} cache hits, {misses} misses, base unpacked: {'yes' if unpacked else 'no'}")
         print(f"\n(median of {opts.runs} alternating runs; kiln: a fresh sandbox per run, wall time includes the "
               "sandbox set-up and the push; buildah: warm local store, bud --layers + push; target for c: <= 1 s)")
+        if proxy:
+            print(f"(kiln's cache repository behind a proxy holding each request {opts.cache_latency:.3f} s)")
     finally:
+        if proxy:
+            proxy.close()
         registry.stop()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -35,6 +35,7 @@ std::string BuildReport::to_json() const {
                         {"unpacked", s.unpacked},
                         {"unpack_seconds", s.unpack_seconds},
                         {"total_seconds", s.total_seconds},
+                        {"cache_lookahead", s.cache_lookahead},
                         {"steps", steps_j}});
   }
   nlohmann::json j = {{"total_seconds", total_seconds},

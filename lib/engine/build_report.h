@@ -24,6 +24,7 @@ struct StageReport {
   double unpack_seconds = 0;  // base image and cached layers applied to the root
   double total_seconds = 0;
   bool unpacked = false;      // false when every step came from the cache
+  int cache_lookahead = 0;    // layer-cache keys looked up at once before the first step
   std::vector<StepReport> steps;
 };
 
@@ -34,7 +35,7 @@ struct BuildReport {
   double peak_rss_mb = 0;
   // JSON: total_seconds, unpack_seconds, run_seconds, snapshot_seconds,
   // layer_seconds, push_seconds, cache_hits, cache_misses, peak_rss_mb,
-  // stages: [{index, name, base, unpacked, unpack_seconds, total_seconds,
+  // stages: [{index, name, base, unpacked, unpack_seconds, total_seconds, cache_lookahead,
   // steps: [{instruction, cache, run_seconds, snapshot_seconds, files_walked,
   // files_hashed, layer_seconds, layer_bytes_in, layer_bytes_out}]}].
   std::string to_json() const;

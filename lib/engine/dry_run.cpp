@@ -73,20 +73,21 @@ void dry_run(const Plan& plan, const BuildEnv& env) {
     }
     log.info(header);
     std::vector<Step> steps = evaluate_stage(plan, i, base);
+    // A COPY --from a stage reads files no dry run has: its key is unknown.
+    auto sources = [&](const Step& step) -> std::optional<std::string> {
+      const auto* copy = step.instruction.as<CopyInst>();
+      if (copy && !copy->from.empty()) return std::nullopt;
+      return cache::copy_sources_digest(step, env.context_dir, env.context_excluded);
+    };
+    cache::StageChain chain;
+    if (env.layer_cache) chain = cache::stage_chain(out.key, steps, user, sources, env.cache_flags, env.key_settings);
     bool missed = false;
-    for (const Step& step : steps) {
+    for (std::size_t n = 0; n < steps.size(); ++n) {
+      const Step& step = steps[n];
       const Instruction& in = step.instruction;
       std::string note;
-      bool file_step = in.as<RunInst>() || in.as<CopyInst>() || in.as<AddInst>() || in.as<WorkdirInst>();
-      if (env.layer_cache && file_step) {
-        // A COPY --from a stage reads files no dry run has: its key is unknown.
-        auto sources = [&]() -> std::optional<std::string> {
-          const auto* copy = in.as<CopyInst>();
-          if (copy && !copy->from.empty()) return std::nullopt;
-          return cache::copy_sources_digest(step, env.context_dir, env.context_excluded);
-        };
-        auto link = cache::next_link(out.key, step, user, sources, env.cache_flags, env.key_settings);
-        out.key = link.key;
+      if (env.layer_cache && cache::is_file_step(in)) {
+        const cache::ChainLink& link = chain.links[n];
         const std::string& key = link.lookup;
         // An independent --link layer is looked up whatever came before it (the build's rule).
         const std::string which = link.independent ? "--link key " : "key ";
@@ -108,7 +109,7 @@ void dry_run(const Plan& plan, const BuildEnv& env) {
           }
         }
       }
-      if (auto* u = in.as<UserInst>()) user = u->user;
+      if (auto* u = in.as<UserInst>()) user = u->user;  // what a stage FROM this one starts with
       if (const auto* run = in.as<RunInst>(); run && env.mount_method && steps::needs_mount_points(run->mounts)) {
         const steps::MountMethodChoice& c = env.mount_method->get();
         note += std::string(note.empty() ? "" : "; ") + "RUN --mount by " + steps::method_name(c.method) +
@@ -124,6 +125,7 @@ void dry_run(const Plan& plan, const BuildEnv& env) {
       out.config = base;
     }
     out.user = user;
+    if (env.layer_cache) out.key = chain.end;
     done[i] = std::move(out);
   }
 }

@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "cache/copy_sources_digest.h"
 #include "cache/key_chain.h"
+#include "cache/lookahead.h"
 #include "digest/digest.h"
 #include "digest/sha256.h"
 #include "dockerfile/evaluate.h"
@@ -106,10 +107,6 @@ bool is_link(const Instruction& in) {
   return c ? c->link : a && a->link;
 }
 
-bool is_file_step(const Instruction& in) {
-  return in.as<RunInst>() || in.as<CopyInst>() || in.as<AddInst>() || in.as<WorkdirInst>();
-}
-
 const char* cache_word(cache::Cacheability c) {
   switch (c) {
     case cache::Cacheability::Cached: return "miss";
@@ -153,12 +150,14 @@ class StageRun {
   void history(const Step& step, bool layered);
   // true when the layer cache answered the step (nothing to run).
   bool from_cache(const Step& step, StepReport& sr, cache::Cacheability& cacheable);
+  // The stage's whole key chain, and every lookup in it sent at once.
+  void look_ahead(const std::string& start, const std::vector<Step>& steps);
   void apply_cached_layer(const registry::Layer& layer);
   // rebaseline: the layer is in the image already, the next snapshot must not report it.
   void apply_to_root(const registry::Layer& layer, bool rebaseline);
   // Runs a step that may change files; true when it may have.
   bool execute(const Step& step);
-  void run(const Step& step);
+  void run(const Step& step, std::size_t no);
   void single_snapshot_layer();
 
   const BuildEnv& env_;
@@ -172,7 +171,8 @@ class StageRun {
   StageResult result_;
   StageReport rep_;
   cache::LayerCache* cache_ = nullptr;
-  std::string key_;        // empty: the chain is broken, no more keys
+  cache::StageChain chain_;  // computed before the first step (look_ahead)
+  std::size_t step_no_ = 0;  // the step run() is on: its link in chain_
   std::string lookup_;     // the current step's key in the cache (ChainLink::lookup)
   bool missed_ = false;    // once a step misses, every later step runs
   fs::Snapshotter snap_;
@@ -276,19 +276,13 @@ void StageRun::apply_to_root(const registry::Layer& layer, bool rebaseline) {
 // when the step is cached and nothing has missed yet.
 bool StageRun::from_cache(const Step& step, StepReport& sr, cache::Cacheability& cacheable) {
   lookup_.clear();
-  // A broken chain has no keys, except an independent --link step's own.
-  if (!cache_ || (key_.empty() && !cache::is_link_step(step))) return false;
+  if (!cache_) return false;
   const Instruction& in = step.instruction;
   auto tc = Clock::now();
-  auto sources = [&]() -> std::optional<std::string> {
-    const auto* c = in.as<CopyInst>();
-    bool from_context = !c || c->from.empty();
-    return cache::copy_sources_digest(step, copy_source(env_, plan_, step, done_),
-                                      from_context ? env_.context_excluded : nullptr);
-  };
-  auto link = cache::next_link(key_, step, result_.image.config.user(), sources, env_.cache_flags, env_.key_settings);
+  const cache::ChainLink& link = chain_.links.at(step_no_);
+  // A broken chain has no keys, except an independent --link step's own.
+  if (!link.reached) return false;
   cacheable = link.cacheability;
-  key_ = link.key;
   lookup_ = link.lookup;
   sr.cache = cache_word(cacheable);
   // An independent --link layer is the same whatever ran before it: it may
@@ -311,6 +305,20 @@ bool StageRun::from_cache(const Step& step, StepReport& sr, cache::Cacheability&
   }
   sr.cache_seconds += since(tc);
   return false;
+}
+
+void StageRun::look_ahead(const std::string& start, const std::vector<Step>& steps) {
+  auto sources = [&](const Step& step) -> std::optional<std::string> {
+    const auto* c = step.instruction.as<CopyInst>();
+    bool from_context = !c || c->from.empty();
+    return cache::copy_sources_digest(step, copy_source(env_, plan_, step, done_),
+                                      from_context ? env_.context_excluded : nullptr);
+  };
+  chain_ = cache::stage_chain(start, steps, result_.image.config.user(), sources, env_.cache_flags,
+                              env_.key_settings);
+  auto probes = cache::probes_of(chain_);
+  rep_.cache_lookahead = static_cast<int>(probes.size());
+  cache_->prefetch(probes);
 }
 
 steps::CopyEnv StageRun::copy_env(const Step& step) const {
@@ -377,14 +385,15 @@ bool StageRun::execute(const Step& step) {
   return steps::make_workdir(env_.root, step.working_dir, result_.image.config.user());
 }
 
-void StageRun::run(const Step& step) {
+void StageRun::run(const Step& step, std::size_t no) {
+  step_no_ = no;
   if (env_.interrupt) env_.interrupt->check();
   const Instruction& in = step.instruction;
   log_.info(short_text(in));
   StepReport sr;
   sr.instruction = short_text(in);
   sr.cache = "off";
-  if (!is_file_step(in)) {
+  if (!cache::is_file_step(in)) {
     steps::apply_metadata(step, result_.image.config, flags_);
     history(step, false);
     rep_.steps.push_back(std::move(sr));
@@ -443,7 +452,6 @@ StageResult StageRun::build() {
 
   cache_ = env_.single_snapshot ? nullptr : env_.layer_cache;
   if (cache_ && !cache_->enabled()) cache_ = nullptr;
-  key_ = base.key;
   if (!cache_) materialize();
 
   BaseConfig base_cfg;
@@ -457,7 +465,8 @@ StageResult StageRun::build() {
   img.config.set_on_build({});
   std::vector<Step> steps = evaluate_stage(plan_, index_, base_cfg);
   result_.state_env = steps.empty() ? base_cfg.state_env : steps.back().state_env;
-  for (const Step& step : steps) run(step);
+  if (cache_) look_ahead(base.key, steps);
+  for (std::size_t i = 0; i < steps.size(); ++i) run(steps[i], i);
 
   if (env_.single_snapshot && need_layers()) single_snapshot_layer();
   if (env_.materialize) materialize();
@@ -466,7 +475,7 @@ StageResult StageRun::build() {
     result_.saved_root = env_.work->stages() / std::to_string(index_);
     save_tree(env_.root, *env_.ignore, result_.saved_root);
   }
-  result_.cache_key = key_;
+  result_.cache_key = cache_ ? chain_.end : base.key;
   rep_.total_seconds = since(t0);
   return std::move(result_);
 }

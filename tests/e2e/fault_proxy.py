@@ -17,6 +17,9 @@ fault matches, misbehaves the way networks and overloaded registries do:
                wrong size): only the descriptor's size can tell
   corrupt      flip bytes in the middle of the body (same length): only the
                digest can tell; for an upload the bytes forwarded are flipped
+  delay        wait `delay` seconds, then pass the request through unchanged;
+               `peak` records how many delayed requests were in flight at
+               once (a client that sends them together reaches more than 1)
 
 A fault applies to the first `count` requests its predicate matches; later
 ones pass through. `injected` counts what was actually done, so a test can
@@ -67,6 +70,8 @@ class Fault:
     delay: float = 0.002
     injected: int = 0
     seen: list = field(default_factory=list)  # (method, path) of the faulted requests
+    active: int = 0  # delay: requests waiting now
+    peak: int = 0    # delay: most requests waiting at once
 
 
 class _Closed(Exception):
@@ -227,6 +232,8 @@ class FaultProxy:
         body = self._read_body(conn, rfile, headers, fault if fault and method != "GET" else None)
         if fault and fault.mode == "corrupt" and body:
             body = self._flip(body)  # an upload whose bytes changed on the way
+        if fault and fault.mode == "delay":
+            self._wait(fault)
         if fault and fault.mode in ("status", "throttle"):
             status = 429 if fault.mode == "throttle" else fault.status
             extra = [("Content-Type", "application/json")]
@@ -282,6 +289,14 @@ class FaultProxy:
             return True
         self._send(conn, resp.status, resp.reason, rheaders, rbody)
         return True
+
+    def _wait(self, fault):
+        with self._lock:
+            fault.active += 1
+            fault.peak = max(fault.peak, fault.active)
+        time.sleep(fault.delay)
+        with self._lock:
+            fault.active -= 1
 
     def _log(self, method, target, status):
         with self._lock:

@@ -9,6 +9,7 @@ import json
 import time
 import urllib.request
 
+import fault_proxy as fp
 import kiln_e2e as k
 
 DOCKERFILE = """\
@@ -225,6 +226,42 @@ def test_multi_stage_copy_from_a_cached_stage(fresh_registry, busybox_image, con
     assert b.runs() == ["build", "final"], res.describe()
     assert k.image_digest(ref1) == k.image_digest(ref2)
     assert (pull_rootfs(ref2) / "app/copied").read_text() == "artefact\n"
+
+
+def test_a_cached_stage_looks_up_every_key_in_one_round(fresh_registry, busybox_image, context, run_build,
+                                                         pull_rootfs, tmp_path):
+    """Cache lookahead (issue 20): every key of a stage is known before its
+    first step, so a fully cached rebuild sends all its lookups at once. The
+    cache repository is reached through a proxy that holds each manifest
+    request for a while: sent one step at a time, at most one is ever held;
+    sent together, all of them are."""
+    base = busybox_image.push(fresh_registry)
+    runs = "".join(f"RUN echo s{i} >> /counter/count && echo {i} > /f{i}\n" for i in range(1, 7))
+    df = f"FROM {base}\n{runs}COPY app.txt /app.txt\nWORKDIR /srv\nCMD [\"cat\", \"/app.txt\"]\n"
+    ctx = context({"Dockerfile": df, "app.txt": "one\n"})
+    b = Builds(run_build, fresh_registry, base, ctx, tmp_path)
+    _, ref1, _ = b.build([f"--cache-repo={fresh_registry.host}/app/cache"])
+    assert len(b.runs()) == 6
+    keys = 8  # six RUN, the COPY (--cache-copy-layers), the WORKDIR
+
+    proxy = fp.FaultProxy(fresh_registry.host)
+    try:
+        held = proxy.arm(fp.Fault("delay", lambda m, p: "/v2/app/cache/manifests/" in p, count=1000, delay=0.5))
+        res, ref2, rep = b.build([f"--cache-repo={proxy.host}/app/cache"])
+        requests = list(proxy.requests)
+    finally:
+        proxy.close()
+    assert len(b.runs()) == 6, res.describe()  # nothing ran
+    assert rep["cache_hits"] == keys and rep["cache_misses"] == 0, rep
+    heads = [p for m, p, _ in requests if m == "HEAD" and "/manifests/" in p]
+    assert len(heads) == keys and len(set(heads)) == keys, requests  # each key asked once
+    # One round: (nearly) all held at once; step by step it would be 1.
+    assert held.peak >= keys - 1, (held.peak, requests)
+    assert rep["stages"][-1]["cache_lookahead"] == keys, rep
+    assert k.image_digest(ref1) == k.image_digest(ref2)
+    assert (pull_rootfs(ref2) / "f6").read_text() == "6\n"
+    print(f"8 cached steps behind a 0.5 s-per-manifest proxy: executor {rep['total_seconds']:.2f} s, "
+          f"{held.peak} lookups in flight at once")
 
 
 # ---------------------------------------------------------------------------

@@ -140,3 +140,44 @@ TEST(KeyChain, AddLinkIsIndependentToo) {
   EXPECT_TRUE(a.independent);
   EXPECT_EQ(a.lookup, b.lookup);
 }
+
+TEST(StageChain, IsTheLinksOfEachFileStepInTurn) {
+  auto steps = steps_of("FROM x\nENV A=1\nRUN a\nUSER app\nRUN b\nCOPY f /f\nCMD [\"x\"]\n");
+  auto sources = [](const dockerfile::Step&) { return std::optional<std::string>("sha256:fff"); };
+  auto chain = stage_chain("sha256:base", steps, "root", sources, copy_layers_on(), {});
+  ASSERT_EQ(chain.links.size(), steps.size());
+  // ENV and CMD have no link and leave the chain as it is.
+  EXPECT_FALSE(chain.links[0].reached);
+  EXPECT_TRUE(chain.links[0].key.empty());
+  auto run_a = next_link("sha256:base", steps[1], "root", digest(std::nullopt), copy_layers_on(), {});
+  EXPECT_EQ(chain.links[1].key, run_a.key);
+  // The USER step changes the user the later keys are computed with.
+  auto run_b = next_link(run_a.key, steps[3], "app", digest(std::nullopt), copy_layers_on(), {});
+  EXPECT_EQ(chain.links[3].key, run_b.key);
+  EXPECT_NE(chain.links[3].key, next_link(run_a.key, steps[3], "root", digest(std::nullopt), copy_layers_on(), {}).key);
+  auto copy = next_link(run_b.key, steps[4], "app", digest("sha256:fff"), copy_layers_on(), {});
+  EXPECT_EQ(chain.links[4].key, copy.key);
+  EXPECT_EQ(chain.end, copy.key);
+  EXPECT_FALSE(chain.links[5].reached);
+}
+
+TEST(StageChain, KeysAfterAnUncacheableStepAreGoneButIndependentLinksRemain) {
+  auto steps = steps_of("FROM x\nRUN a\nRUN --mount=type=bind,target=/src make\nRUN c\nCOPY --link f /f\n");
+  auto sources = [](const dockerfile::Step&) { return std::optional<std::string>("sha256:fff"); };
+  auto chain = stage_chain("sha256:base", steps, "", sources, copy_layers_on(), {});
+  EXPECT_FALSE(chain.links[0].key.empty());
+  EXPECT_TRUE(chain.links[1].reached);
+  EXPECT_EQ(chain.links[1].cacheability, Cacheability::Uncacheable);
+  EXPECT_FALSE(chain.links[2].reached);
+  EXPECT_TRUE(chain.links[2].lookup.empty());
+  EXPECT_TRUE(chain.links[3].independent);
+  EXPECT_EQ(chain.links[3].lookup, link_cache_key(steps[3], "sha256:fff", {}));
+  EXPECT_TRUE(chain.end.empty());
+}
+
+TEST(StageChain, AnEmptyStartHasNoKeys) {
+  auto steps = steps_of("FROM x\nRUN a\n");
+  auto chain = stage_chain("", steps, "", [](const dockerfile::Step&) { return std::optional<std::string>(); }, {}, {});
+  EXPECT_TRUE(chain.links[0].lookup.empty());
+  EXPECT_TRUE(chain.end.empty());
+}

@@ -5,26 +5,16 @@
 #include <fstream>
 
 #include "../support/temp_dir.h"
+#include "layer_file.h"
 #include "base/error.h"
 #include "cache/entry_store.h"
-#include "digest/sha256.h"
 
 namespace kiln::cache {
 namespace {
 
 namespace fsys = std::filesystem;
 
-// An uncompressed "layer": its diff_id is its digest.
-registry::Layer layer_file(const fsys::path& dir, const std::string& bytes) {
-  registry::Layer l;
-  l.file = dir / ("layer-" + std::to_string(bytes.size()));
-  std::ofstream(l.file, std::ios::binary) << bytes;
-  l.descriptor.media_type = "application/vnd.oci.image.layer.v1.tar";
-  l.descriptor.digest = "sha256:" + digest::sha256_hex(bytes);
-  l.descriptor.size = static_cast<std::int64_t>(bytes.size());
-  l.diff_id = l.descriptor.digest;
-  return l;
-}
+using kiln::cache::testing::layer_file;
 
 CacheImage entry_for(const std::string& key, const std::optional<registry::Layer>& l) {
   std::optional<CachedLayer> cl;
