@@ -21,11 +21,11 @@ const char* kFanIn =
 
 TEST(StagePrerequisites, FromCopyFromAndMountFromAreEdges) {
   auto p = plan(
-      "FROM alpine AS base\nRUN true\n"
-      "FROM base AS build\nRUN make\n"
-      "FROM scratch AS assets\nCOPY x /x\n"
-      "FROM alpine\nCOPY --from=build /out /out\n"
-      "RUN --mount=type=bind,from=assets,target=/a true\n");
+      "FROM debian AS tools\nRUN apt-get install -y make\n"
+      "FROM tools AS compile\nRUN make all\n"
+      "FROM scratch AS static\nCOPY web /web\n"
+      "FROM debian\nRUN --mount=type=bind,from=static,target=/s cp -r /s /srv\n"
+      "COPY --from=compile /bin/app /app\n");
   auto pre = stage_prerequisites(p);
   EXPECT_TRUE(pre.at(0).empty());
   EXPECT_EQ(pre.at(1), (std::set<int>{0}));
