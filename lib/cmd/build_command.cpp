@@ -7,6 +7,7 @@
 #include <ctime>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 #include "base/error.h"
 #include "base/file.h"
@@ -22,6 +23,7 @@
 #include "dockerfile/plan.h"
 #include "dockerfile/stage_use.h"
 #include "engine/build_report.h"
+#include "engine/build_stages.h"
 #include "engine/cleanup_keep.h"
 #include "engine/dry_run.h"
 #include "engine/outputs.h"
@@ -262,32 +264,15 @@ void open_layer_cache(const cli::ExecutorOptions& opts, const BuildSettings& set
   log.info("Using layer cache " + store_name);
 }
 
-// Every stage in build order; returns the target's image.
+// Every stage, independent ones side by side (engine/build_stages.h);
+// returns the target's image.
 registry::ImageState build_stages(const cli::ExecutorOptions& opts, const dockerfile::Plan& plan,
                                   engine::BuildEnv& be, engine::BuildReport& report) {
-  log::Logger& log = *be.log;
-  const dockerfile::StageUse use = dockerfile::stage_use(plan);
-  engine::StageBuilder builder(be, plan);
-  for (int i : plan.build_order) {
-    const auto& s = plan.stages[static_cast<std::size_t>(i)];
-    log.info("Building stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") + " FROM " +
-             s.base_image);
-    report.stages.emplace_back();
-    // The layer cache stores every stage's steps, so every stage needs its layers then.
-    bool need_layers = be.layer_cache != nullptr || use.layered.count(i) > 0;
-    if (use.extra_targets.count(i))
-      log.info("Stage " + std::to_string(i) + " is a --target after the first: built, not pushed or written out");
-    if (!need_layers)
-      log.info("Stage " + std::to_string(i) + (use.kept.count(i) ? " is only copied from" : " is used by no other stage") +
-               ": no snapshots or layers for it");
-    auto role = engine::stage_role(need_layers, use.kept.count(i) > 0);
-    // Only the target's layers reach the outputs (an earlier stage's base
-    // layers, if the target is built FROM it, are unpacked again there).
-    be.keep_base_layers = i == plan.target && (!opts.tar_path.empty() || !opts.oci_layout_path.empty());
-    be.materialize = i == plan.target && opts.materialize;
-    builder.build(i, role, &report.stages.back());
-  }
-  return builder.result(plan.target).image;
+  engine::StagesOptions so;
+  so.jobs = opts.jobs > 0 ? opts.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  so.target_keeps_layers = !opts.tar_path.empty() || !opts.oci_layout_path.empty();
+  so.materialize = opts.materialize;
+  return engine::build_all_stages(plan, be, report, so);
 }
 
 void apply_labels(registry::ImageState& image, const BuildSettings& settings) {

@@ -112,6 +112,7 @@ BuildSettings parse_build_settings(const cli::ExecutorOptions& o, const GetEnv& 
   s.credential_helpers = credential_helpers(o);
   s.extract_retries = count_flag("--image-fs-extract-retry", o.image_fs_extract_retry);
   count_flag("--push-retry", o.push_retry);
+  count_flag("--jobs", o.jobs);
   count_flag("--image-download-retry", o.image_download_retry);
   return s;
 }

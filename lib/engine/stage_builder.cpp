@@ -11,6 +11,7 @@
 #include "digest/sha256.h"
 #include "dockerfile/evaluate.h"
 #include "engine/base_image.h"
+#include "engine/base_prefetch.h"
 #include "engine/tree_save.h"
 #include "fs/wipe.h"
 #include "image/platform.h"
@@ -33,6 +34,15 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 BaseImageCache base_cache(const BuildEnv& env) {
   if (!env.cache || env.cache_dir.empty()) return {};
   return {env.cache_dir, env.cache_ttl_seconds};
+}
+
+// The image as fetched at the start of the build when it was, else pulled now.
+PullResult pull(const BuildEnv& env, const std::string& name, const std::string& platform_text,
+                const image::Platform& platform) {
+  if (env.prefetch)
+    if (auto early = env.prefetch->get(name, platform_text)) return std::move(*early);
+  return pull_image(*env.client, registry::parse_reference(name), platform, env.work->blobs(), *env.log,
+                    base_cache(env));
 }
 
 struct Base {
@@ -58,18 +68,18 @@ Base base_for(const BuildEnv& env, const Plan& plan, const Stage& stage, const s
     if (!p) throw UsageError(plan.filename + ":" + std::to_string(stage.line) + ": invalid --platform " + stage.platform);
     platform = *p;
   }
-  auto ref = registry::parse_reference(stage.base_image);
-  auto pulled = pull_image(*env.client, ref, platform, env.work->blobs(), *env.log, base_cache(env));
+  auto pulled = pull(env, stage.base_image, stage.platform, platform);
   return {pulled.image, pulled.manifest_digest};
 }
 
 // A source root for COPY --from that names an image rather than a stage:
 // pulled and unpacked under the work dir, once per build.
 fsys::path image_source_root(const BuildEnv& env, const std::string& name) {
+  std::unique_lock<std::mutex> lock;
+  if (env.image_sources_lock) lock = std::unique_lock<std::mutex>(*env.image_sources_lock);
   auto dir = env.work->path() / "images" / digest::sha256_hex(name).substr(0, 16);
   if (fsys::exists(dir / ".complete")) return dir / "rootfs";
-  auto ref = registry::parse_reference(name);
-  auto pulled = pull_image(*env.client, ref, env.platform, env.work->blobs(), *env.log, base_cache(env));
+  auto pulled = pull(env, name, "", env.platform);
   fsys::create_directories(dir / "rootfs");
   fs::IgnoreList none;
   apply_layers(pulled.image, dir / "rootfs", none, *env.log, false, env.extract_retries);
@@ -372,6 +382,7 @@ bool StageRun::execute(const Step& step) {
     };
     rc.interrupt = env_.interrupt;
     rc.mount_method = env_.mount_method;
+    rc.own_root = env_.own_root;
     rc.journal = env_.work->path() / steps::kMountJournalName;
     steps::run_command(step, result_.image.config, rc);
     return true;
@@ -490,13 +501,32 @@ StageRole stage_role(bool layered, bool kept) {
 StageBuilder::StageBuilder(const BuildEnv& env, const dockerfile::Plan& plan) : env_(env), plan_(plan) {}
 
 const StageResult& StageBuilder::build(int index, StageRole role, StageReport* report) {
-  StageRun run(env_, plan_, index, done_, root_dirty_, role);
+  return build_with(env_, index, role, report);
+}
+
+const StageResult& StageBuilder::build_with(const BuildEnv& env, int index, StageRole role, StageReport* report) {
+  // The stage reads the results it depends on from a copy: other stages may
+  // finish (and be added) while it runs.
+  std::map<int, StageResult> done;
+  bool in_build_root = env.root == env_.root;
+  bool dirty = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    done = done_;
+    // A side root is fresh; only the build's root holds an earlier stage's files.
+    dirty = in_build_root && root_dirty_;
+  }
+  StageRun run(env, plan_, index, done, dirty, role);
   StageResult result = run.build();
   if (report) *report = run.take_report();
-  root_dirty_ = true;
+  std::lock_guard<std::mutex> g(mu_);
+  if (in_build_root) root_dirty_ = true;
   return done_[index] = std::move(result);
 }
 
-const StageResult& StageBuilder::result(int index) const { return done_.at(index); }
+const StageResult& StageBuilder::result(int index) const {
+  std::lock_guard<std::mutex> g(mu_);
+  return done_.at(index);
+}
 
 }  // namespace kiln::engine

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@
 #include "steps/step_env.h"
 
 namespace kiln::engine {
+
+class BasePrefetch;
 
 // Everything a stage needs from the build, passed as values and references:
 // no global state, so a failed build leaves nothing behind for the next one.
@@ -60,6 +63,15 @@ struct BuildEnv : steps::StepEnv {
   // the layer cache answered every step (which otherwise skips the unpack).
   bool materialize = false;
   int extract_retries = 0;  // --image-fs-extract-retry (base_image.h)
+  // `root` is the stage's own root under the work dir, not the container's
+  // (a stage built beside others): RUN chroots there (steps/own_root.h).
+  bool own_root = false;
+  // The build's images fetched at the start (base_prefetch.h); null: each
+  // stage pulls its own.
+  BasePrefetch* prefetch = nullptr;
+  // Held while an image named by --from= is unpacked under the work dir, so
+  // stages built side by side unpack it once. Null: one stage at a time.
+  std::mutex* image_sources_lock = nullptr;
 };
 
 struct StageResult {
@@ -93,13 +105,19 @@ class StageBuilder {
   StageBuilder(const BuildEnv& env, const dockerfile::Plan& plan);
   // The stages `index` builds FROM or copies from must have been built.
   const StageResult& build(int index, StageRole role, StageReport* report = nullptr);
+  // The same with a stage's own environment: its root (the build's, or a
+  // side root of its own under the work dir: engine/parallel_stages.h), its
+  // log. Safe to call from several threads at once, each for a different
+  // stage whose prerequisites are built.
+  const StageResult& build_with(const BuildEnv& env, int index, StageRole role, StageReport* report = nullptr);
   const StageResult& result(int index) const;
 
  private:
   const BuildEnv& env_;
   const dockerfile::Plan& plan_;
+  mutable std::mutex mu_;  // guards done_ and root_dirty_
   std::map<int, StageResult> done_;
-  bool root_dirty_ = false;  // an earlier stage left files in the root
+  bool root_dirty_ = false;  // an earlier stage left files in the build's root
 };
 
 }  // namespace kiln::engine

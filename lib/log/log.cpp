@@ -91,8 +91,15 @@ Format parse_format(std::string_view n) {
 Logger::Logger() : Logger(Options{}) {}
 Logger::Logger(Options opts) : opts_(opts), start_(std::chrono::steady_clock::now()) {}
 
+Logger::Logger(Logger& parent, std::string prefix)
+    : opts_(parent.opts_), start_(parent.start_), parent_(&parent), prefix_(std::move(prefix)) {}
+
 void Logger::write(Level l, std::string_view msg) {
   if (!enabled(l)) return;
+  if (parent_) {
+    parent_->write(l, prefix_ + std::string(msg));
+    return;
+  }
   std::string line;
   if (opts_.format == Format::Json) {
     line = "{\"level\":\"";
@@ -126,6 +133,16 @@ void Logger::write(Level l, std::string_view msg) {
 
 void Logger::raw(std::string_view bytes) {
   std::lock_guard<std::mutex> g(mu_);
+  if (parent_) {
+    std::string out;
+    for (char c : bytes) {
+      if (at_line_start_) out += prefix_;
+      out += c;
+      at_line_start_ = c == '\n';
+    }
+    parent_->raw(out);
+    return;
+  }
   std::fwrite(bytes.data(), 1, bytes.size(), opts_.out);
   std::fflush(opts_.out);
 }

@@ -29,6 +29,10 @@ class Logger {
   };
   Logger();
   explicit Logger(Options opts);
+  // A logger for one part of the build running beside others (a stage):
+  // every line it writes, raw output included, starts with `prefix` and
+  // goes through `parent`, which must outlive it.
+  Logger(Logger& parent, std::string prefix);
 
   bool enabled(Level l) const { return l >= opts_.level; }
   void write(Level l, std::string_view msg);
@@ -49,6 +53,9 @@ class Logger {
   Options opts_;
   std::chrono::steady_clock::time_point start_;
   std::mutex mu_;
+  Logger* parent_ = nullptr;
+  std::string prefix_;
+  bool at_line_start_ = true;  // raw output through a parent: where the prefix goes
 };
 
 }  // namespace kiln::log

@@ -44,9 +44,18 @@ void Interrupt::watch() {
     if (stopping_) return;
     int expected = 0;
     signo_.compare_exchange_strong(expected, signo);  // the first one names the interruption
-    std::lock_guard<std::mutex> lock(mu_);
-    if (child_group_ > 0) ::kill(-child_group_, SIGKILL);
+    kill_groups();
   }
+}
+
+void Interrupt::kill_groups() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (pid_t g : child_groups_) ::kill(-g, SIGKILL);
+}
+
+void Interrupt::stop() {
+  stopped_ = true;
+  kill_groups();
 }
 
 std::string signal_name(int signo) {
@@ -65,17 +74,18 @@ std::function<bool()> cancel_flag(const Interrupt* in) {
 void Interrupt::check() const {
   int s = signo_.load();
   if (s != 0) throw Interrupted("build interrupted by " + signal_name(s), s);
+  if (stopped_.load()) throw Interrupted("build stopped: a stage built beside this one failed", 0);
 }
 
 void Interrupt::set_child_group(pid_t pgid) {
   std::lock_guard<std::mutex> lock(mu_);
-  child_group_ = pgid;
-  if (signo_.load() != 0) ::kill(-pgid, SIGKILL);
+  child_groups_.insert(pgid);
+  if (signo_.load() != 0 || stopped_.load()) ::kill(-pgid, SIGKILL);
 }
 
-void Interrupt::clear_child_group() {
+void Interrupt::clear_child_group(pid_t pgid) {
   std::lock_guard<std::mutex> lock(mu_);
-  child_group_ = 0;
+  child_groups_.erase(pgid);
 }
 
 void unblock_signals_in_child() {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -48,21 +49,30 @@ class Interrupt {
   // Throws Interrupted naming the signal when one came.
   void check() const;
 
-  // The process group of the running RUN command (its leader's pid, not yet
+  // The process group of a running RUN command (its leader's pid, not yet
   // reaped), killed with SIGKILL when a signal comes; at once when one came
-  // already. Cleared before the leader is reaped, so a recycled pid is never
-  // hit.
+  // already. Stages built side by side each have one. Cleared before the
+  // leader is reaped, so a recycled pid is never hit.
   void set_child_group(pid_t pgid);
-  void clear_child_group();
+  void clear_child_group(pid_t pgid);
+
+  // The build stops without a signal (a stage built beside others failed:
+  // the others end too): check() throws Interrupted with signal 0 from now
+  // on and every running command is killed; signal() stays as it was, so
+  // the build's own failure is what is reported.
+  void stop();
+  bool stopped() const { return stopped_.load(); }
 
  private:
   void watch();
+  void kill_groups();
 
   std::atomic<int> signo_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopped_{false};
   std::mutex mu_;
   sigset_t old_mask_;  // the constructing thread's, restored on destruction  // orders killing the group against clearing it
-  pid_t child_group_ = 0;
+  std::set<pid_t> child_groups_;
   std::thread watcher_;
 };
 

@@ -71,12 +71,17 @@ void setup_mount(const MountOp& m, const Fail& fail) {
     case MountOp::Kind::Detach:
       if (umount2(m.target.c_str(), MNT_DETACH) != 0) fail(what);
       return;
+    case MountOp::Kind::Proc:
+      if (mount("proc", m.target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) fail(what);
+      return;
   }
 }
 
 // Child side of fork: only async-signal-safe calls until exec.
-[[noreturn]] void exec_child(const ProcessSpec& s, const std::string& path, char* const* argv, char* const* envp,
-                             int out_fd, int err_pipe) {
+// `paths`: where to exec, tried in order (one, or the PATH's candidates
+// inside a chroot, where the parent cannot look them up).
+[[noreturn]] void exec_child(const ProcessSpec& s, const std::vector<std::string>& paths, char* const* argv,
+                             char* const* envp, int out_fd, int err_pipe) {
   setpgid(0, 0);
   // The executor blocks SIGTERM/SIGINT (see interrupt.h); the command must
   // not inherit that.
@@ -99,8 +104,10 @@ void setup_mount(const MountOp& m, const Fail& fail) {
          "profile that allows unshare); the command was not run: unshare(CLONE_NEWNET)");
   // Mounts come before the user switch (they need privileges) and before
   // chdir (the working directory may lie inside a mount).
-  if (!s.mounts.empty()) {
-    if (unshare(CLONE_NEWNS) != 0) fail("RUN --mount: unshare(CLONE_NEWNS) (mount namespaces need CAP_SYS_ADMIN)");
+  if (!s.mounts.empty() || !s.chroot_dir.empty()) {
+    if (unshare(CLONE_NEWNS) != 0)
+      fail(s.chroot_dir.empty() ? "RUN --mount: unshare(CLONE_NEWNS) (mount namespaces need CAP_SYS_ADMIN)"
+                            : "RUN in a stage's own root: unshare(CLONE_NEWNS) (mount namespaces need CAP_SYS_ADMIN)");
     // Private, so nothing mounted here propagates back to the container. A
     // chroot whose root is not itself a mount point gives EINVAL; then the
     // caller's check after the command (steps/mount_setup.h) catches any leak.
@@ -108,11 +115,22 @@ void setup_mount(const MountOp& m, const Fail& fail) {
       fail("RUN --mount: making / private");
     for (const MountOp& m : s.mounts) setup_mount(m, fail);
   }
+  if (!s.chroot_dir.empty() && chroot(s.chroot_dir.c_str()) != 0) fail("chroot to the stage's root");
   if (setgroups(s.groups.size(), s.groups.data()) != 0 && geteuid() == 0) fail("setgroups");
   if (setgid(s.gid) != 0 && geteuid() == 0) fail("setgid");
   if (setuid(s.uid) != 0 && geteuid() == 0) fail("setuid");
   if (chdir(s.cwd.c_str()) != 0) fail("chdir to the working directory");
-  execve(path.c_str(), argv, envp);
+  int first_error = 0;
+  for (const auto& path : paths) {
+    execve(path.c_str(), argv, envp);
+    // execvp's rule: a candidate that is missing or not executable is skipped.
+    if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) break;
+    if (first_error == 0 || errno == EACCES) first_error = errno;
+  }
+  if (first_error != 0 && paths.size() > 1) {
+    errno = first_error;
+    fail("exec (every directory of the image's PATH)");
+  }
   fail("exec");
   _exit(127);  // not reached: fail() exits, but the compiler cannot tell
 }
@@ -167,29 +185,42 @@ void stream_until_exit(int fd, pid_t pid, log::Logger& log) {
 
 }  // namespace
 
-std::string find_executable(const std::string& name, const std::vector<std::string>& env) {
-  if (name.find('/') != std::string::npos) return name;
+std::vector<std::string> path_candidates(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return {name};
   std::string path = env_value(env, "PATH");
   if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::vector<std::string> out;
   std::size_t start = 0;
   while (start <= path.size()) {
     auto colon = path.find(':', start);
     std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     if (dir.empty()) dir = ".";
-    std::string cand = dir + "/" + name;
-    if (is_executable_file(cand)) return cand;
+    out.push_back(dir + "/" + name);
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
+  return out;
+}
+
+std::string find_executable(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  for (const auto& cand : path_candidates(name, env))
+    if (is_executable_file(cand)) return cand;
   return {};
 }
 
 int run_process(const ProcessSpec& spec, log::Logger& log) {
   if (spec.argv.empty()) throw Error("RUN: empty command");
-  std::string path = find_executable(spec.argv[0], spec.env);
-  if (path.empty())
-    throw Error("RUN: executable \"" + spec.argv[0] + "\" not found in the PATH of the image (" +
-                env_value(spec.env, "PATH") + ")");
+  std::vector<std::string> paths;
+  if (spec.chroot_dir.empty()) {
+    std::string path = find_executable(spec.argv[0], spec.env);
+    if (path.empty())
+      throw Error("RUN: executable \"" + spec.argv[0] + "\" not found in the PATH of the image (" +
+                  env_value(spec.env, "PATH") + ")");
+    paths.push_back(path);
+  } else {
+    paths = path_candidates(spec.argv[0], spec.env);
+  }
 
   std::vector<char*> argv, envp;
   for (auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -206,7 +237,7 @@ int run_process(const ProcessSpec& spec, log::Logger& log) {
     close(out[0]);
     close(err[0]);
     // dup2 clears O_CLOEXEC on the new descriptors 1 and 2.
-    exec_child(spec, path, argv.data(), envp.data(), out[1], err[1]);
+    exec_child(spec, paths, argv.data(), envp.data(), out[1], err[1]);
   }
   // Also here, not only in the child: the group must exist before anyone
   // (the interrupt watcher) signals it.
@@ -215,10 +246,11 @@ int run_process(const ProcessSpec& spec, log::Logger& log) {
   // Should reading the output throw, the group must not stay registered.
   struct ClearGroup {
     Interrupt* in;
+    pid_t pgid;
     ~ClearGroup() {
-      if (in) in->clear_child_group();
+      if (in) in->clear_child_group(pgid);
     }
-  } clear_group{spec.interrupt};
+  } clear_group{spec.interrupt, pid};
   close(out[1]);
   close(err[1]);
   stream_until_exit(out[0], pid, log);
@@ -242,7 +274,7 @@ int run_process(const ProcessSpec& spec, log::Logger& log) {
     siginfo_t info{};
     while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
     }
-    spec.interrupt->clear_child_group();
+    spec.interrupt->clear_child_group(pid);
   }
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -23,6 +23,7 @@ struct MountOp {
     Tmpfs,      // a tmpfs at target; data: mount options ("size=1024" or "")
     WriteFile,  // creates target (must not exist) holding data, then mode/uid/gid
     Detach,     // lazily unmounts target (a staging mount no longer needed)
+    Proc,       // a fresh procfs at target (the /proc of a stage's own root)
   };
   Kind kind = Kind::Bind;
   std::string source;
@@ -44,6 +45,12 @@ struct ProcessSpec {
   std::vector<gid_t> groups;      // supplementary groups
   bool no_network = false;        // RUN --network=none: a fresh, empty network namespace
   std::vector<MountOp> mounts;    // RUN --mount, performed in order before the user switch
+  // Host path of a root of the stage's own (a stage built beside others):
+  // the command gets a mount namespace, `mounts` (which then start with that
+  // root's /proc and /dev) and chroots there. cwd and argv[0] are then paths
+  // inside that root; argv[0] is looked up on PATH after the chroot. Empty:
+  // the command runs in the container's root.
+  std::string chroot_dir;
   // SIGTERM/SIGINT to the build: kills the command's process group; then
   // run_process throws Interrupted instead of returning. May be null.
   Interrupt* interrupt = nullptr;
@@ -54,6 +61,10 @@ struct ProcessSpec {
 // the process cannot be started (missing executable, bad working directory),
 // naming the command.
 int run_process(const ProcessSpec& spec, log::Logger& log);
+
+// Where execvp would look for `name`: itself when it has a '/', else each
+// directory of the environment's PATH (the default one when unset), in order.
+std::vector<std::string> path_candidates(const std::string& name, const std::vector<std::string>& env);
 
 // Finds an executable the way execvp would, but with the PATH of the stage's
 // environment rather than kiln's own. Returns empty when not found.

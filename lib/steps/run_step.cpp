@@ -14,6 +14,7 @@
 #include "fs/resolve.h"
 #include "proc/process.h"
 #include "steps/mount_setup.h"
+#include "steps/own_root.h"
 #include "steps/run_mounts.h"
 
 namespace kiln::steps {
@@ -32,6 +33,11 @@ std::string ms_since(std::chrono::steady_clock::time_point t) {
   std::snprintf(buf, sizeof buf, "%.1f",
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
   return buf;
+}
+
+std::string read_mountinfo() {
+  std::ifstream mi("/proc/self/mountinfo");
+  return std::string((std::istreambuf_iterator<char>(mi)), std::istreambuf_iterator<char>());
 }
 
 std::string describe(const std::vector<std::string>& argv) {
@@ -65,7 +71,9 @@ void run_command(const Step& step, const image::Config& config, const RunContext
   spec.cwd = step.working_dir.empty() ? "/" : step.working_dir;
   // BuildKit creates a missing working directory before running.
   fs::mkdir_all(root, spec.cwd, 0, 0, 0755);
-  spec.cwd = fs::resolve_in_root(root, spec.cwd, true).string();
+  // Inside its own root the command chroots first: the working directory is
+  // a path in the image; in the container's root, the host path.
+  spec.cwd = ctx.own_root ? fs::resolve_image_path(root, spec.cwd, true) : fs::resolve_in_root(root, spec.cwd, true).string();
 
   std::filesystem::path script;
   if (step.script && !spec.argv.empty()) {
@@ -110,12 +118,28 @@ void run_command(const Step& step, const image::Config& config, const RunContext
         spec.env.push_back(kv);
       }
     }
+    if (ctx.own_root) {
+      auto own = own_root_mounts(root, ctx.ignore);
+      spec.mounts.insert(spec.mounts.begin(), own.begin(), own.end());
+      spec.chroot_dir = root.string();
+    }
     spec.interrupt = ctx.interrupt;
-    code = proc::run_process(spec, log);
+    try {
+      code = proc::run_process(spec, log);
+    } catch (...) {
+      if (ctx.own_root) detach_leaked_mounts(root, read_mountinfo());
+      throw;
+    }
+    if (ctx.own_root) {
+      auto leaked = detach_leaked_mounts(root, read_mountinfo());
+      if (!leaked.empty())
+        throw Error(location + ": RUN in the stage's own root: its mounts propagated out of the command (" +
+                    leaked.front() + (leaked.size() > 1 ? ", …" : "") +
+                    "): the container's root mount is shared; kiln detached them and stops the build (--jobs=1 "
+                    "builds every stage in the container's root)");
+    }
     if (mounts) {
-      std::ifstream mi("/proc/self/mountinfo");
-      std::string text((std::istreambuf_iterator<char>(mi)), std::istreambuf_iterator<char>());
-      mounts->check_no_leak(text);
+      mounts->check_no_leak(read_mountinfo());
       // Without a mount namespace, a read-only bind or a tmpfs size= is
       // checked after the command (mount_checks.h); a failed command keeps
       // its own exit code.

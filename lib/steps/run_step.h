@@ -26,6 +26,9 @@ struct RunContext : MountEnv {
   // How RUN --mount is given (mount_method.h), decided once per build; null:
   // always in a mount namespace.
   MountMethodDecider* mount_method = nullptr;
+  // `root` is a stage's own root, not the container's: the command chroots
+  // there (own_root.h). Needs a mount namespace.
+  bool own_root = false;
 };
 
 // Throws kiln::Error naming the command and its exit code when it fails.

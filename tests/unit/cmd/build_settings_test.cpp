@@ -153,6 +153,14 @@ TEST(BuildSettings, RetryCountsAreWholeNumbers) {
   EXPECT_NE(error_of(download).find("invalid --image-download-retry -1"), std::string::npos) << error_of(download);
 }
 
+TEST(BuildSettings, JobsIsZeroOrMore) {
+  cli::ExecutorOptions o;
+  o.jobs = 0;  // the number of cores
+  EXPECT_NO_THROW(parse_build_settings(o, fake_env({})));
+  o.jobs = -2;
+  EXPECT_NE(error_of(o).find("invalid --jobs -2: use 0 or more"), std::string::npos) << error_of(o);
+}
+
 TEST(BuildSettings, RegistryClientCertNeedsCertAndKey) {
   cli::ExecutorOptions o;
   o.registry_client_certs = {{"reg:5000", "/certs/client.crt"}};

@@ -15,35 +15,15 @@
 #include "engine/work_dir.h"
 #include "fs/ignore_list.h"
 #include "support/temp_dir.h"
+#include "build_env_fixture.h"
 
 using namespace kiln;
 namespace fsys = std::filesystem;
 
 namespace {
 
-struct Fixture {
-  kiln::testing::TempDir tmp{"kiln-stage"};
-  fs::IgnoreList ignore;
-  log::Logger log;
-  engine::WorkDir work{tmp.path() / "kaniko"};
-  engine::BuildEnv env;
-
-  Fixture() {
-    fsys::create_directories(tmp.path() / "root");
-    tmp.write("ctx/hello.txt", "hello\n");
-    env.root = tmp.path() / "root";
-    env.ignore = &ignore;
-    env.work = &work;
-    env.scratch = work.scratch();
-    env.log = &log;
-    env.context_dir = tmp.path() / "ctx";
-    env.created = "2026-01-02T03:04:05Z";
-  }
-};
-
-dockerfile::Plan plan_of(const std::string& text) {
-  return dockerfile::make_plan(dockerfile::parse(text, "Dockerfile"), {});
-}
+using Fixture = kiln::testing::BuildEnvFixture;
+using kiln::testing::plan_of;
 
 }  // namespace
 

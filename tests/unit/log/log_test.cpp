@@ -49,3 +49,30 @@ TEST(Logger, ParseNames) {
   EXPECT_THROW(parse_level("loud"), kiln::UsageError);
   EXPECT_EQ(parse_format("json"), Format::Json);
 }
+
+TEST(Logger, AStageLoggerPrefixesLinesAndRawOutput) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  Logger::Options o;
+  o.out = f;
+  o.level = Level::Info;
+  {
+    Logger parent(o);
+    Logger stage(parent, "[stage 1 one] ");
+    stage.info("RUN make");
+    stage.debug("not shown: the parent's level applies");
+    // A command's output in pieces that split lines anywhere.
+    stage.raw("first li");
+    stage.raw("ne\nsecond line\nthi");
+    stage.raw("rd\n");
+    parent.info("plain");
+  }
+  fclose(f);
+  std::string s(buf, len);
+  free(buf);
+  EXPECT_EQ(s,
+            "INFO[0000] [stage 1 one] RUN make\n"
+            "[stage 1 one] first line\n[stage 1 one] second line\n[stage 1 one] third\n"
+            "INFO[0000] plain\n");
+}

@@ -81,7 +81,7 @@ TEST(Interrupt, SigtermKillsTheRunGroupAndThrowsAtTheCheck) {
   ASSERT_EQ(kill(getpid(), SIGTERM), 0);
   EXPECT_TRUE(gone_within(leader, std::chrono::seconds(10)));
   EXPECT_TRUE(process_gone(bg, std::chrono::seconds(10))) << "the background child survived";
-  in.clear_child_group();
+  in.clear_child_group(leader);
   EXPECT_EQ(in.signal(), SIGTERM);
   try {
     in.check();
@@ -102,8 +102,33 @@ TEST(Interrupt, SignalBeforeTheGroupExistsKillsItOnRegistration) {
   in.set_child_group(leader);
   EXPECT_TRUE(gone_within(leader, std::chrono::seconds(10)));
   EXPECT_TRUE(process_gone(bg, std::chrono::seconds(10)));
-  in.clear_child_group();
+  in.clear_child_group(leader);
   EXPECT_THROW(in.check(), Interrupted);
+}
+
+TEST(Interrupt, StopKillsEveryRegisteredGroupWithoutASignal) {
+  Interrupt in;
+  pid_t bg1 = 0, bg2 = 0;
+  pid_t one = spawn_group(&bg1);
+  pid_t two = spawn_group(&bg2);
+  in.set_child_group(one);
+  in.set_child_group(two);
+  // A stage built beside these failed: both commands end.
+  in.stop();
+  EXPECT_TRUE(gone_within(one, std::chrono::seconds(10)));
+  EXPECT_TRUE(gone_within(two, std::chrono::seconds(10)));
+  EXPECT_TRUE(process_gone(bg1, std::chrono::seconds(10)));
+  EXPECT_TRUE(process_gone(bg2, std::chrono::seconds(10)));
+  in.clear_child_group(one);
+  in.clear_child_group(two);
+  EXPECT_TRUE(in.stopped());
+  EXPECT_EQ(in.signal(), 0);  // the failed stage's error is what the build reports
+  try {
+    in.check();
+    ADD_FAILURE() << "no Interrupted";
+  } catch (const Interrupted& e) {
+    EXPECT_EQ(e.signal(), 0);
+  }
 }
 
 }  // namespace

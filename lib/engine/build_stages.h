@@ -1,0 +1,26 @@
+#pragma once
+// A build's stages, from its plan: every external image fetched at once at
+// the start (base_prefetch.h), then the stages built as their schedule
+// allows (dockerfile/stage_schedule.h, parallel_stages.h): the target and
+// the stages that must share the container's root one after another in it,
+// the others each in a root of its own under the work dir, beside them, at
+// most `jobs` at once. With jobs 1 this is kaniko's order: every stage in
+// the root, one after another.
+#include "dockerfile/plan.h"
+#include "engine/build_report.h"
+#include "engine/stage_builder.h"
+#include "registry/image_state.h"
+
+namespace kiln::engine {
+
+struct StagesOptions {
+  int jobs = 1;                    // --jobs, resolved (>= 1)
+  bool target_keeps_layers = false;  // --tar-path / --oci-layout-path need the target's base layers
+  bool materialize = false;        // --materialize
+};
+
+// Returns the target's image; every stage's report is added in build order.
+registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildEnv& be, BuildReport& report,
+                                      const StagesOptions& opts);
+
+}  // namespace kiln::engine
