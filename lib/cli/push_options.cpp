@@ -9,15 +9,12 @@ namespace {
 
 using namespace rows;
 
-void build_table(FlagSet& fs, PushOptions& o) {
-  add_push_rows(fs, o,
-                "Manifest format for a docker-archive tarball: docker or oci (default docker; oci when a layer is "
-                "not gzip). An OCI layout's manifest is pushed as it is.");
-}
+constexpr const char* kFormatHelp =
+    "Manifest format for a docker-archive tarball: docker or oci (default docker; oci when a layer is not gzip). "
+    "An OCI layout's manifest is pushed as it is.";
 
-}  // namespace
-
-void add_push_rows(FlagSet& fs, PushOptions& o, const std::string& image_format_help) {
+// The rows push and manifest share; only --image-format's help differs.
+void build_table(FlagSet& fs, PushOptions& o, const std::string& image_format_help) {
   fs.add(list("destination", 'd', &o.destinations,
               "Registry the image should be pushed to. Set it repeatedly for multiple destinations."));
   fs.add(str("digest-file", 0, &o.digest_file, "Specify a file to save the digest of the pushed image to."));
@@ -31,15 +28,30 @@ void add_push_rows(FlagSet& fs, PushOptions& o, const std::string& image_format_
   add_common_flags(fs, o, "push");
 }
 
-PushOptions parse_push_options(const std::vector<std::string>& args, const GetEnv& env) {
-  PushOptions o;
+}  // namespace
+
+void parse_push_flags(PushOptions& o, const std::string& command, const std::string& image_format_help,
+                      const std::vector<std::string>& args, const GetEnv& env) {
   if (auto v = env("KANIKO_DIR"); v && !v->empty()) o.kaniko_dir = *v;
   apply_registry_environment(o, env);
-  FlagSet fs("executor push");
-  build_table(fs, o);
+  FlagSet fs(command);
+  build_table(fs, o, image_format_help);
   auto r = fs.parse(args);
   o.positional = std::move(r.positional);
   normalize_registry_flags(o);
+}
+
+std::string push_flags_usage(const std::string& command, const std::string& image_format_help,
+                             const std::string& synopsis) {
+  PushOptions o;
+  FlagSet fs(command);
+  build_table(fs, o, image_format_help);
+  return fs.usage(synopsis) + push_environment_help();
+}
+
+PushOptions parse_push_options(const std::vector<std::string>& args, const GetEnv& env) {
+  PushOptions o;
+  parse_push_flags(o, "executor push", kFormatHelp, args, env);
   return o;
 }
 
@@ -47,6 +59,10 @@ void validate(const PushOptions& o) {
   if (o.positional.empty())
     throw UsageError("executor push needs the image to push: a docker-archive tarball or an OCI layout directory");
   if (o.positional.size() > 1) throw UsageError("executor push takes one image, got '" + o.positional[1] + "' too");
+  validate_push_flags(o);
+}
+
+void validate_push_flags(const PushOptions& o) {
   if (o.destinations.empty()) throw UsageError("you must provide --destination");
   if (!o.image_format.empty() && o.image_format != "docker" && o.image_format != "oci")
     throw UsageError("invalid --image-format '" + o.image_format + "': use docker or oci");
@@ -54,14 +70,11 @@ void validate(const PushOptions& o) {
 }
 
 std::string push_usage() {
-  PushOptions o;
-  FlagSet fs("executor push");
-  build_table(fs, o);
   return "Pushes an image saved by an earlier build (--no-push with --tar-path or --oci-layout-path) to every\n"
          "--destination: blobs first, their presence confirmed, tags last. Every blob is checked against its\n"
          "digest as it is read; a damaged tarball or layout is an error and no tag is written. Needs no container.\n\n" +
-         fs.usage("executor push (TARBALL | OCI-LAYOUT-DIR[:TAG]) --destination REF [--destination REF]... [flags]") +
-         push_environment_help();
+         push_flags_usage("executor push", kFormatHelp,
+                          "executor push (TARBALL | OCI-LAYOUT-DIR[:TAG]) --destination REF [--destination REF]... [flags]");
 }
 
 std::string push_environment_help() {

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "cli/flags.h"
 #include "cli/registry_flags.h"
 
 namespace kiln::cli {
@@ -26,10 +25,14 @@ struct PushOptions : RegistryFlags {
   std::vector<std::string> positional;  // the image on disk
 };
 
-// The rows `executor push` and `executor manifest` share: destinations,
-// digest files, --image-format (with the command's own help), --push-retry,
-// the registry flags and the common ones.
-void add_push_rows(FlagSet& fs, PushOptions& o, const std::string& image_format_help);
+// Push-shaped arguments (push and manifest share the flags; only
+// --image-format's help differs) parsed into o after KANIKO_DIR,
+// KANIKO_REGISTRY_MIRROR and KANIKO_REGISTRY_MAP. Throws kiln::UsageError.
+void parse_push_flags(PushOptions& o, const std::string& command, const std::string& image_format_help,
+                      const std::vector<std::string>& args, const GetEnv& env);
+// Those flags' part of such a command's --help, with the environment it reads.
+std::string push_flags_usage(const std::string& command, const std::string& image_format_help,
+                             const std::string& synopsis);
 
 // Parses the arguments after "push"; KANIKO_DIR, KANIKO_REGISTRY_MIRROR and
 // KANIKO_REGISTRY_MAP are applied first. Throws kiln::UsageError.
@@ -37,6 +40,9 @@ PushOptions parse_push_options(const std::vector<std::string>& args, const GetEn
 
 // One image, at least one destination, a known --image-format. Throws UsageError.
 void validate(const PushOptions& o);
+// What push and manifest check alike: a destination, a known --image-format,
+// the registry flags. Throws UsageError.
+void validate_push_flags(const PushOptions& o);
 
 std::string push_usage();
 

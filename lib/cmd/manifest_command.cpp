@@ -95,8 +95,9 @@ std::optional<image::ManifestFormat> format_flag(const std::string& v) {
 }
 
 // Every source's blobs and manifest (by digest) in every destination
-// repository, with push_image's three phases per image; then the index.
-std::string push_index(registry::Client& client, const std::vector<SourceImage>& images, const std::string& index,
+// repository, with push_image's three phases per image; then the index,
+// tagged only once every image is confirmed everywhere.
+void push_index(registry::Client& client, const std::vector<SourceImage>& images, const std::string& index,
                        std::string_view index_type, const std::vector<registry::Reference>& dests,
                        const fsys::path& dir, log::Logger& log) {
   for (const auto& s : images) {
@@ -108,12 +109,7 @@ std::string push_index(registry::Client& client, const std::vector<SourceImage>&
     for (const auto& d : dests) by_digest.push_back(registry::with_digest(d, s.manifest.digest));
     registry::push_image(client, pm, by_digest, log);
   }
-  std::string digest;
-  for (const auto& d : dests) {
-    digest = client.put_manifest(d, index_type, index);
-    log.info("Pushed index " + d.str() + "@" + digest);
-  }
-  return digest;
+  for (const auto& d : dests) log.info("Pushed index " + d.str() + "@" + client.put_manifest(d, index_type, index));
 }
 
 }  // namespace
@@ -125,7 +121,7 @@ int run_manifest(const std::vector<std::string>& args, const CommandIo& io) {
   if (!started) return exit_code;
   cli::ManifestOptions& o = started->first;
   log::Logger log(started->second);
-  try {
+  return report_errors(log, "error pushing the index", [&] {
     std::vector<registry::Reference> dests;
     for (const auto& d : o.destinations) dests.push_back(registry::parse_reference(d));
     std::unique_ptr<registry::Client> client = push_client(o, io, log);
@@ -141,17 +137,10 @@ int run_manifest(const std::vector<std::string>& args, const CommandIo& io) {
       engine::WorkDir& w;
       ~Remove() { w.remove(); }
     } remove{work};
-    std::string digest = push_index(*client, images, index, idx.media_type, dests, work.path(), log);
+    push_index(*client, images, index, idx.media_type, dests, work.path(), log);
     engine::write_digest_files({o.digest_file, o.image_name_digest_file, o.image_name_tag_digest_file}, dests,
                                digest::sha256_of(index).str());
-  } catch (const UsageError& e) {
-    log.error(e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    log.error(std::string("error pushing the index: ") + e.what());
-    return 1;
-  }
-  return 0;
+  });
 }
 
 }  // namespace kiln::cmd

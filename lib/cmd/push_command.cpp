@@ -53,7 +53,7 @@ int run_push(const std::vector<std::string>& args, const CommandIo& io) {
   cli::PushOptions& o = started->first;
   const log::Logger::Options& lo = started->second;
   log::Logger log(lo);
-  try {
+  return report_errors(log, "error pushing image", [&] {
     std::optional<image::ManifestFormat> format;
     if (o.image_format == "docker") format = image::ManifestFormat::Docker;
     if (o.image_format == "oci") format = image::ManifestFormat::Oci;
@@ -76,14 +76,7 @@ int run_push(const std::vector<std::string>& args, const CommandIo& io) {
     registry::push_image(*client, pm, dests, log);
     std::string digest = digest::sha256_of(img.manifest_json).str();
     engine::write_digest_files({o.digest_file, o.image_name_digest_file, o.image_name_tag_digest_file}, dests, digest);
-  } catch (const UsageError& e) {
-    log.error(e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    log.error(std::string("error pushing image: ") + e.what());
-    return 1;
-  }
-  return 0;
+  });
 }
 
 }  // namespace kiln::cmd

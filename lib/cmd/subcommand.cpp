@@ -15,4 +15,17 @@ log::Logger::Options command_logger_options(const std::string& verbosity, const 
   return lo;
 }
 
+int report_errors(log::Logger& log, const std::string& what, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const UsageError& e) {
+    log.error(e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    log.error(what + ": " + e.what());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace kiln::cmd

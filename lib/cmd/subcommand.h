@@ -26,6 +26,11 @@ struct CommandIo {
 log::Logger::Options command_logger_options(const std::string& verbosity, const std::string& format,
                                             bool timestamp);
 
+// Runs a command's work and reports what it throws: a UsageError as it is,
+// any other error after `what` ("error pushing image: …"). Returns the exit
+// code: 0, or 1 after an error.
+int report_errors(log::Logger& log, const std::string& what, const std::function<void()>& body);
+
 // The start every subcommand shares: parse its options, answer --help,
 // validate, and make the logger's options. Returns nullopt when the command
 // is already done: help printed (exit 0) or a usage error reported on stderr

@@ -24,6 +24,14 @@ def build_for(run_build, context, reg, platform, dest):
     return k.image_digest(dest)
 
 
+def build_all(run_build, context, reg, builds):
+    """[(platform, repo:tag)] built and pushed to reg; returns their full references."""
+    refs = [reg.ref(name) for _, name in builds]
+    for (platform, _), ref in zip(builds, refs):
+        build_for(run_build, context, reg, platform, ref)
+    return refs
+
+
 def raw(ref, *extra):
     reg = k.registry_for(ref)
     return k.run(["skopeo", "inspect", "--raw", *extra, *reg.skopeo_args(), f"docker://{ref}"]).stdout
@@ -68,10 +76,8 @@ def test_index_of_two_platforms(registry_plain, registry_tls, run_build, context
 
 
 def test_oci_index_on_request_and_an_index_as_a_source(registry_plain, run_build, context, executor, tmp_path):
-    amd = registry_plain.ref("multi/oci:1-amd64")
-    arm = registry_plain.ref("multi/oci:1-arm64")
-    build_for(run_build, context, registry_plain, "linux/amd64", amd)
-    build_for(run_build, context, registry_plain, "linux/arm64", arm)
+    amd, arm = build_all(run_build, context, registry_plain,
+                         [("linux/amd64", "multi/oci:1-amd64"), ("linux/arm64", "multi/oci:1-arm64")])
     first = registry_plain.ref("multi/oci:first")
     res = host_run(executor, ["manifest", amd, f"--destination={first}", "--image-format=oci", *registry_plain.insecure_args()],
                    docker_config_dir=tmp_path / "none")
@@ -86,10 +92,8 @@ def test_oci_index_on_request_and_an_index_as_a_source(registry_plain, run_build
 
 
 def test_refusals_tag_nothing(registry_plain, run_build, context, executor, tmp_path):
-    one = registry_plain.ref("multi/dup:one")
-    two = registry_plain.ref("multi/dup:two")
-    build_for(run_build, context, registry_plain, "linux/amd64", one)
-    build_for(run_build, context, registry_plain, "linux/amd64", two)
+    one, two = build_all(run_build, context, registry_plain,
+                         [("linux/amd64", "multi/dup:one"), ("linux/amd64", "multi/dup:two")])
     dest = registry_plain.ref("multi/dup:1")
     res = host_run(executor, ["manifest", one, two, f"--destination={dest}", *registry_plain.insecure_args()],
                    docker_config_dir=tmp_path / "none")

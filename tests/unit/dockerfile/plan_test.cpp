@@ -2,13 +2,13 @@
 
 #include "base/error.h"
 #include "dockerfile/parser.h"
+#include "dockerfile/plan_of.h"
 #include "dockerfile/plan.h"
 #include "support/usage_error.h"
 
 using namespace kiln::dockerfile;
 
 namespace {
-Plan plan(const std::string& text, PlanOptions o = {}) { return make_plan(parse(text, "Dockerfile"), o); }
 
 std::string error_of(const std::string& text, PlanOptions o = {}) {
   return kiln::testing::usage_error_of([&] { plan(text, o); });

@@ -3,12 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "dockerfile/parser.h"
+#include "dockerfile/plan_of.h"
 
 using namespace kiln::dockerfile;
 
 namespace {
-
-Plan plan(const std::string& text, PlanOptions o = {}) { return make_plan(parse(text, "Dockerfile"), o); }
 
 // Bench scenario f: three independent builders, a final stage copying from all.
 const char* kFanIn =

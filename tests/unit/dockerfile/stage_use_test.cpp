@@ -3,14 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "dockerfile/parser.h"
+#include "dockerfile/plan_of.h"
 
 using namespace kiln::dockerfile;
-
-namespace {
-
-Plan plan(const std::string& text, PlanOptions o = {}) { return make_plan(parse(text, "Dockerfile"), o); }
-
-}  // namespace
 
 TEST(StageUse, CopiedFromIsKeptBuiltFromIsLayered) {
   auto p = plan(
