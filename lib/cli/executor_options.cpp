@@ -22,7 +22,9 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("target", 0, &o.target, "Set the target build stage to build"));
   fs.add(boolean("skip-unused-stages", &o.skip_unused_stages,
                  "Build only the stages the target depends on (default: all stages up to the target)"));
-  fs.add(list("git", 0, &o.git, "Options for a git:// context (git://host/repo.git#ref#commit): branch=…,single-branch=true|false,recurse-submodules=true|false,insecure-skip-tls=true|false"));
+  fs.add(list("git", 0, &o.git, "Options for a git:// context (git://host/repo.git#ref#commit): branch=…,single-branch=true|false,depth=N "
+                        "(a shallow fetch of the last N commits of each ref; 0, the default, fetches the whole history),"
+                        "recurse-submodules=true|false,insecure-skip-tls=true|false"));
   fs.add(list("secret", 0, &o.secrets, "A secret for RUN --mount=type=secret: id=NAME,src=FILE or id=NAME,env=VAR. Repeatable."));
 
   fs.add(list("destination", 'd', &o.destinations,

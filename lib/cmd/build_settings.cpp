@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "cmd/registry_setup.h"
+#include "context/git_source.h"
 #include "image/platform.h"
 #include "registry/reference.h"
 
@@ -113,6 +114,8 @@ BuildSettings parse_build_settings(const cli::ExecutorOptions& o, const GetEnv& 
   s.extract_retries = count_flag("--image-fs-extract-retry", o.image_fs_extract_retry);
   count_flag("--push-retry", o.push_retry);
   count_flag("--image-download-retry", o.image_download_retry);
+  s.git = context::parse_git_flags(o.git);
+  context::require_git_support(s.git);
   return s;
 }
 
