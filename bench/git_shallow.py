@@ -16,6 +16,7 @@ bytes). Needs root and a static executor.
 import argparse
 import json
 import re
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -75,6 +76,7 @@ def main():
         seen = {mode: fetched_line(opts.executor, srv, work, mode) for mode in rows}
     finally:
         srv.stop()
+        shutil.rmtree(work, ignore_errors=True)
     print(f"{'mode':8} {'wall s':>8} {'executor s':>11} {'peak RSS MB':>12} {'objects':>8} {'bytes':>11}")
     for mode, rs in rows.items():
         med = [statistics.median(x) for x in zip(*rs)]
