@@ -44,21 +44,27 @@ function(kiln_static_prefix target header)
   if(NOT EXISTS "${dir}/.complete")
     message(FATAL_ERROR "static prefix ${dir} not found: run scripts/toolchain/${K_SCRIPT} first")
   endif()
-  find_path(${target}_INCLUDE ${header} PATHS "${dir}/include" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
+  # Plain paths, not find_path/find_library: their cache entries would keep
+  # pointing at an older prefix after a recipe change renames it.
+  if(NOT EXISTS "${dir}/include/${header}")
+    message(FATAL_ERROR "static prefix ${dir} has no include/${header}: run scripts/toolchain/${K_SCRIPT}")
+  endif()
   set(libs "")
   foreach(l ${K_LIBS})
-    find_library(${target}_${l}_LIB NAMES lib${l}.a PATHS "${dir}/lib" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
-    list(APPEND libs ${${target}_${l}_LIB})
+    if(NOT EXISTS "${dir}/lib/lib${l}.a")
+      message(FATAL_ERROR "static prefix ${dir} has no lib/lib${l}.a: run scripts/toolchain/${K_SCRIPT}")
+    endif()
+    list(APPEND libs "${dir}/lib/lib${l}.a")
   endforeach()
   add_library(kiln::${target} INTERFACE IMPORTED GLOBAL)
   set_target_properties(kiln::${target} PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES "${${target}_INCLUDE}"
+    INTERFACE_INCLUDE_DIRECTORIES "${dir}/include"
     INTERFACE_LINK_LIBRARIES "${libs};${K_DEPS}")
 endfunction()
 
 if(KILN_STATIC)
-  # libgit2 (git:// contexts).
-  kiln_static_prefix(git2 git2.h NAME git ENV_VAR KILN_GIT_PREFIX SCRIPT build-libgit2.sh
+  # libgit2 1.9 (git:// contexts, ADD <git URL>; shallow fetches).
+  kiln_static_prefix(git2 git2.h NAME libgit2 ENV_VAR KILN_GIT_PREFIX SCRIPT build-libgit2.sh
                      LIBS git2 http_parser DEPS kiln::mbedtls kiln::zlib Threads::Threads)
   # SHA-256 with SHA-NI (nettle) and fast inflate (isa-l): build-accel.sh.
   kiln_static_prefix(nettle nettle/sha2.h NAME accel ENV_VAR KILN_ACCEL_PREFIX SCRIPT build-accel.sh LIBS nettle)

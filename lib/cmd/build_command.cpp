@@ -156,7 +156,7 @@ Input resolve_input(const cli::ExecutorOptions& opts, const BuildSettings& setti
   ro.scratch = work.scratch();
   ro.log = &log;
   ro.getenv = env.getenv;
-  ro.git_options = opts.git;
+  ro.git = settings.git;
   ro.ca_file = settings.registry.ca_file;
   ro.cancelled = cancel_flag(env.interrupt);
   Input in{context::resolve(context::parse_spec(opts.context), ro), {}, {}};

@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "cmd/registry_setup.h"
+#include "context/git_source.h"
 #include "image/platform.h"
 #include "registry/reference.h"
 
@@ -114,6 +115,8 @@ BuildSettings parse_build_settings(const cli::ExecutorOptions& o, const GetEnv& 
   count_flag("--push-retry", o.push_retry);
   count_flag("--jobs", o.jobs);
   count_flag("--image-download-retry", o.image_download_retry);
+  s.git = context::parse_git_flags(o.git);
+  context::require_git_support(s.git);
   return s;
 }
 

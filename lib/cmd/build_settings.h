@@ -11,6 +11,7 @@
 
 #include "base/env.h"
 #include "cli/executor_options.h"
+#include "context/git_url.h"
 #include "engine/outputs.h"
 #include "fs/snapshot.h"
 #include "image/descriptor.h"
@@ -34,6 +35,7 @@ struct BuildSettings {
   registry::Options registry;
   std::vector<std::string> credential_helpers;  // --credential-helpers: the built-in helpers to run, in order
   int extract_retries = 0;                      // --image-fs-extract-retry
+  context::GitFlags git;                        // --git (used by a git:// context only, checked always)
 };
 
 // Throws kiln::UsageError naming the flag (or SOURCE_DATE_EPOCH) and the value.

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "context/git_url.h"
 #include "log/log.h"
 
 namespace kiln::context {
@@ -36,9 +37,9 @@ struct ResolveOptions {
   log::Logger* log = nullptr;
   // The process environment (GIT_*, AWS_*, GOOGLE_*, AZURE_*, S3_* variables).
   std::function<std::optional<std::string>(std::string_view)> getenv;
-  std::vector<std::string> git_options;  // --git key=value,... (branch, single-branch, recurse-submodules, insecure-skip-tls)
-  std::string ca_file;                   // CA bundle for HTTPS fetches (the registry one)
-  std::function<bool()> cancelled;       // stops object-store downloads and git fetches
+  GitFlags git;                     // --git, parsed (checked before the build starts)
+  std::string ca_file;              // CA bundle for HTTPS fetches (the registry one)
+  std::function<bool()> cancelled;  // stops object-store downloads and git fetches
 };
 
 // Makes the context available as a directory under `scratch` (or the local

@@ -1,6 +1,9 @@
 #include "context/git_source.h"
 
 #include <git2.h>
+#if LIBGIT2_VER_MAJOR > 1 || (LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR >= 8)
+#include <git2/sys/errors.h>  // git_error_set_str moved here in libgit2 1.8
+#endif
 
 #include <functional>
 #include <memory>
@@ -10,6 +13,9 @@
 #include "context/git_tls.h"
 #include "context/git_url.h"
 #include "context/wake_on_cancel.h"
+
+// git_fetch_options.depth came with libgit2 1.7.
+#define KILN_LIBGIT2_HAS_DEPTH (LIBGIT2_VER_MAJOR > 1 || (LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR >= 7))
 
 namespace kiln::context {
 namespace fs = std::filesystem;
@@ -135,6 +141,18 @@ git_remote_callbacks callbacks(Session& s) {
   throw IoError(s.label + " " + what + ": " + doing + ": " + reason);
 }
 
+// A shallow fetch of `depth` commits per ref (0: the whole history). Only
+// called with depth > 0 after require_git_support, so a libgit2 without the
+// field never gets here with one.
+void set_depth(git_fetch_options& fo, int depth) {
+#if KILN_LIBGIT2_HAS_DEPTH
+  fo.depth = depth;
+#else
+  (void)fo;
+  (void)depth;
+#endif
+}
+
 // Where a fetched remote ref is stored locally, as `git clone` names it.
 std::string local_ref(const std::string& remote_ref) {
   const std::string heads = "refs/heads/";
@@ -190,15 +208,24 @@ void update_submodules(git_repository* repo, Session& s, const std::string& what
 
 }  // namespace
 
+bool shallow_fetch_supported() { return KILN_LIBGIT2_HAS_DEPTH; }
+
+void require_git_support(const GitFlags& flags) {
+  if (flags.depth > 0 && !shallow_fetch_supported())
+    throw UsageError("--git depth=" + std::to_string(flags.depth) + ": this executor is linked with libgit2 " +
+                     LIBGIT2_VERSION + ", which cannot fetch shallow (1.7 or later can; kiln's static build has 1.9)");
+}
+
 void fetch_git(const std::string& location, const ResolveOptions& opts, const fs::path& dest) {
   auto env = [&](std::string_view k) { return opts.getenv ? opts.getenv(k) : std::nullopt; };
   const bool plain = plain_http_pull(env("GIT_PULL_METHOD"));
-  fetch_git_location(parse_git_location(location, plain), parse_git_flags(opts.git_options), "git context", opts, dest);
+  fetch_git_location(parse_git_location(location, plain), opts.git, "git context", opts, dest);
 }
 
 std::string fetch_git_location(const GitLocation& loc, const GitFlags& flags, const std::string& label,
                                const ResolveOptions& opts, const fs::path& dest) {
   auto env = [&](std::string_view k) { return opts.getenv ? opts.getenv(k) : std::nullopt; };
+  require_git_support(flags);
   const std::string ref = effective_ref(loc, flags);
   const std::string what = loc.url + (ref.empty() ? "" : " (ref " + ref + ")") +
                            (loc.commit.empty() ? "" : " (commit " + loc.commit + ")");
@@ -272,9 +299,8 @@ std::string fetch_git_location(const GitLocation& loc, const GitFlags& flags, co
                     (ref.rfind("refs/", 0) == 0 ? "ref " + ref : "branch or tag named '" + ref + "'"));
   }
 
-  // libgit2 1.5 cannot fetch shallow (git_fetch_options has no depth): the
-  // whole history of what is fetched comes down. single-branch=true keeps
-  // that to the one ref; otherwise every branch, as `git clone` does.
+  // single-branch=true fetches the one ref; otherwise every branch too, as
+  // `git clone` does. depth=N cuts each one's history to N commits.
   std::vector<std::string> specs{"+" + target + ":" + local_ref(target)};
   if (!flags.single_branch) specs.push_back("+refs/heads/*:refs/remotes/origin/*");
   std::vector<char*> spec_ptrs;
@@ -285,6 +311,7 @@ std::string fetch_git_location(const GitLocation& loc, const GitFlags& flags, co
   fo.callbacks = callbacks(s);
   fo.proxy_opts.type = GIT_PROXY_AUTO;
   fo.download_tags = flags.single_branch ? GIT_REMOTE_DOWNLOAD_TAGS_NONE : GIT_REMOTE_DOWNLOAD_TAGS_AUTO;
+  set_depth(fo, flags.depth);
   s.auth_calls = 0;
   if (git_remote_fetch(remote.get(), &refspecs, &fo, "kiln: fetch build context") < 0) fail(what, "fetching", s);
   const git_indexer_progress* st = git_remote_stats(remote.get());
@@ -300,7 +327,10 @@ std::string fetch_git_location(const GitLocation& loc, const GitFlags& flags, co
       throw UsageError(s.label + " " + what + ": commit " + loc.commit + " is ambiguous; give more digits");
     if (rc < 0)
       throw IoError(s.label + " " + what + ": commit " + loc.commit + " is not in the history fetched (" + target +
-                    (flags.single_branch ? " only, as single-branch=true asks)" : " and every branch)"));
+                    (flags.single_branch ? " only, as single-branch=true asks" : " and every branch") +
+                    (flags.depth > 0 ? "; the last " + std::to_string(flags.depth) + " commit(s) of each, as depth=" +
+                                           std::to_string(flags.depth) + " asks)"
+                                     : ")"));
   } else {
     std::string spec = local_ref(target) + "^{commit}";
     if (git_revparse_single(&raw_commit, repo.get(), spec.c_str()) < 0) fail(what, "finding the commit of " + target, s);
@@ -329,7 +359,9 @@ std::string fetch_git_location(const GitLocation& loc, const GitFlags& flags, co
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, oid);
   log.info("Checked out " + std::string(hex) + " (" + (loc.commit.empty() ? "tip of " : "pinned, fetched with ") +
-           target + ") from " + loc.url + " (" + std::to_string(st->received_objects) + " objects fetched)");
+           target + ") from " + loc.url + " (" + std::to_string(st->received_objects) + " objects, " +
+           std::to_string(st->received_bytes) + " bytes fetched" +
+           (flags.depth > 0 ? ", shallow: depth " + std::to_string(flags.depth) : "") + ")");
 
   if (flags.recurse_submodules) update_submodules(repo.get(), s, what, log, 0);
   return hex;

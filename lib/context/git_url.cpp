@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <limits>
+#include <system_error>
 
 #include "base/error.h"
 #include "base/text.h"
@@ -32,6 +35,19 @@ bool parse_bool(std::string_view key, std::string_view v) {
   if (l == "true" || l == "1" || l == "t") return true;
   if (l == "false" || l == "0" || l == "f") return false;
   throw UsageError("--git " + std::string(key) + "=" + std::string(v) + ": expected true or false");
+}
+
+// depth=N: a whole number of commits, 0 for the whole history. Digits only
+// (no sign, no spaces), so "-1" and "1e3" are refused rather than read.
+int parse_depth(std::string_view v) {
+  int n = 0;
+  const char* end = v.data() + v.size();
+  bool digits = !v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  auto [ptr, ec] = digits ? std::from_chars(v.data(), end, n) : std::from_chars_result{v.data(), std::errc::invalid_argument};
+  if (ec != std::errc() || ptr != end)
+    throw UsageError("--git depth=" + std::string(v) + ": expected a whole number of commits (0 = the whole history, up to " +
+                     std::to_string(std::numeric_limits<int>::max()) + ")");
+  return n;
 }
 
 // Where the authority of "scheme://authority/path" ends.
@@ -101,15 +117,16 @@ GitFlags parse_git_flags(const std::vector<std::string>& entries) {
       if (kv.empty()) continue;
       std::size_t eq = kv.find('=');
       if (eq == std::string_view::npos)
-        throw UsageError("--git " + std::string(kv) + ": expected key=value (branch, single-branch, recurse-submodules, insecure-skip-tls)");
+        throw UsageError("--git " + std::string(kv) + ": expected key=value (" + std::string(kGitFlagKeys) + ")");
       std::string_view key = kv.substr(0, eq), value = kv.substr(eq + 1);
       if (key == "branch") f.branch = std::string(value);
       else if (key == "single-branch") f.single_branch = parse_bool(key, value);
       else if (key == "recurse-submodules") f.recurse_submodules = parse_bool(key, value);
       else if (key == "insecure-skip-tls") f.insecure_skip_tls = parse_bool(key, value);
+      else if (key == "depth") f.depth = parse_depth(value);
       else
-        throw UsageError("--git " + std::string(kv) + ": unknown key '" + std::string(key) +
-                         "' (known: branch, single-branch, recurse-submodules, insecure-skip-tls)");
+        throw UsageError("--git " + std::string(kv) + ": unknown key '" + std::string(key) + "' (known: " +
+                         std::string(kGitFlagKeys) + ")");
     }
   }
   return f;

@@ -32,13 +32,20 @@ GitLocation parse_git_location(std::string_view location, bool plain_http);
 // GIT_PULL_METHOD: unset, "" or "https" → false; "http" → true; else UsageError.
 bool plain_http_pull(const std::optional<std::string>& pull_method);
 
-// The --git flag: each entry is key=value[,key=value...] with kaniko's keys.
+// The --git flag: each entry is key=value[,key=value...] with kaniko's keys
+// and depth (the key of kaniko's maintained fork, osscontainertools/kaniko).
+inline constexpr std::string_view kGitFlagKeys = "branch, single-branch, depth, recurse-submodules, insecure-skip-tls";
 struct GitFlags {
   std::string branch;
   bool single_branch = false;
+  // Commits of history to fetch for each ref (a shallow fetch); 0, the
+  // default as in kaniko, fetches the whole history.
+  int depth = 0;
   bool recurse_submodules = false;
   bool insecure_skip_tls = false;
 };
+// Throws UsageError naming --git and the entry: an unknown key, an entry
+// without '=', a boolean that is not one, a depth that is not a whole number.
 GitFlags parse_git_flags(const std::vector<std::string>& entries);
 
 // The ref to check out: the URL's #ref, else --git branch=; both given and

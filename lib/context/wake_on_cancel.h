@@ -1,6 +1,6 @@
 #pragma once
 // Lets a cancelled build interrupt a library call that blocks in a system
-// call and offers no cancellation hook of its own: libgit2 1.5 reads from
+// call and offers no cancellation hook of its own: libgit2 (1.5 and 1.9) reads from
 // its socket with no timeout, and its progress callbacks only run when a
 // whole 64 KiB packet has arrived, so a slow or silent git server would keep
 // the executor waiting long after SIGTERM.

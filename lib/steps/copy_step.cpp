@@ -147,7 +147,11 @@ void add_git(const std::string& src, const AddInst& add, const std::string& dest
   ro.getenv = env.getenv;  // GIT_USERNAME/GIT_PASSWORD/GIT_TOKEN, as for a git context
   context::GitFlags flags;
   flags.single_branch = g.loc.commit.empty();  // a named ref: only its history comes down
-  flags.recurse_submodules = true;             // as BuildKit's git source (http(s) submodules only)
+  // and, as BuildKit fetches it, only its last commit (a pinned commit needs
+  // the history to find it). A libgit2 that cannot fetch shallow (the host
+  // build's) fetches the history: the files added are the same.
+  if (g.loc.commit.empty() && context::shallow_fetch_supported()) flags.depth = 1;
+  flags.recurse_submodules = true;  // as BuildKit's git source (http(s) submodules only)
   std::string commit = context::fetch_git_location(g.loc, flags, "ADD", ro, checkout);
   std::string want = add.checksum;
   for (char& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

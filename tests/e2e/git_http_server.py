@@ -7,12 +7,15 @@ TLS, with or without Basic auth (checked here, before the CGI runs).
     srv.stop()
 
 git(cwd, *args) runs the git CLI with a fixed identity and dates, no system
-config, for making the repositories the server serves.
+config, for making the repositories the server serves; make_history(bare,
+commits, files) writes a bare repository with a long linear history in one
+`git fast-import` (5,000 commits in seconds), for shallow fetches.
 """
 from __future__ import annotations
 
 import base64
 import os
+import random
 import ssl
 import subprocess
 import threading
@@ -20,15 +23,60 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
-def git(cwd, *args):
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1",
+def _git_env(cwd):
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1",
            "GIT_AUTHOR_NAME": "kiln", "GIT_AUTHOR_EMAIL": "kiln@example.com",
            "GIT_COMMITTER_NAME": "kiln", "GIT_COMMITTER_EMAIL": "kiln@example.com",
            "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z"}
+
+
+def git(cwd, *args):
     p = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always", *args],
-                       cwd=cwd, env=env, capture_output=True, text=True)
+                       cwd=cwd, env=_git_env(cwd), capture_output=True, text=True)
     assert p.returncode == 0, f"git {' '.join(args)}: {p.stderr}"
     return p.stdout.strip()
+
+
+def make_history(bare: Path, commits: int, files: dict[str, str], *, churn_files=20, lines=60, seed=1):
+    """A bare repository at `bare` whose branch main has `commits` commits in a
+    line: the first adds `files` and `churn_files` text files of `lines`
+    pseudo-random lines; each later one rewrites a few lines of one of them
+    (so packs delta well, as in a real project) and writes its number to
+    counter.txt. Deterministic for a seed. Returns main's commit ids, oldest
+    first."""
+    rnd = random.Random(seed)
+    word = lambda: "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9)))
+    text = {f"src/f{i:03}.txt": [" ".join(word() for _ in range(8)) for _ in range(lines)]
+            for i in range(churn_files)}
+    out = bytearray()
+
+    def data(b: bytes):
+        out.extend(b"data %d\n" % len(b) + b + b"\n")
+
+    for n in range(1, commits + 1):
+        out.extend(b"commit refs/heads/main\nmark :%d\n" % n)
+        out.extend(b"committer kiln <kiln@example.com> %d +0000\n" % (1704067200 + n * 60))
+        data(b"commit %d" % n)
+        if n > 1:
+            out.extend(b"from :%d\n" % (n - 1))
+        changed = dict(files) if n == 1 else {}
+        names = sorted(text) if n == 1 else [f"src/f{rnd.randrange(churn_files):03}.txt"]
+        for name in names:
+            if n > 1:
+                for _ in range(3):
+                    text[name][rnd.randrange(lines)] = " ".join(word() for _ in range(8))
+            changed[name] = "\n".join(text[name]) + "\n"
+        changed["counter.txt"] = f"{n}\n"
+        for name, content in changed.items():
+            out.extend(b"M 100644 inline " + name.encode() + b"\n")
+            data(content.encode())
+    git(bare.parent, "init", "-q", "--bare", str(bare))
+    p = subprocess.run(["git", "fast-import", "--quiet"], cwd=bare, env=_git_env(bare), input=bytes(out),
+                       capture_output=True)
+    assert p.returncode == 0, f"git fast-import: {p.stderr.decode(errors='replace')}"
+    git(bare, "symbolic-ref", "HEAD", "refs/heads/main")
+    git(bare, "repack", "-a", "-d", "-q")  # one pack, as a served repository has
+    return git(bare, "rev-list", "--reverse", "main").split()
 
 
 class _Handler(BaseHTTPRequestHandler):

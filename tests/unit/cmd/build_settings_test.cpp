@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "context/git_source.h"
 #include "support/fake_env.h"
 #include "support/usage_error.h"
 
@@ -178,4 +179,24 @@ TEST(BuildArgValues, ValueOrTheEnvironment) {
   EXPECT_EQ(v[1].second, "from-env");
   EXPECT_EQ(v[2].second, std::nullopt);
   EXPECT_EQ(v[3].second, "x=y");
+}
+
+TEST(BuildSettings, GitFlagsAreCheckedBeforeTheBuild) {
+  // --git is read whatever the context, so a bad depth fails at once, not
+  // after the base image or a non-git context was fetched.
+  cli::ExecutorOptions o;
+  o.git = {"branch=dev,single-branch=true"};
+  auto s = parse_build_settings(o, fake_env({}));
+  EXPECT_EQ(s.git.branch, "dev");
+  EXPECT_EQ(s.git.depth, 0);
+  o.git = {"depth=-1"};
+  EXPECT_NE(error_of(o).find("--git depth=-1"), std::string::npos) << error_of(o);
+  o.git = {"depth=two"};
+  EXPECT_NE(error_of(o).find("--git depth=two"), std::string::npos) << error_of(o);
+  o.git = {"depth=1"};
+  if (context::shallow_fetch_supported()) {
+    EXPECT_EQ(parse_build_settings(o, fake_env({})).git.depth, 1);
+  } else {  // the host build's Debian bookworm libgit2 1.5
+    EXPECT_NE(error_of(o).find("cannot fetch shallow"), std::string::npos) << error_of(o);
+  }
 }

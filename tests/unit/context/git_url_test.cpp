@@ -92,8 +92,30 @@ TEST(GitFlags, KanikoKeysCommaSeparatedAndRepeated) {
   EXPECT_TRUE(parse_git_flags({"insecure-skip-tls=1"}).insecure_skip_tls);
 }
 
+TEST(GitFlags, DepthIsAWholeNumberOfCommitsAndZeroByDefault) {
+  EXPECT_EQ(parse_git_flags({}).depth, 0);
+  EXPECT_EQ(parse_git_flags({"depth=1"}).depth, 1);
+  EXPECT_EQ(parse_git_flags({"branch=dev,depth=50,single-branch=true"}).depth, 50);
+  EXPECT_EQ(parse_git_flags({"depth=0"}).depth, 0);
+  EXPECT_EQ(parse_git_flags({"depth=3", "depth=7"}).depth, 7);  // the last one wins, as for every key
+  EXPECT_EQ(parse_git_flags({"depth=2147483647"}).depth, 2147483647);
+}
+
+TEST(GitFlags, BadDepthsAreRefusedNamingTheFlag) {
+  for (const char* bad : {"depth=-1", "depth=abc", "depth=", "depth=1.5", "depth=+3", "depth= 2", "depth=1e3",
+                          "depth=2147483648", "depth=99999999999999999999"}) {
+    try {
+      parse_git_flags({bad});
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const kiln::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("--git ") + bad + ":"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("whole number"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(GitFlags, RejectsUnknownKeysAndBadBooleans) {
-  EXPECT_THROW(parse_git_flags({"depth=1"}), kiln::UsageError);
+  EXPECT_THROW(parse_git_flags({"shallow=1"}), kiln::UsageError);
   EXPECT_THROW(parse_git_flags({"branch"}), kiln::UsageError);
   EXPECT_THROW(parse_git_flags({"single-branch=yes please"}), kiln::UsageError);
 }
