@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "fs/resolve.h"
 
 namespace kiln::steps {
@@ -27,7 +28,7 @@ proc::MountOp op(proc::MountOp::Kind kind, std::string source, const fsys::path&
 
 // A directory mount point inside root; empty when the image has something
 // else there.
-fsys::path dir_point(const fsys::path& root, const char* image_path) {
+fsys::path dir_point(const fsys::path& root, const std::string& image_path) {
   try {
     fs::mkdir_all(root, image_path, 0, 0, 0755);
     fsys::path p = fs::resolve_in_root(root, image_path, true);
@@ -39,7 +40,7 @@ fsys::path dir_point(const fsys::path& root, const char* image_path) {
 }
 
 // A file mount point inside root: the image's own file, or an empty one.
-fsys::path file_point(const fsys::path& root, const char* image_path) {
+fsys::path file_point(const fsys::path& root, const std::string& image_path) {
   fsys::path p;
   try {
     p = fs::resolve_in_root(root, image_path, true);
@@ -57,7 +58,26 @@ fsys::path file_point(const fsys::path& root, const char* image_path) {
   return p;
 }
 
+bool at_or_below(const std::string& p, const std::string& base) {
+  return p == base || (p.size() > base.size() && p.compare(0, base.size(), base) == 0 &&
+                       (base == "/" || p[base.size()] == '/'));
+}
+
 }  // namespace
+
+std::vector<std::string> container_volumes(std::string_view mountinfo_text, const fsys::path& root) {
+  // root is <kaniko dir>/work/<build>/roots/<N> (engine/build_stages): the
+  // kaniko dir holds the executor, its credentials and this very root.
+  const std::string kaniko = root.lexically_normal().parent_path().parent_path().parent_path().parent_path().string();
+  std::vector<std::string> out;
+  for (const auto& mp : fs::mount_points_from_mountinfo(mountinfo_text)) {
+    if (mp == "/" || mp == "/etc/resolv.conf" || mp == "/etc/hosts") continue;
+    if (at_or_below(mp, "/proc") || at_or_below(mp, "/sys") || at_or_below(mp, "/dev")) continue;
+    if (at_or_below(mp, kaniko) || at_or_below(kaniko, mp)) continue;
+    out.push_back(mp);
+  }
+  return out;
+}
 
 std::vector<proc::MountOp> own_root_mounts(const fsys::path& root, const fs::IgnoreList* ignore) {
   std::vector<proc::MountOp> out;
@@ -71,6 +91,14 @@ std::vector<proc::MountOp> own_root_mounts(const fsys::path& root, const fs::Ign
     if (!ignore || !ignore->ignored(f) || !fsys::is_regular_file(f, ec)) continue;
     if (auto p = file_point(root, f); !p.empty())
       out.push_back(op(proc::MountOp::Kind::Bind, f, p, std::string(f) + " of the stage's root"));
+  }
+  // The container's volumes: a RUN in `/` sees them (kaniko's users mount
+  // build caches that way), so a RUN in a side root does too.
+  auto mountinfo = read_file_if_present("/proc/self/mountinfo");
+  for (const auto& v : container_volumes(mountinfo ? *mountinfo : std::string(), root)) {
+    std::error_code ec;
+    fsys::path p = fsys::is_directory(v, ec) ? dir_point(root, v) : file_point(root, v);
+    if (!p.empty()) out.push_back(op(proc::MountOp::Kind::Bind, v, p, v + " (a mount of the container)"));
   }
   return out;
 }

@@ -37,10 +37,12 @@ def raw(ref, *extra):
     return k.run(["skopeo", "inspect", "--raw", *extra, *reg.skopeo_args(), f"docker://{ref}"]).stdout
 
 
-def picked_digest(ref, arch):
+def picked(ref, arch):
+    """What a client asking for linux/<arch> gets from ref: (architecture, layer digests)."""
     reg = k.registry_for(ref)
-    out = k.run(["skopeo", "--override-arch", arch, "inspect", *reg.skopeo_args(), f"docker://{ref}"]).stdout
-    return json.loads(out)["Digest"]
+    out = json.loads(k.run(["skopeo", "--override-arch", arch, "inspect", *reg.skopeo_args(),
+                            f"docker://{ref}"]).stdout)
+    return out["Architecture"], out["Layers"]
 
 
 def test_index_of_two_platforms(registry_plain, registry_tls, run_build, context, executor, tmp_path):
@@ -58,14 +60,14 @@ def test_index_of_two_platforms(registry_plain, registry_tls, run_build, context
     assert res.rc == 0, res.describe()
 
     for ref in (dest, other):
-        index_bytes = raw(ref)
+        index_bytes = k.inspect_raw_manifest(ref)
         index = json.loads(index_bytes)
         assert index["mediaType"] == "application/vnd.docker.distribution.manifest.list.v2+json", index
         entries = {m["platform"]["architecture"]: m["digest"] for m in index["manifests"]}
         assert entries == digests, (ref, index)
         assert (tmp_path / "digest").read_text() == "sha256:" + hashlib.sha256(index_bytes).hexdigest()
-        for arch, digest in digests.items():
-            assert picked_digest(ref, arch) == digest
+        for arch, source in (("amd64", amd), ("arm64", arm)):
+            assert picked(ref, arch) == (arch, [l["digest"] for l in k.inspect_manifest(source)["layers"]])
         # each platform's image is whole in the destination repository
         repo = ref.rsplit(":", 1)[0]
         arm_manifest = json.loads(raw(f"{repo}@{digests['arm64']}"))

@@ -68,3 +68,19 @@ TEST(DetachLeakedMounts, OnlyTheRootAndWhatIsBelowItInnermostFirst) {
   EXPECT_EQ(leaked, (std::vector<std::string>{root + "/dev", root + "/proc"}));
   EXPECT_TRUE(steps::detach_leaked_mounts(root, mountinfo_line(1, "/") + mountinfo_line(2, "/dev")).empty());
 }
+
+TEST(ContainerVolumes, TheContainersMountsButNotKernelFilesystemsNorTheKanikoDir) {
+  std::string root = "/kaniko/work/b/roots/1";
+  std::string info;
+  int id = 1;
+  for (const char* p : {"/", "/proc", "/proc/sys", "/sys", "/dev", "/dev/shm", "/etc/resolv.conf", "/etc/hosts",
+                        "/kaniko", "/kaniko/.docker", "/workspace", "/cache", "/kaniko/work/b/roots/1/proc",
+                        "/etc/hostname", "/devices"})
+    info += mountinfo_line(id++, p);
+  EXPECT_EQ(steps::container_volumes(info, root),
+            (std::vector<std::string>{"/workspace", "/cache", "/etc/hostname", "/devices"}));
+  // Another kaniko dir (--kaniko-dir): the same rule, from the root's place.
+  EXPECT_EQ(steps::container_volumes(mountinfo_line(1, "/kaniko") + mountinfo_line(2, "/k2/.docker"),
+                                     "/k2/work/b/roots/3"),
+            (std::vector<std::string>{"/kaniko"}));
+}
