@@ -86,15 +86,18 @@ Keychain Keychain::parse(std::string_view text, const std::string& origin) {
         c.password = decoded->substr(colon + 1);
       }
       std::string host = normalise_registry_key(key);
+      // A key naming no host ("", "https:///x") can match no registry.
+      if (host.empty()) continue;
       // An exact host key beats a URL spelling of the same host.
       bool exact = key.find("://") == std::string::npos;
       if (!c.empty() && (exact || !k.auths_.count(host))) k.auths_[host] = c;
     }
   }
   if (auto h = j.find("credHelpers"); h != j.end() && h->is_object()) {
-    for (const auto& [key, name] : h->items())
-      if (name.is_string() && !name.get<std::string>().empty())
-        k.helpers_[normalise_registry_key(key)] = name.get<std::string>();
+    for (const auto& [key, name] : h->items()) {
+      std::string host = normalise_registry_key(key);
+      if (!host.empty() && name.is_string() && !name.get<std::string>().empty()) k.helpers_[host] = name.get<std::string>();
+    }
   }
   k.store_ = str(j, "credsStore");
   return k;
@@ -102,6 +105,9 @@ Keychain Keychain::parse(std::string_view text, const std::string& origin) {
 
 std::optional<Credential> Keychain::lookup(std::string_view registry_host, const SourceContext* ctx) const {
   std::string host = normalise_registry_key(registry_host);
+  // No host, no credential: a helper asked about "" could answer with any
+  // (found by fuzzing: credsStore set and an empty host).
+  if (host.empty()) return std::nullopt;
   // Helpers are asked with the URL Docker uses for Hub and the bare host
   // otherwise, which is what docker login stored.
   std::string server_url = host == kDockerHub ? "https://index.docker.io/v1/" : host;

@@ -2,6 +2,7 @@
 // kept as regression tests; the raw inputs are in the seed corpus too.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 #include "base/error.h"
@@ -24,6 +25,19 @@ TEST(KeychainFuzzRegression, NumberOutOfRangeIsAUsageErrorWithoutTheText) {
       EXPECT_EQ(m.find("E7"), std::string::npos) << m;
       EXPECT_EQ(m.find("9E999"), std::string::npos) << m;
     }
+  }
+}
+
+TEST(KeychainFuzzRegression, AnEmptyHostAsksNoHelperAndMatchesNoEntry) {
+  // The helpers named here do not exist: running one would throw, so a
+  // quiet nullopt shows none was asked. "dTpw" is base64 of u:p.
+  auto k = Keychain::parse(R"({"credsStore":"kiln-no-such-store","credHelpers":{"":"kiln-no-such-helper"},)"
+                           R"("auths":{"":{"auth":"dTpw"},"https:///x":{"auth":"dTpw"}}})",
+                           "config.json");
+  for (const char* host : {"", "https:///", "/x"}) {
+    std::optional<Credential> c;
+    EXPECT_NO_THROW(c = k.lookup(host)) << host;
+    EXPECT_FALSE(c.has_value()) << host;
   }
 }
 
