@@ -17,6 +17,9 @@ packages=(
   docker-registry skopeo umoci runc busybox-static apache2-utils python3 python3-pytest util-linux
   # a real Docker daemon (20.10): the client users run kiln's images with, and BuildKit, the reference builder
   docker.io
+  # other architectures' programs (RUN steps of a --custom-platform build, kiln's probes): qemu-user
+  # registered with binfmt_misc, as on a CI runner set up for docker buildx
+  qemu-user-static binfmt-support
 )
 
 # npm fetches zig. Any npm will do: some machines carry nodejs from another
@@ -29,9 +32,14 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-host: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "setup-host: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "setup-host: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+here="$(cd "$(dirname "$0")" && pwd)"
+"$here/qemu-binfmt.sh" aarch64 s390x ppc64le riscv64
+# Debian's arm64 BusyBox: the base image of the multi-platform e2e tests.
+"$here/foreign-busybox.sh" arm64 >/dev/null

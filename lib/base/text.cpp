@@ -20,4 +20,14 @@ std::string_view trim(std::string_view s, std::string_view chars) {
   return e == std::string_view::npos ? std::string_view() : s.substr(0, e + 1);
 }
 
+std::vector<std::string_view> split_list(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  while (!s.empty()) {
+    auto at = s.find(sep);
+    if (at != 0) out.push_back(s.substr(0, at));
+    s = at == std::string_view::npos ? std::string_view() : s.substr(at + 1);
+  }
+  return out;
+}
+
 }  // namespace kiln

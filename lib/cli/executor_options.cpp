@@ -50,8 +50,10 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(str("compression", 0, &o.compression, "Layer compression: gzip or zstd", "gzip"));
   fs.add(integer("compression-level", &o.compression_level,
                  "Compression level (-1: the algorithm's default; gzip 0 to 9, zstd up to 22)"));
-  fs.add(with_aliases(str("custom-platform", 0, &o.custom_platform,
-                          "Platform of the base images to build on, e.g. linux/arm64 (default linux/amd64)"),
+  fs.add(with_aliases(list("custom-platform", 0, &o.custom_platforms,
+                           "Platform to build for, e.g. linux/arm64 (default: the platform kiln was built for). "
+                           "Repeatable (or a,b): the image is built once per platform and pushed as one image "
+                           "index (a Docker manifest list with --image-format=docker)"),
                       {"customPlatform"}));
 
   fs.add(with_aliases(str("snapshot-mode", 0, &o.snapshot_mode,

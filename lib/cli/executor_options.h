@@ -38,7 +38,7 @@ struct ExecutorOptions : RegistryFlags {
   bool reproducible = false;
   std::string compression = "gzip";
   int compression_level = -1;
-  std::string custom_platform;           // default linux/amd64
+  std::vector<std::string> custom_platforms;  // repeatable or a,b; default: image::native_platform()
 
   // Snapshots and filesystem.
   std::string snapshot_mode = "full";

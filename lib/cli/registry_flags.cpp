@@ -1,6 +1,7 @@
 #include "cli/registry_flags.h"
 
 #include "base/error.h"
+#include "base/text.h"
 #include "cli/flag_rows.h"
 
 namespace kiln::cli {
@@ -30,15 +31,7 @@ void add_registry_flags(FlagSet& fs, RegistryFlags& o) {
                   "Built-in credential helpers asked after DOCKER_AUTH_CONFIG and config.json: env (KANIKO_<HOST>_USER/_PASSWORD), google (gcr.io, *-docker.pkg.dev), ecr (*.dkr.ecr.*.amazonaws.com), acr (*.azurecr.io), gitlab (CI_REGISTRY, CI_DEPENDENCY_PROXY_SERVER). Default: all; an empty value: none. Comma-separated, repeatable.");
     f.set = [&o](std::string_view v) {
       o.credential_helpers_given = true;
-      std::string s(v);
-      std::size_t start = 0;
-      while (start <= s.size()) {
-        auto comma = s.find(',', start);
-        auto part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!part.empty()) o.credential_helpers.push_back(part);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
+      for (std::string_view part : split_list(v)) o.credential_helpers.emplace_back(part);
     };
     fs.add(f);
   }

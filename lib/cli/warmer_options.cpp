@@ -20,7 +20,7 @@ void build_table(FlagSet& fs, WarmerOptions& o) {
   fs.add(duration("cache-ttl", &o.cache_ttl_seconds,
                   "Accepted as kaniko does; the executor's --cache-ttl decides how long a cached tag is used.", "336h0m0s"));
   fs.add(with_aliases(str("custom-platform", 0, &o.custom_platform,
-                          "Platform of the images to cache, e.g. linux/arm64 (default linux/amd64)"),
+                          "Platform of the images to cache, e.g. linux/arm64 (default: the platform kiln was built for)"),
                       {"customPlatform"}));
   add_registry_flags(fs, o);
   add_common_flags(fs, o, "warmer");

@@ -3,9 +3,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <list>
 #include <optional>
 #include <thread>
 
@@ -21,11 +23,13 @@
 #include "dockerfile/dockerignore.h"
 #include "dockerfile/parser.h"
 #include "dockerfile/plan.h"
+#include "dockerfile/run_platforms.h"
 #include "dockerfile/stage_use.h"
 #include "engine/build_report.h"
 #include "engine/build_stages.h"
 #include "engine/cleanup_keep.h"
 #include "engine/dry_run.h"
+#include "engine/index_outputs.h"
 #include "engine/outputs.h"
 #include "engine/stage_builder.h"
 #include "engine/work_dir.h"
@@ -33,7 +37,9 @@
 #include "fs/root_stash.h"
 #include "fs/snapshot.h"
 #include "fs/wipe.h"
+#include "image/platform.h"
 #include "proc/container_check.h"
+#include "proc/foreign_exec.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
 #include "steps/mount_files.h"
@@ -142,11 +148,12 @@ void check_materialize(const cli::ExecutorOptions& opts, const dockerfile::Plan&
                    "comes last in the Dockerfile, or drop --materialize");
 }
 
-// The build's input: the context on disk and the plan of its Dockerfile.
+// The build's input: the context on disk and the plan of its Dockerfile for
+// each platform (settings.platforms, in order).
 struct Input {
   context::Resolved context;
   fsys::path dockerfile;
-  dockerfile::Plan plan;
+  std::vector<dockerfile::Plan> plans;
 };
 
 Input resolve_input(const cli::ExecutorOptions& opts, const BuildSettings& settings, const Environment& env,
@@ -171,20 +178,37 @@ Input resolve_input(const cli::ExecutorOptions& opts, const BuildSettings& setti
   po.build_args = build_arg_values(opts.build_args, env.getenv);
   po.targets = opts.targets;
   po.skip_unused_stages = opts.skip_unused_stages;
-  po.target_platform = settings.platform;
-  po.build_platform = image::Platform{};
-  in.plan = dockerfile::make_plan(parsed, po);
-  for (const auto& w : in.plan.warnings) log.warn(w);
-  check_materialize(opts, in.plan);
+  po.build_platform = image::native_platform();
+  for (const auto& platform : settings.platforms) {
+    po.target_platform = platform;
+    in.plans.push_back(dockerfile::make_plan(parsed, po));
+  }
+  for (const auto& w : in.plans.front().warnings) log.warn(w);
+  check_materialize(opts, in.plans.front());
   return in;
 }
 
+// RUN steps for another platform than kiln's own run through an emulator
+// the host must have: asked before the root is touched (proc/foreign_exec.h).
+void check_platforms_run(const Input& in, const BuildSettings& settings, const engine::WorkDir& work,
+                         log::Logger& log) {
+  std::vector<image::Platform> asked;
+  for (std::size_t i = 0; i < in.plans.size(); ++i)
+    for (const auto& p : dockerfile::run_platforms(in.plans[i], settings.platforms[i])) {
+      bool seen = std::any_of(asked.begin(), asked.end(),
+                              [&](const image::Platform& q) { return image::normalize(q) == image::normalize(p); });
+      if (seen) continue;
+      asked.push_back(p);
+      proc::check_can_run(p, work.scratch() / "can-run", log);
+    }
+}
+
 engine::BuildEnv build_env(const cli::ExecutorOptions& opts, const BuildSettings& settings, const Environment& env,
-                           const Input& in) {
+                           const Input& in, const image::Platform& platform) {
   engine::BuildEnv be;
   be.root = env.root;
   be.context_dir = in.context.dir;
-  be.platform = settings.platform;
+  be.platform = platform;
   be.snapshot_mode = settings.snapshot_mode;
   be.single_snapshot = opts.single_snapshot;
   be.layer = settings.layer;
@@ -229,22 +253,36 @@ bool check_cache_push(const cli::ExecutorOptions& opts, const BuildSettings& set
 }
 
 // The layer cache: --cache-repo (a registry repository or oci:/path), or the
-// first destination's repository + "/cache" as kaniko infers it. Sets be's
-// cache fields.
-void open_layer_cache(const cli::ExecutorOptions& opts, const BuildSettings& settings, registry::Client& client,
-                      const engine::WorkDir& work,
-                      std::optional<cache::LayerCache>& layer_cache, engine::BuildEnv& be, log::Logger& log) {
-  if (!opts.cache) return;
+// first destination's repository + "/cache" as kaniko infers it; whether
+// this build may store entries there. nullopt: the build goes uncached.
+struct CacheChoice {
+  std::string repo;
+  bool may_store = false;
+};
+
+std::optional<CacheChoice> choose_layer_cache(const cli::ExecutorOptions& opts, const BuildSettings& settings,
+                                              registry::Client& client, log::Logger& log) {
+  if (!opts.cache) return std::nullopt;
   std::string repo = cache::cache_repository(opts.cache_repo, opts.destinations);
   if (repo.empty()) {
     log.warn("--cache: no --cache-repo and no --destination to infer one from; building without the layer cache");
-    return;
+    return std::nullopt;
   }
   if (opts.single_snapshot) {
     log.warn("--cache: --single-snapshot makes one layer for the whole build; building without the layer cache");
-    return;
+    return std::nullopt;
   }
-  const bool may_store = check_cache_push(opts, settings, repo, client, log);
+  return CacheChoice{repo, check_cache_push(opts, settings, repo, client, log)};
+}
+
+// The cache of one platform's build (entries are keyed by platform). Sets
+// be's cache fields.
+void open_layer_cache(const std::optional<CacheChoice>& choice, const cli::ExecutorOptions& opts,
+                      registry::Client& client, const engine::WorkDir& work,
+                      std::optional<cache::LayerCache>& layer_cache, engine::BuildEnv& be, log::Logger& log) {
+  if (!choice) return;
+  const std::string& repo = choice->repo;
+  const bool may_store = choice->may_store;
   auto store = open_cache_store(repo, client, log);
   if (!store) return;
   const std::string store_name = store->name();
@@ -390,39 +428,67 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     if (settings.outputs.push && !opts.dryrun && !opts.skip_push_permission_check)
       for (const auto& d : settings.outputs.destinations) client.check_push_permission(d);
 
-    engine::BuildEnv be = build_env(opts, settings, env, in);
-    be.ignore = &ignore;
-    be.work = &work;
-    be.scratch = work.scratch();
-    be.client = &client;
-    be.log = &log;
-    be.context_excluded = load_dockerignore(in.dockerfile, in.context.dir, log);
-    be.mount_method = &mount_method;
-    std::optional<cache::LayerCache> layer_cache;
-    open_layer_cache(opts, settings, client, work, layer_cache, be, log);
-    if (opts.cleanup) container.set_aside(cleanup_inputs(container, opts, settings, in), ignore);
+    const std::optional<CacheChoice> cache_choice = choose_layer_cache(opts, settings, client, log);
+    // One work dir per platform when there are several: stage and layer
+    // files are named by stage index.
+    const bool several = settings.platforms.size() > 1;
+    std::list<engine::WorkDir> platform_work;
+    std::list<std::optional<cache::LayerCache>> layer_caches;
+    auto env_for = [&](std::size_t i) {
+      engine::WorkDir& w = several ? platform_work.emplace_back(work.nested("platform-" + std::to_string(i))) : work;
+      engine::BuildEnv be = build_env(opts, settings, env, in, settings.platforms[i]);
+      be.ignore = &ignore;
+      be.work = &w;
+      be.scratch = w.scratch();
+      be.client = &client;
+      be.log = &log;
+      be.context_excluded = load_dockerignore(in.dockerfile, in.context.dir, log);
+      be.mount_method = &mount_method;
+      open_layer_cache(cache_choice, opts, client, w, layer_caches.emplace_back(), be, log);
+      return be;
+    };
 
     if (opts.dryrun) {
-      engine::dry_run(in.plan, be);
+      if (opts.cleanup) container.set_aside(cleanup_inputs(container, opts, settings, in), ignore);
+      for (std::size_t i = 0; i < in.plans.size(); ++i) engine::dry_run(in.plans[i], env_for(i));
       cleanup();
       return;
     }
+    // Before the root is touched: can this host run every RUN's programs?
+    check_platforms_run(in, settings, work, log);
+    if (opts.cleanup) container.set_aside(cleanup_inputs(container, opts, settings, in), ignore);
 
     engine::BuildReport report;
-    registry::ImageState final_image = build_stages(opts, in.plan, be, report);
-    apply_labels(final_image, settings);
-    final_image.config.set_created(be.created);
+    std::vector<engine::PlatformBuild> builds;
+    for (std::size_t i = 0; i < in.plans.size(); ++i) {
+      const image::Platform& platform = settings.platforms[i];
+      if (several) log.info("Building for " + platform.str() + " (" + std::to_string(i + 1) + " of " +
+                            std::to_string(in.plans.size()) + ")");
+      // The last platform's files are not the next one's starting point.
+      if (i > 0) fs::wipe_root(root, ignore);
+      engine::BuildEnv be = env_for(i);
+      const std::size_t first_stage = report.stages.size();
+      registry::ImageState image = build_stages(opts, in.plans[i], be, report);
+      for (std::size_t s = first_stage; s < report.stages.size(); ++s) report.stages[s].platform = platform.str();
+      apply_labels(image, settings);
+      image.config.set_created(be.created);
+      builds.push_back({platform, std::move(image)});
+    }
     auto tp = std::chrono::steady_clock::now();
     // Last chance before anything is pushed: an interrupted build pushes nothing.
     if (env.interrupt) env.interrupt->check();
     // The container is back as it was before the outputs are written: an
     // output file in its own filesystem (--digest-file, --tar-path) stays.
     container.put_back();
-    engine::write_outputs(final_image, settings.outputs, client, log);
+    if (several)
+      engine::write_index_outputs(builds, settings.outputs, client, log);
+    else
+      engine::write_outputs(builds.front().image, settings.outputs, client, log);
     report.push_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
     // Cache entries were pushed in the background while the build went on;
     // their layer files live in the work dir, so wait before it goes.
-    if (layer_cache) layer_cache->wait();
+    for (auto& c : layer_caches)
+      if (c) c->wait();
 
     if (auto bf = env.getenv("BENCHMARK_FILE"); bf && !bf->empty() && *bf != "false") {
       double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -1,8 +1,10 @@
 #include "cmd/build_settings.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "cmd/registry_setup.h"
 #include "context/git_source.h"
 #include "image/platform.h"
@@ -91,14 +93,36 @@ engine::Outputs outputs(const cli::ExecutorOptions& o) {
   return out;
 }
 
+// --custom-platform: every value split at commas; a platform named twice is
+// built once.
+std::vector<image::Platform> platforms(const std::vector<std::string>& flags) {
+  std::vector<image::Platform> out;
+  for (const auto& flag : flags)
+    for (std::string_view text : split_list(flag)) {
+      auto p = image::parse_platform(text);
+      if (!p || p->os.empty() || p->architecture.empty())
+        throw UsageError("invalid --custom-platform '" + std::string(text) + "': expected os/arch[/variant]");
+      bool seen = std::any_of(out.begin(), out.end(),
+                              [&](const image::Platform& q) { return image::normalize(q) == image::normalize(*p); });
+      if (!seen) out.push_back(*p);
+    }
+  if (out.empty()) out.push_back(image::native_platform());
+  return out;
+}
+
 }  // namespace
 
 BuildSettings parse_build_settings(const cli::ExecutorOptions& o, const GetEnv& getenv) {
   BuildSettings s;
-  if (!o.custom_platform.empty()) {
-    auto p = image::parse_platform(o.custom_platform);
-    if (!p) throw UsageError("invalid --custom-platform '" + o.custom_platform + "': expected os/arch[/variant]");
-    s.platform = *p;
+  s.platforms = platforms(o.custom_platforms);
+  s.platform = s.platforms.front();
+  if (s.platforms.size() > 1) {
+    // One image per output; an index is pushed or written as an OCI layout.
+    if (!o.tar_path.empty())
+      throw UsageError("--tar-path holds one image (docker load's format), and --custom-platform names " +
+                       std::to_string(s.platforms.size()) + " platforms: write --oci-layout-path, or build each platform on its own");
+    if (o.materialize)
+      throw UsageError("--materialize leaves one image's files in the root, and --custom-platform names several platforms");
   }
   s.secrets = steps::parse_secret_flags(o.secrets);
   for (const auto& l : o.labels) {

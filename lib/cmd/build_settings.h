@@ -22,7 +22,10 @@
 namespace kiln::cmd {
 
 struct BuildSettings {
-  image::Platform platform;                                 // --custom-platform; empty: linux/amd64
+  // --custom-platform, in the order given, each once; default: the platform
+  // kiln was built for. `platform` is the first.
+  std::vector<image::Platform> platforms;
+  image::Platform platform;
   std::map<std::string, steps::SecretFlag> secrets;         // --secret, by id
   std::vector<std::pair<std::string, std::string>> labels;  // --label, in order (a later key wins)
   // --compression, --compression-level; with --reproducible, fixed_mtime is

@@ -25,7 +25,7 @@ namespace {
 
 // what: the flag or instruction the text came from, for the error.
 image::Platform platform_from(const std::string& text, const std::string& what) {
-  if (text.empty()) return {};
+  if (text.empty()) return image::native_platform();
   if (auto p = image::parse_platform(text)) return *p;
   throw UsageError("invalid " + what + " '" + text + "': expected os/arch[/variant]");
 }
@@ -45,6 +45,7 @@ std::vector<Target> dockerfile_targets(const cli::WarmerOptions& o, const image:
   dockerfile::PlanOptions po;
   po.build_args = build_arg_values(o.build_args, env);
   po.target_platform = platform;
+  po.build_platform = image::native_platform();
   auto plan = dockerfile::make_plan(parsed, po);
   std::vector<Target> out;
   for (const auto& s : plan.stages) {

@@ -182,14 +182,8 @@ class Planner {
   // The names --target gives, split at commas, empty ones dropped.
   std::vector<std::string> target_names() const {
     std::vector<std::string> names;
-    for (std::string_view rest : opts_.targets) {
-      while (!rest.empty()) {
-        auto comma = rest.find(',');
-        std::string_view part = rest.substr(0, comma);
-        if (!part.empty()) names.emplace_back(part);
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      }
-    }
+    for (const auto& flag : opts_.targets)
+      for (std::string_view part : split_list(flag)) names.emplace_back(part);
     return names;
   }
 

@@ -32,6 +32,7 @@ std::string BuildReport::to_json() const {
     stages_j.push_back({{"index", s.index},
                         {"name", s.name},
                         {"base", s.base},
+                        {"platform", s.platform},
                         {"unpacked", s.unpacked},
                         {"unpack_seconds", s.unpack_seconds},
                         {"total_seconds", s.total_seconds},

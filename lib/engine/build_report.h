@@ -21,6 +21,7 @@ struct StageReport {
   int index = 0;
   std::string name;
   std::string base;
+  std::string platform;       // what it was built for (several with --custom-platform=a,b)
   double unpack_seconds = 0;  // base image and cached layers applied to the root
   double total_seconds = 0;
   bool unpacked = false;      // false when every step came from the cache
@@ -35,7 +36,7 @@ struct BuildReport {
   double peak_rss_mb = 0;
   // JSON: total_seconds, unpack_seconds, run_seconds, snapshot_seconds,
   // layer_seconds, push_seconds, cache_hits, cache_misses, peak_rss_mb,
-  // stages: [{index, name, base, unpacked, unpack_seconds, total_seconds, cache_lookahead,
+  // stages: [{index, name, base, platform, unpacked, unpack_seconds, total_seconds, cache_lookahead,
   // steps: [{instruction, cache, run_seconds, snapshot_seconds, files_walked,
   // files_hashed, layer_seconds, layer_bytes_in, layer_bytes_out}]}].
   std::string to_json() const;

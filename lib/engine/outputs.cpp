@@ -62,6 +62,39 @@ image::ImageBlobs assemble(const registry::ImageState& img, image::ManifestForma
   return b;
 }
 
+registry::PushManifest push_request(const registry::ImageState& img, const image::ImageBlobs& blobs,
+                                   image::ManifestFormat format, const std::vector<registry::Reference>& dests) {
+  image::Descriptor cfg;
+  cfg.digest = digest::sha256_of(blobs.config_json).str();
+  cfg.size = static_cast<std::int64_t>(blobs.config_json.size());
+  cfg.media_type = format == image::ManifestFormat::Oci ? std::string(image::media::kOciConfig)
+                                                        : std::string(image::media::kDockerConfig);
+  // Three phases (upload everywhere, confirm, then tag): see push_image.h.
+  registry::PushManifest pm;
+  pm.media_type = blobs.manifest_media_type;
+  pm.bytes = blobs.manifest_json;
+  for (std::size_t i = 0; i < img.layers.size(); ++i) {
+    const registry::Layer& l = img.layers[i];
+    registry::PushBlob pb;
+    pb.descriptor = blobs.layers[i].descriptor;
+    if (l.file.empty() && !dests.empty())
+      throw Error("layer " + pb.descriptor.digest + " has no local copy to push to " + dests.front().repo_str());
+    // A base layer was streamed into the root, not kept: it is downloaded
+    // only when the destination can neither find nor mount it.
+    pb.open = [&l] {
+      ensure_local(l);
+      return std::make_unique<registry::FileSource>(l.file);
+    };
+    if (l.source) pb.mount_from.push_back(*l.source);
+    pm.blobs.push_back(std::move(pb));
+  }
+  registry::PushBlob config;
+  config.descriptor = cfg;
+  config.open = [&blobs] { return std::make_unique<registry::StringSource>(blobs.config_json); };
+  pm.blobs.push_back(std::move(config));
+  return pm;
+}
+
 OutputResult write_outputs(const registry::ImageState& img, const Outputs& outputs, registry::Client& client,
                            log::Logger& log) {
   image::ManifestFormat format = outputs.format.value_or(img.format);
@@ -73,34 +106,7 @@ OutputResult write_outputs(const registry::ImageState& img, const Outputs& outpu
   const auto& dests = outputs.destinations;
 
   if (outputs.push) {
-    image::Descriptor cfg;
-    cfg.digest = digest::sha256_of(blobs.config_json).str();
-    cfg.size = static_cast<std::int64_t>(blobs.config_json.size());
-    cfg.media_type = format == image::ManifestFormat::Oci ? std::string(image::media::kOciConfig)
-                                                          : std::string(image::media::kDockerConfig);
-    // Three phases (upload everywhere, confirm, then tag): see push_image.h.
-    registry::PushManifest pm;
-    pm.media_type = blobs.manifest_media_type;
-    pm.bytes = blobs.manifest_json;
-    for (std::size_t i = 0; i < img.layers.size(); ++i) {
-      const registry::Layer& l = img.layers[i];
-      registry::PushBlob pb;
-      pb.descriptor = blobs.layers[i].descriptor;
-      if (l.file.empty() && !dests.empty())
-        throw Error("layer " + pb.descriptor.digest + " has no local copy to push to " + dests.front().repo_str());
-      // A base layer was streamed into the root, not kept: it is downloaded
-      // only when the destination can neither find nor mount it.
-      pb.open = [&l] {
-        ensure_local(l);
-        return std::make_unique<registry::FileSource>(l.file);
-      };
-      if (l.source) pb.mount_from.push_back(*l.source);
-      pm.blobs.push_back(std::move(pb));
-    }
-    registry::PushBlob config;
-    config.descriptor = cfg;
-    config.open = [&blobs] { return std::make_unique<registry::StringSource>(blobs.config_json); };
-    pm.blobs.push_back(std::move(config));
+    registry::PushManifest pm = push_request(img, blobs, format, dests);
     registry::push_image(client, pm, dests, log, outputs.push_settings);
   } else {
     log.info("Skipping push to container registry due to --no-push flag");

@@ -35,6 +35,11 @@ struct Outputs {
   DigestFiles digest_files;
 };
 
+// The image's layers and config as push_image takes them (blobs holds its
+// manifest and config bytes; both img and blobs must outlive the push).
+registry::PushManifest push_request(const registry::ImageState& img, const image::ImageBlobs& blobs,
+                                   image::ManifestFormat format, const std::vector<registry::Reference>& dests);
+
 struct OutputResult {
   std::string digest;  // manifest digest
 };

@@ -4,6 +4,7 @@
 // build, removed by --cleanup, so builds that follow in the same container
 // never see a previous build's files (kaniko issue 1586).
 #include <filesystem>
+#include <string>
 
 namespace kiln::engine {
 
@@ -18,8 +19,15 @@ class WorkDir {
   std::filesystem::path scratch() const { return path_ / "scratch"; }
   // Removes the whole directory; safe to call twice.
   void remove() noexcept;
+  // A work dir of its own inside this one (each platform of a multi-platform
+  // build: stage and layer files are named by stage index); removed with it.
+  WorkDir nested(const std::string& name) const;
 
  private:
+  struct At {};
+  WorkDir(At, std::filesystem::path path);
+  void create_dirs() const;
+
   std::filesystem::path path_;
 };
 

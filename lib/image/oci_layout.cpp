@@ -98,15 +98,20 @@ std::string OciLayout::read_blob(std::string_view digest) const {
   return bytes;
 }
 
-Descriptor write_oci_image(const std::filesystem::path& dir, const ImageBlobs& image,
-                           const std::optional<std::string>& tag) {
-  OciLayout layout(dir);
+Descriptor store_oci_image(OciLayout& layout, const ImageBlobs& image) {
   for (const auto& l : image.layers) layout.put_blob_file(l.file, l.descriptor.digest);
   layout.put_blob(image.config_json);
   Descriptor m;
   m.media_type = image.manifest_media_type;
   m.digest = layout.put_blob(image.manifest_json);
   m.size = static_cast<std::int64_t>(image.manifest_json.size());
+  return m;
+}
+
+Descriptor write_oci_image(const std::filesystem::path& dir, const ImageBlobs& image,
+                           const std::optional<std::string>& tag) {
+  OciLayout layout(dir);
+  Descriptor m = store_oci_image(layout, image);
   layout.add_to_index(m, tag);
   if (tag) m.annotations[std::string(kRefNameAnnotation)] = *tag;
   return m;

@@ -49,6 +49,11 @@ class OciLayout {
   Index index_;
 };
 
+// Stores a whole image's blobs (layers, config, manifest) in the layout
+// without listing it in index.json (an entry of an index stored next).
+// Returns the manifest's descriptor.
+Descriptor store_oci_image(OciLayout& layout, const ImageBlobs& image);
+
 // Writes a whole image (layers, config, manifest) into the layout at dir and
 // lists it in index.json under tag. Returns the manifest's descriptor.
 Descriptor write_oci_image(const std::filesystem::path& dir, const ImageBlobs& image,

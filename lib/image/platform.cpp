@@ -15,6 +15,31 @@ std::optional<Platform> parse_platform(std::string_view text) {
   return p;
 }
 
+Platform native_platform() {
+  Platform p;
+#if defined(__x86_64__)
+  p.architecture = "amd64";
+#elif defined(__aarch64__)
+  p.architecture = "arm64";
+#elif defined(__s390x__)
+  p.architecture = "s390x";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  p.architecture = "ppc64le";
+#elif defined(__powerpc64__)
+  p.architecture = "ppc64";
+#elif defined(__riscv) && __riscv_xlen == 64
+  p.architecture = "riscv64";
+#elif defined(__i386__)
+  p.architecture = "386";
+#elif defined(__arm__)
+  p.architecture = "arm";
+  p.variant = "v7";
+#else
+#error "kiln: unknown architecture; add its OCI name to native_platform()"
+#endif
+  return p;
+}
+
 Platform normalize(Platform p) {
   std::string& a = p.architecture;
   std::string& v = p.variant;

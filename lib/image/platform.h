@@ -12,6 +12,10 @@ namespace kiln::image {
 // nullopt without a '/'. The caller's error names where the text came from.
 std::optional<Platform> parse_platform(std::string_view text);
 
+// The platform this binary was compiled for: a build's BUILDPLATFORM and the
+// default --custom-platform, as kaniko takes Go's runtime.GOARCH.
+Platform native_platform();
+
 // Spellings that mean the same platform folded into one: architecture
 // aliases (x86_64 → amd64, aarch64 → arm64, armhf → arm/v7, armel → arm/v6,
 // i386 → 386) and default variants (arm64 → v8, arm → v7, amd64 → v1).

@@ -485,8 +485,9 @@ class LayoutImage:
 
 
 def write_oci_layout(layout: Path, layers, *, history=None, config_extra=None,
-                     tag="latest", level=9) -> LayoutImage:
-    """Write an image made of `layers` (uncompressed tar bytes) into an OCI layout."""
+                     tag="latest", level=9, arch=None) -> LayoutImage:
+    """Write an image made of `layers` (uncompressed tar bytes) into an OCI layout
+    (its config says linux/`arch`, default this machine's)."""
     layout = Path(layout)
     blobs = layout / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
@@ -508,7 +509,7 @@ def write_oci_layout(layout: Path, layers, *, history=None, config_extra=None,
                    for i in range(len(layers))]
     config = {
         "created": FIXED_CREATED,
-        "architecture": host_arch(),
+        "architecture": arch or host_arch(),
         "os": "linux",
         "config": {"Env": [BASE_PATH_ENV]},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},

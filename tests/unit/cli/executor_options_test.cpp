@@ -56,7 +56,7 @@ TEST(ExecutorOptions, CamelCaseSpellings) {
   auto a = parse({"--tarPath=/out/img.tar", "--snapshotMode", "redo", "--customPlatform=linux/arm64"});
   EXPECT_EQ(a.tar_path, "/out/img.tar");
   EXPECT_EQ(a.snapshot_mode, "redo");
-  EXPECT_EQ(a.custom_platform, "linux/arm64");
+  EXPECT_EQ(a.custom_platforms, (std::vector<std::string>{"linux/arm64"}));
   auto b = parse({"--tar-path", "/x.tar"});
   EXPECT_EQ(b.tar_path, "/x.tar");
 }

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "context/git_source.h"
+#include "image/platform.h"
 #include "support/fake_env.h"
 #include "support/usage_error.h"
 
@@ -54,13 +55,38 @@ TEST(BuildSettings, BadSourceDateEpochNamesTheVariable) {
 
 TEST(BuildSettings, CustomPlatform) {
   cli::ExecutorOptions o;
-  o.custom_platform = "linux/arm64/v8";
+  o.custom_platforms = {"linux/arm64/v8"};
   auto s = parse_build_settings(o, fake_env({}));
   EXPECT_EQ(s.platform.os, "linux");
   EXPECT_EQ(s.platform.architecture, "arm64");
   EXPECT_EQ(s.platform.variant, "v8");
-  o.custom_platform = "arm64";
+  ASSERT_EQ(s.platforms.size(), 1u);
+  o.custom_platforms = {"arm64"};
   EXPECT_NE(error_of(o).find("--custom-platform 'arm64'"), std::string::npos) << error_of(o);
+  o.custom_platforms = {"linux/amd64,/arm64"};
+  EXPECT_NE(error_of(o).find("--custom-platform '/arm64'"), std::string::npos) << error_of(o);
+}
+
+TEST(BuildSettings, SeveralPlatformsInOrderEachOnce) {
+  cli::ExecutorOptions o;
+  o.custom_platforms = {"linux/amd64,linux/arm64", "linux/arm64/v8", "linux/s390x"};
+  auto s = parse_build_settings(o, fake_env({}));
+  ASSERT_EQ(s.platforms.size(), 3u);
+  EXPECT_EQ(s.platforms[0].str(), "linux/amd64");
+  EXPECT_EQ(s.platforms[1].str(), "linux/arm64");  // linux/arm64/v8 is the same platform
+  EXPECT_EQ(s.platforms[2].str(), "linux/s390x");
+  EXPECT_EQ(s.platform, s.platforms[0]);
+  o.tar_path = "/out/image.tar";
+  EXPECT_NE(error_of(o).find("--tar-path"), std::string::npos) << error_of(o);
+  o.tar_path.clear();
+  o.materialize = true;
+  EXPECT_NE(error_of(o).find("--materialize"), std::string::npos) << error_of(o);
+}
+
+TEST(BuildSettings, DefaultPlatformIsKilnsOwn) {
+  auto s = parse_build_settings(cli::ExecutorOptions{}, fake_env({}));
+  ASSERT_EQ(s.platforms.size(), 1u);
+  EXPECT_EQ(s.platform, image::native_platform());
 }
 
 TEST(BuildSettings, SecretsAreParsedBeforeTheBuild) {

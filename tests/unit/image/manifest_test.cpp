@@ -181,3 +181,26 @@ TEST(Detect, MediaTypeFromDocument) {
 
 }  // namespace
 }  // namespace kiln::image
+
+namespace kiln::image {
+namespace {
+
+TEST(NativePlatform, IsTheArchitectureThisTestWasCompiledFor) {
+  Platform p = native_platform();
+  EXPECT_EQ(p.os, "linux");
+#if defined(__x86_64__)
+  EXPECT_EQ(p.architecture, "amd64");
+#elif defined(__aarch64__)
+  EXPECT_EQ(p.architecture, "arm64");
+#endif
+  // Its name is one select_platform understands.
+  Index idx;
+  Descriptor d;
+  d.digest = "sha256:" + std::string(64, 'a');
+  d.platform = p;
+  idx.manifests.push_back(d);
+  EXPECT_TRUE(select_platform(idx, p).has_value());
+}
+
+}  // namespace
+}  // namespace kiln::image

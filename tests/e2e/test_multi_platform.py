@@ -1,0 +1,126 @@
+"""Builds for several platforms in one invocation (issue 19 §2).
+
+The base is a two-platform busybox index: this machine's BusyBox for
+linux/amd64 and Debian's arm64 busybox-static for linux/arm64
+(scripts/foreign-busybox.sh), so RUN steps of the arm64 build execute arm64
+programs through qemu-user's binfmt_misc registration
+(scripts/qemu-binfmt.sh), in the sandbox's chroot as in a user's container.
+Each platform's image is checked by what it holds: the architecture of its
+binaries (`file`) and what `uname -m` said while its RUN steps ran.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import kiln_e2e as k
+from test_ci_conveniences import host_run
+
+REPO = Path(__file__).resolve().parents[2]
+PLATFORMS = "--custom-platform=linux/amd64,linux/arm64"
+
+DOCKERFILE = """\
+FROM --platform=$BUILDPLATFORM BASE AS build
+ARG TARGETARCH
+RUN uname -m > /build-machine && echo "$TARGETARCH" > /built-for
+FROM BASE
+ARG TARGETPLATFORM
+COPY hello.txt /hello.txt
+COPY --from=build /build-machine /built-for /from-build/
+RUN uname -m > /machine && echo "$TARGETPLATFORM" > /platform && cp /bin/busybox /own-busybox
+"""
+
+
+def arm64_busybox() -> str:
+    return subprocess.run([str(REPO / "scripts/foreign-busybox.sh"), "arm64"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def two_platform_base(session_dir, registry_plain, executor):
+    """HOST/mbusybox:latest, an index of linux/amd64 and linux/arm64 busybox images."""
+    work = session_dir / "multi-platform-base"
+    refs = []
+    for arch, busybox in (("amd64", "/bin/busybox"), ("arm64", arm64_busybox())):
+        image = k.write_oci_layout(work / arch, k.busybox_layers(busybox), arch=arch,
+                                   history=k.BUSYBOX_HISTORY, config_extra={"Cmd": ["sh"]})
+        refs.append(k.push_layout(image, registry_plain.ref(f"mbusybox:{arch}"), "docker"))
+    index = registry_plain.ref("mbusybox:latest")
+    res = host_run(executor, ["manifest", *refs, f"--destination={index}", *registry_plain.insecure_args()],
+                   docker_config_dir=work / "no-config")
+    assert res.rc == 0, res.describe()
+    return index
+
+
+def elf_machine(path: Path) -> str:
+    return subprocess.run(["file", "-b", str(path)], check=True, capture_output=True, text=True).stdout
+
+
+# docker_caps: in a container with Docker's default capabilities (no mount
+# namespace of its own): the emulator registration is the kernel's, so the
+# arm64 RUN works there as well.
+@pytest.mark.parametrize("docker_caps", [False, True], ids=["sandbox", "docker-caps"])
+def test_two_platforms_one_index(two_platform_base, registry_plain, run_build, context, outdir, tmp_path,
+                                 docker_caps):
+    base = two_platform_base
+    ctx = context({"Dockerfile": DOCKERFILE.replace("BASE", base), "hello.txt": "hello\n"})
+    dest = registry_plain.ref("multi/built:1")
+    res = run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}", PLATFORMS,
+                          "--digest-file=/output/digest", "--oci-layout-path=/output/layout",
+                          *registry_plain.insecure_args()], binds=[(outdir, "/output")], docker_caps=docker_caps)
+    assert "Building for linux/arm64 (2 of 2)" in res.output, res.output
+
+    index_bytes = k.inspect_raw_manifest(dest)
+    index = json.loads(index_bytes)
+    assert index["mediaType"] == "application/vnd.docker.distribution.manifest.list.v2+json", index
+    entries = {m["platform"]["architecture"]: m["digest"] for m in index["manifests"]}
+    assert sorted(entries) == ["amd64", "arm64"], index
+    assert (outdir / "digest").read_text() == "sha256:" + hashlib.sha256(index_bytes).hexdigest()
+
+    expect = {"amd64": ("x86_64", "x86-64"), "arm64": ("aarch64", "ARM aarch64")}
+    repo = dest.rsplit(":", 1)[0]
+    for arch, (machine, elf) in expect.items():
+        ref = f"{repo}@{entries[arch]}"
+        assert k.inspect_config(ref)["architecture"] == arch
+        root = k.pull_rootfs(ref, tmp_path / f"pulled-{arch}")
+        assert (root / "machine").read_text() == machine + "\n", arch  # its RUN ran as that architecture
+        assert (root / "platform").read_text() == f"linux/{arch}\n"
+        assert elf in elf_machine(root / "own-busybox"), arch
+        # The cross-compiling stage ran once per platform, natively, told its target.
+        assert (root / "from-build/build-machine").read_text() == "x86_64\n", arch
+        assert (root / "from-build/built-for").read_text() == arch + "\n"
+        assert (root / "hello.txt").read_text() == "hello\n"
+
+    # The OCI layout holds the index too (OCI media types): skopeo picks each platform from it.
+    layout = json.loads((outdir / "layout/index.json").read_text())
+    assert [m["mediaType"] for m in layout["manifests"]] == ["application/vnd.oci.image.index.v1+json"]
+    for arch in ("amd64", "arm64"):
+        out = k.run(["skopeo", "--override-arch", arch, "inspect", f"oci:{outdir / 'layout'}:1"]).stdout
+        assert json.loads(out)["Architecture"] == arch
+
+
+def test_a_platform_this_host_cannot_run_fails_before_anything(registry_plain, run_build, context):
+    # Debian registers no qemu-arm: a RUN for linux/arm/v7 cannot run here.
+    if Path("/proc/sys/fs/binfmt_misc/qemu-arm").exists():
+        pytest.skip("qemu-arm is registered on this machine")
+    ctx = context({"Dockerfile": "FROM nosuchbase:1\nRUN true\n"})
+    dest = registry_plain.ref("multi/never:1")
+    res = run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}",
+                          "--custom-platform=linux/amd64,linux/arm/v7", *registry_plain.insecure_args()],
+                    expect_rc="fail")
+    assert "RUN steps for linux/arm/v7 need this host to run linux/arm/v7 programs" in res.output, res.output
+    assert "binfmt_misc" in res.output and "qemu-user-static" in res.output
+    # Refused before the base image was asked for, and nothing pushed.
+    assert "nosuchbase" not in res.output, res.output
+    assert not k.image_exists(dest)
+
+
+def test_tar_path_with_several_platforms_is_refused(run_build, context):
+    ctx = context({"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n"})
+    res = run_build(ctx, ["--context=dir:///workspace", "--no-push", PLATFORMS, "--tar-path=/tmp/x.tar"],
+                    expect_rc="fail")
+    assert "--tar-path" in res.output and "--oci-layout-path" in res.output, res.output
