@@ -124,3 +124,18 @@ def test_tar_path_with_several_platforms_is_refused(run_build, context):
     res = run_build(ctx, ["--context=dir:///workspace", "--no-push", PLATFORMS, "--tar-path=/tmp/x.tar"],
                     expect_rc="fail")
     assert "--tar-path" in res.output and "--oci-layout-path" in res.output, res.output
+
+
+def test_docker_runs_each_platform_of_the_index(two_platform_base, registry_plain, run_build, context, docker):
+    """The index as Docker reads it: `docker run --platform` pulls each
+    platform's image from it and runs it (arm64 through qemu's binfmt_misc
+    registration), and each says the machine its RUN step ran on."""
+    ctx = context({"Dockerfile": DOCKERFILE.replace("BASE", two_platform_base), "hello.txt": "hello\n"})
+    dest = registry_plain.ref("multi/docker:1")
+    run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}", PLATFORMS,
+                    *registry_plain.insecure_args()])
+    for platform, machine in (("linux/amd64", "x86_64"), ("linux/arm64", "aarch64")):
+        docker.cli(["pull", "--platform", platform, dest], timeout=180)  # the tag now names this platform's image
+        res = docker.run(dest, ["sh", "-c", "uname -m; cat /machine /platform"], args=["--platform", platform],
+                         timeout=180)
+        assert res.stdout.split() == [machine, machine, platform], (platform, res.stdout, res.stderr)
