@@ -62,8 +62,9 @@ images: static
 # UNPACK_BENCH_ARGS="--runs 3"); then fully cached rebuilds (bench/cached.py,
 # CACHED_BENCH_ARGS="--runs 3 --scenarios c,a"); then what --cleanup costs on a
 # 100,000-file container and on the debug image under Docker (bench/cleanup.py,
-# CLEANUP_BENCH_ARGS="--runs 3"). BENCH_ARGS="--baseline OLD/executor" runs an
-# older kiln beside the new one, alternating.
+# CLEANUP_BENCH_ARGS="--runs 3"); then a two-platform build against one build per
+# platform (bench/multi_platform.py, MULTI_BENCH_ARGS="--runs 3").
+# BENCH_ARGS="--baseline OLD/executor" runs an older kiln beside the new one, alternating.
 bench: static images
 	@command -v buildah >/dev/null && command -v debootstrap >/dev/null && [ -x /usr/sbin/dockerd ] && \
 	  [ -x /usr/bin/docker ] || \
@@ -72,6 +73,7 @@ bench: static images
 	/usr/bin/python3 bench/unpack.py $(UNPACK_BENCH_ARGS)
 	/usr/bin/python3 bench/cached.py $(CACHED_BENCH_ARGS)
 	/usr/bin/python3 bench/cleanup.py $(CLEANUP_BENCH_ARGS)
+	/usr/bin/python3 bench/multi_platform.py $(MULTI_BENCH_ARGS)
 
 fuzz: setup
 	scripts/fuzz.sh $(or $(FUZZ_SECONDS),40)

@@ -3,6 +3,29 @@
 #include <nlohmann/json.hpp>
 
 namespace kiln::engine {
+namespace {
+
+// Each platform's phase times (a build for several --custom-platform), so
+// the cost of an emulated platform shows apart from the native one.
+nlohmann::json phases_by_platform(const std::vector<StageReport>& stages) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& s : stages) {
+    if (s.platform.empty()) continue;
+    auto& p = out[s.platform];
+    if (p.is_null()) p = {{"stage_seconds", 0.0}, {"unpack_seconds", 0.0}, {"run_seconds", 0.0},
+                          {"snapshot_seconds", 0.0}, {"layer_seconds", 0.0}};
+    p["stage_seconds"] = p["stage_seconds"].get<double>() + s.total_seconds;
+    p["unpack_seconds"] = p["unpack_seconds"].get<double>() + s.unpack_seconds;
+    for (const auto& st : s.steps) {
+      p["run_seconds"] = p["run_seconds"].get<double>() + st.run_seconds;
+      p["snapshot_seconds"] = p["snapshot_seconds"].get<double>() + st.snapshot_seconds;
+      p["layer_seconds"] = p["layer_seconds"].get<double>() + st.layer_seconds;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string BuildReport::to_json() const {
   nlohmann::json stages_j = nlohmann::json::array();
@@ -49,6 +72,7 @@ std::string BuildReport::to_json() const {
                       {"cache_hits", hits},
                       {"cache_misses", misses},
                       {"peak_rss_mb", peak_rss_mb},
+                      {"platforms", phases_by_platform(stages)},
                       {"stages", stages_j}};
   return j.dump(1) + "\n";
 }

@@ -36,6 +36,8 @@ struct BuildReport {
   double peak_rss_mb = 0;
   // JSON: total_seconds, unpack_seconds, run_seconds, snapshot_seconds,
   // layer_seconds, push_seconds, cache_hits, cache_misses, peak_rss_mb,
+  // platforms: {"linux/arm64": {stage_seconds, unpack_seconds, run_seconds,
+  // snapshot_seconds, layer_seconds}},
   // stages: [{index, name, base, platform, unpacked, unpack_seconds, total_seconds, cache_lookahead,
   // steps: [{instruction, cache, run_seconds, snapshot_seconds, files_walked,
   // files_hashed, layer_seconds, layer_bytes_in, layer_bytes_out}]}].
