@@ -117,10 +117,6 @@ BuildSettings parse_build_settings(const cli::ExecutorOptions& o, const GetEnv& 
   s.platforms = platforms(o.custom_platforms);
   s.platform = s.platforms.front();
   if (s.platforms.size() > 1) {
-    // One image per output; an index is pushed or written as an OCI layout.
-    if (!o.tar_path.empty())
-      throw UsageError("--tar-path holds one image (docker load's format), and --custom-platform names " +
-                       std::to_string(s.platforms.size()) + " platforms: write --oci-layout-path, or build each platform on its own");
     if (o.materialize)
       throw UsageError("--materialize leaves one image's files in the root, and --custom-platform names several platforms");
   }

@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "digest/digest.h"
 #include "engine/base_image.h"
+#include "image/index_archive.h"
 #include "image/index_assembly.h"
 #include "image/media_types.h"
 #include "image/oci_layout.h"
@@ -71,12 +72,41 @@ void write_layout(const std::vector<PlatformBuild>& builds, const std::vector<im
            " platforms)");
 }
 
+// docker load tags one image per tag: this machine's platform gets the
+// destinations' tags (the first platform when none is this machine's).
+std::size_t tagged_entry(const std::vector<PlatformBuild>& builds) {
+  const image::Platform native = image::normalize(image::native_platform());
+  for (std::size_t i = 0; i < builds.size(); ++i) {
+    const image::Platform p = image::normalize(builds[i].platform);
+    if (p.os == native.os && p.architecture == native.architecture) return i;
+  }
+  return 0;
+}
+
+void write_archive(const std::vector<PlatformBuild>& builds, const std::vector<image::ImageBlobs>& blobs,
+                   image::ManifestFormat format, const Outputs& outputs, log::Logger& log) {
+  std::vector<image::ArchiveImage> images;
+  for (std::size_t i = 0; i < builds.size(); ++i) {
+    for (const auto& l : builds[i].image.layers) ensure_local(l);
+    images.push_back({format == image::ManifestFormat::Oci
+                          ? blobs[i]
+                          : assemble(builds[i].image, image::ManifestFormat::Oci, outputs.annotations),
+                      builds[i].platform});
+  }
+  make_parent_dir(outputs.tar_path);
+  std::optional<std::string> tag;
+  if (!outputs.destinations.empty() && !outputs.destinations[0].tag.empty()) tag = outputs.destinations[0].tag;
+  const std::size_t tagged = tagged_entry(builds);
+  image::write_index_archive(outputs.tar_path, images, tagged, outputs.destination_names, tag);
+  log.info("Wrote image tarball " + outputs.tar_path + " (an OCI layout of " + std::to_string(builds.size()) +
+           " platforms; docker load tags the " + builds[tagged].platform.str() + " image)");
+}
+
 }  // namespace
 
 OutputResult write_index_outputs(const std::vector<PlatformBuild>& builds, const Outputs& outputs,
                                  registry::Client& client, log::Logger& log) {
   if (builds.empty()) throw Error("no platform was built");
-  if (!outputs.tar_path.empty()) throw UsageError("--tar-path holds one platform's image, and this build has several");
   image::ManifestFormat format = outputs.format.value_or(builds.front().image.format);
   if (!outputs.annotations.empty()) format = image::ManifestFormat::Oci;  // Docker schema 2 has no annotations
   std::vector<image::ImageBlobs> blobs;
@@ -95,6 +125,7 @@ OutputResult write_index_outputs(const std::vector<PlatformBuild>& builds, const
   else
     log.info("Skipping push to container registry due to --no-push flag");
   if (!outputs.oci_layout_path.empty()) write_layout(builds, blobs, format, outputs, log);
+  if (!outputs.tar_path.empty()) write_archive(builds, blobs, format, outputs, log);
   write_digest_files(outputs.digest_files, outputs.destinations, out.digest);
   return out;
 }

@@ -4,8 +4,9 @@
 // every --destination, then the index under the destination's tag (a Docker
 // manifest list when the images are Docker schema 2, an OCI index
 // otherwise), so no tag appears before every image is complete everywhere.
-// --oci-layout-path holds every image and the index; the digest files name
-// the index.
+// --oci-layout-path holds every image and the index, --tar-path the same as
+// a tarball that docker load also reads (image/index_archive.h); the digest
+// files name the index.
 #include <vector>
 
 #include "engine/outputs.h"
@@ -21,9 +22,7 @@ struct PlatformBuild {
   registry::ImageState image;
 };
 
-// Throws kiln::Error naming the platform or destination at fault; outputs
-// must not ask for --tar-path (cmd/build_settings refuses it with several
-// platforms before the build).
+// Throws kiln::Error naming the platform or destination at fault.
 OutputResult write_index_outputs(const std::vector<PlatformBuild>& builds, const Outputs& outputs,
                                  registry::Client& client, log::Logger& log);
 

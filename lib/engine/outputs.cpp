@@ -31,15 +31,14 @@ std::string convert_layer_type(const std::string& t, image::ManifestFormat f) {
   return t;
 }
 
-// Output files may name directories that do not exist yet (kaniko creates them).
-void make_parent(const std::string& path) {
+}  // namespace
+
+void make_parent_dir(const std::string& path) {
   std::error_code ec;
   fsys::path parent = fsys::path(path).parent_path();
   if (!parent.empty()) fsys::create_directories(parent, ec);
   if (ec) throw IoError("creating directory " + parent.string() + ": " + ec.message());
 }
-
-}  // namespace
 
 image::ImageBlobs assemble(const registry::ImageState& img, image::ManifestFormat format,
                            const std::map<std::string, std::string>& annotations) {
@@ -115,7 +114,7 @@ OutputResult write_outputs(const registry::ImageState& img, const Outputs& outpu
   if (!outputs.tar_path.empty() || !outputs.oci_layout_path.empty())
     for (const auto& l : img.layers) ensure_local(l);  // these outputs hold every layer's bytes
   if (!outputs.tar_path.empty()) {
-    make_parent(outputs.tar_path);
+    make_parent_dir(outputs.tar_path);
     image::write_docker_archive(outputs.tar_path, blobs.config_json, blobs.layers, outputs.destination_names);
     log.info("Wrote image tarball " + outputs.tar_path);
   }

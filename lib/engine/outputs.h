@@ -40,6 +40,10 @@ struct Outputs {
 registry::PushManifest push_request(const registry::ImageState& img, const image::ImageBlobs& blobs,
                                    image::ManifestFormat format, const std::vector<registry::Reference>& dests);
 
+// Output files may name directories that do not exist yet (kaniko creates
+// them). Throws kiln::IoError naming the directory.
+void make_parent_dir(const std::string& path);
+
 struct OutputResult {
   std::string digest;  // manifest digest
 };

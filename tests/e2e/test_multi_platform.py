@@ -119,11 +119,28 @@ def test_a_platform_this_host_cannot_run_fails_before_anything(registry_plain, r
     assert not k.image_exists(dest)
 
 
-def test_tar_path_with_several_platforms_is_refused(run_build, context):
-    ctx = context({"Dockerfile": "FROM scratch\nCOPY Dockerfile /\n"})
-    res = run_build(ctx, ["--context=dir:///workspace", "--no-push", PLATFORMS, "--tar-path=/tmp/x.tar"],
-                    expect_rc="fail")
-    assert "--tar-path" in res.output and "--oci-layout-path" in res.output, res.output
+def build_tarball(base, registry_plain, run_build, context, outdir, tag):
+    """--no-push --tar-path of the two-platform build; returns (tarball path, its destination name)."""
+    ctx = context({"Dockerfile": DOCKERFILE.replace("BASE", base), "hello.txt": "hello\n"})
+    dest = registry_plain.ref(tag)
+    run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}", "--no-push", PLATFORMS,
+                    "--tar-path=/output/image.tar", *registry_plain.insecure_args()], binds=[(outdir, "/output")])
+    assert not k.image_exists(dest)
+    return outdir / "image.tar", dest
+
+
+def test_tar_path_holds_the_index(two_platform_base, registry_plain, run_build, context, outdir):
+    tarball, dest = build_tarball(two_platform_base, registry_plain, run_build, context, outdir, "multi/tar:1")
+    # An OCI archive of the index: skopeo picks each platform from it.
+    for arch in ("amd64", "arm64"):
+        out = k.run(["skopeo", "--override-arch", arch, "inspect", f"oci-archive:{tarball}:1"]).stdout
+        assert json.loads(out)["Architecture"] == arch
+    # A docker-archive too: the tag names this machine's platform.
+    out = k.run(["skopeo", "inspect", f"docker-archive:{tarball}:{dest}"]).stdout
+    assert json.loads(out)["Architecture"] == k.host_arch()
+    manifest = json.loads(subprocess.run(["tar", "-xOf", str(tarball), "manifest.json"], check=True,
+                                         capture_output=True).stdout)
+    assert [e["RepoTags"] for e in manifest] == [[dest], []], manifest
 
 
 def test_docker_runs_each_platform_of_the_index(two_platform_base, registry_plain, run_build, context, docker):
@@ -139,3 +156,13 @@ def test_docker_runs_each_platform_of_the_index(two_platform_base, registry_plai
         res = docker.run(dest, ["sh", "-c", "uname -m; cat /machine /platform"], args=["--platform", platform],
                          timeout=180)
         assert res.stdout.split() == [machine, machine, platform], (platform, res.stdout, res.stderr)
+
+
+
+def test_docker_loads_the_tarball(two_platform_base, registry_plain, run_build, context, outdir, docker):
+    """Docker 20.10's `docker load` reads the two-platform --tar-path through its
+    manifest.json, and the tag runs this machine's image."""
+    tarball, dest = build_tarball(two_platform_base, registry_plain, run_build, context, outdir, "multi/loaded:1")
+    docker.load(tarball)
+    res = docker.run(dest, ["sh", "-c", "uname -m; cat /machine"], timeout=120)
+    assert res.stdout.split() == ["x86_64", "x86_64"], (res.stdout, res.stderr)

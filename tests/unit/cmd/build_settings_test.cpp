@@ -76,9 +76,6 @@ TEST(BuildSettings, SeveralPlatformsInOrderEachOnce) {
   EXPECT_EQ(s.platforms[1].str(), "linux/arm64");  // linux/arm64/v8 is the same platform
   EXPECT_EQ(s.platforms[2].str(), "linux/s390x");
   EXPECT_EQ(s.platform, s.platforms[0]);
-  o.tar_path = "/out/image.tar";
-  EXPECT_NE(error_of(o).find("--tar-path"), std::string::npos) << error_of(o);
-  o.tar_path.clear();
   o.materialize = true;
   EXPECT_NE(error_of(o).find("--materialize"), std::string::npos) << error_of(o);
 }
