@@ -2,12 +2,21 @@
 KILN_CACHE ?= /var/cache/kiln
 export KILN_CACHE
 BUILD      ?= build
-STATIC     := $(BUILD)/static
+# The static build's architecture (scripts/toolchain/arch.sh): amd64 (native),
+# arm64, ppc64le, riscv64, or ppc64 (big-endian, tests only). A foreign one
+# builds into $(BUILD)/static-<arch> and runs its tests under qemu-user.
+ARCH       ?= amd64
+# What `make release` builds and unit-tests; README "Architectures".
+RELEASE_ARCHES := amd64 arm64 ppc64le riscv64
+# Foreign architectures whose unit tests `make unit-arches` runs under qemu
+# (not yet part of `make test`: see README "Architectures").
+TEST_ARCHES    := arm64
+STATIC     := $(BUILD)/static$(if $(filter-out amd64,$(ARCH)),-$(ARCH))
 HOST       := $(BUILD)/host
 JOBS       ?= 2
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup toolchain static host test unit unit-host e2e demo fuzz images bench clean
+.PHONY: all setup toolchain configure static static-all arm64-executor host test unit unit-host unit-arches e2e demo fuzz images bench release clean
 
 all: static
 
@@ -15,34 +24,56 @@ setup:
 	scripts/setup-host.sh
 
 toolchain: setup
-	scripts/toolchain/install-zig.sh
-	scripts/toolchain/build-deps.sh
-	scripts/toolchain/build-libgit2.sh
-	scripts/toolchain/build-accel.sh
+	KILN_ARCH=$(ARCH) scripts/toolchain/install-zig.sh
+	KILN_ARCH=$(ARCH) scripts/toolchain/build-deps.sh
+	KILN_ARCH=$(ARCH) scripts/toolchain/build-libgit2.sh
+	KILN_ARCH=$(ARCH) scripts/toolchain/build-accel.sh
 
-# The shipping build: fully static musl binaries in $(STATIC)/.
-static: toolchain
-	cmake -S . -B $(STATIC) -G Ninja -DCMAKE_BUILD_TYPE=Release \
-	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/zig-musl.cmake -DKILN_REVISION=$(REVISION) >/dev/null
+# The shipping build: fully static musl binaries in $(STATIC)/ (ARCH=arm64 ...).
+static: configure
 	ninja -C $(STATIC) -j$(JOBS)
 	@file $(STATIC)/executor $(STATIC)/warmer
+
+configure: toolchain
+	cmake -S . -B $(STATIC) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_ARCH=$(ARCH) \
+	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/zig-musl.cmake -DKILN_REVISION=$(REVISION) >/dev/null
+
+# The arm64 executor alone (no unit tests): what the e2e smoke runs under qemu.
+arm64-executor:
+	$(MAKE) configure ARCH=arm64
+	ninja -C $(BUILD)/static-arm64 -j$(JOBS) executor
+	@file $(BUILD)/static-arm64/executor
+
+# Every released architecture's static binaries.
+static-all:
+	set -e; for a in $(RELEASE_ARCHES); do $(MAKE) static ARCH=$$a; done
 
 # A fast glibc build with Debian's -dev packages, for iteration and sanitizers.
 host: setup
 	cmake -S . -B $(HOST) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=$(if $(SANITIZE),ON,OFF) >/dev/null
 	ninja -C $(HOST) -j$(JOBS)
 
-# Unit tests run on the static build: what ships is what is tested.
+# Unit tests run on the static build: what ships is what is tested (a
+# foreign ARCH's under qemu-user, CMake's cross-compiling emulator).
 unit: static
 	cd $(STATIC) && ctest --output-on-failure -j$(JOBS)
+
+unit-arches:
+	set -e; for a in $(TEST_ARCHES); do $(MAKE) unit ARCH=$$a; done
+
+# Builds and unit-tests every released architecture.
+release:
+	set -e; for a in $(RELEASE_ARCHES); do $(MAKE) unit ARCH=$$a; done
 
 unit-host: host
 	cd $(HOST) && ctest --output-on-failure -j$(JOBS)
 
-# End-to-end: real registries, the executor in a sandbox, skopeo/umoci checks.
-e2e: static
+# End-to-end: real registries, the executor in a sandbox, skopeo/umoci checks;
+# tests/e2e/test_foreign_arch.py builds with the arm64 executor under qemu.
+e2e: static arm64-executor
 	scripts/install-npm-tools.sh >/dev/null  # s3rver, azurite (cached; the tests also call it)
 	KILN_EXECUTOR=$(CURDIR)/$(STATIC)/executor KILN_WARMER=$(CURDIR)/$(STATIC)/warmer \
+	  KILN_FOREIGN_EXECUTOR=$(CURDIR)/$(BUILD)/static-arm64/executor \
 	  /usr/bin/python3 -m pytest -p no:cacheprovider tests/e2e -q -rfE
 
 # Fuzzing runs before e2e so that pytest's summary is the last line of the log.

@@ -17,8 +17,8 @@ packages=(
   docker-registry skopeo umoci runc busybox-static apache2-utils python3 python3-pytest util-linux
   # a real Docker daemon (20.10): the client users run kiln's images with, and BuildKit, the reference builder
   docker.io
-  # other architectures' programs (RUN steps of a --custom-platform build, kiln's probes): qemu-user
-  # registered with binfmt_misc, as on a CI runner set up for docker buildx
+  # other architectures' programs (RUN steps of a --custom-platform build, kiln's probes, kiln's own
+  # foreign builds): qemu-user registered with binfmt_misc, as on a CI runner set up for docker buildx
   qemu-user-static binfmt-support
 )
 
@@ -40,6 +40,7 @@ else
 fi
 
 here="$(cd "$(dirname "$0")" && pwd)"
-"$here/qemu-binfmt.sh" aarch64 s390x ppc64le riscv64
-# Debian's arm64 BusyBox: the base image of the multi-platform e2e tests.
+# binfmt_misc mounted and qemu's formats enabled (a fresh machine or container may have neither).
+"$here/qemu-binfmt.sh" >/dev/null
+# Debian's arm64 BusyBox: the base image of the multi-platform and arm64 e2e tests.
 "$here/foreign-busybox.sh" arm64 >/dev/null

@@ -1,10 +1,13 @@
 #!/bin/bash
-# Builds kiln's third-party libraries as static x86_64-linux-musl archives
+# Builds kiln's third-party libraries as static <cpu>-linux-musl archives
 # with zig (scripts/toolchain/install-zig.sh), from Debian bookworm's source
-# packages, into a prefix keyed by a hash of the toolchain scripts:
+# packages, into a prefix keyed by a hash of the toolchain scripts and the
+# architecture (KILN_ARCH: amd64 by default, or arm64, s390x, ppc64le,
+# riscv64; see arch.sh):
 #
-#   ${KILN_CACHE:-/var/cache/kiln}/deps-<hash>   the prefix
-#   ${KILN_CACHE:-/var/cache/kiln}/deps          symlink to the newest complete one
+#   ${KILN_CACHE:-/var/cache/kiln}/deps-<hash>          amd64's prefix
+#   ${KILN_CACHE:-/var/cache/kiln}/<arch>/deps-<hash>   another architecture's
+#   .../deps                                            symlink to the newest complete one
 #
 # Idempotent: a finished prefix is reused (instant, no network); a prefix
 # interrupted half-way resumes at the first library not yet installed.
@@ -12,8 +15,11 @@
 # and so builds a fresh prefix. Per-library build times go to
 # <prefix>/build-times.log. Needs root only to add the deb-src entry.
 #
-# Options (environment): KILN_CACHE, KILN_JOBS (default 2), KILN_KEEP_BUILD=1
-# to keep the build trees in ${KILN_CACHE}/build.
+# Options (environment): KILN_ARCH, KILN_CACHE, KILN_JOBS (default 2),
+# KILN_KEEP_BUILD=1 to keep the build trees in ${KILN_CACHE}/build.
+# A foreign architecture's configure checks run its test programs under
+# qemu-user (CMake's emulator; binfmt_misc for autotools): setup-host.sh
+# installs and registers it.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -21,10 +27,14 @@ REPO="$(cd "$HERE/../.." && pwd)"
 export KILN_CACHE="${KILN_CACHE:-/var/cache/kiln}"
 JOBS="${KILN_JOBS:-2}"
 TOOLCHAIN="$REPO/cmake/zig-musl.cmake"
+# shellcheck source=arch.sh
+. "$HERE/arch.sh"
+kiln_arch_select
+if [ -n "$ARCH_UNBUILDABLE" ]; then echo "build-deps: $ARCH_UNBUILDABLE" >&2; exit 1; fi
 
-HASH=$(cat "$HERE/build-deps.sh" "$HERE/install-zig.sh" "$TOOLCHAIN" | sha256sum | cut -c1-12)
-PREFIX="$KILN_CACHE/deps-$HASH"
-LINK="$KILN_CACHE/deps"
+HASH=$( { cat "$HERE/build-deps.sh" "$HERE/install-zig.sh" "$HERE/arch.sh" "$TOOLCHAIN"; echo "$KILN_ARCH"; } | sha256sum | cut -c1-12)
+PREFIX="$ARCH_ROOT/deps-$HASH"
+LINK="$ARCH_ROOT/deps"
 SRC="$KILN_CACHE/src"
 BUILD="$KILN_CACHE/build/$HASH"
 LOG="$PREFIX/build-times.log"
@@ -39,7 +49,7 @@ if [ -f "$PREFIX/.complete" ]; then
 fi
 
 ZIGBIN="$("$HERE/install-zig.sh")"
-ZIGDIR="$(dirname "$ZIGBIN")/package"
+ZIGDIR="$KILN_CACHE/zig-${KILN_ZIG_VERSION:-0.11.0}/package"
 export CC="$ZIGBIN/zig-cc" CXX="$ZIGBIN/zig-c++" AR="$ZIGBIN/zig-ar" RANLIB="$ZIGBIN/zig-ranlib"
 export CFLAGS="-O2" CXXFLAGS="-O2" LDFLAGS="" CPPFLAGS=""
 # Make the toolchain file point at the prefix being built.
@@ -48,6 +58,9 @@ unset PKG_CONFIG_PATH
 export PKG_CONFIG_LIBDIR="$PREFIX/lib/pkgconfig"  # never the host's .pc files
 
 mkdir -p "$PREFIX/include" "$PREFIX/lib" "$PREFIX/.stamps" "$SRC" "$BUILD"
+# autotools: --host for a foreign architecture (nothing for the native one).
+CONFIGURE_HOST=""
+[ "$KILN_ARCH" = amd64 ] || CONFIGURE_HOST="--host=$ARCH_TRIPLE --build=$(uname -m)-linux-gnu"
 
 # fetch_source, unpack, version_of (this script has its own step(), with stamps).
 . "$HERE/debian-source.sh"
@@ -151,7 +164,8 @@ build_xz() {
   version_of xz-utils >"$BUILD/xz.version"
   local s; s=$(unpack xz-utils)
   cd "$s"
-  ./configure --prefix="$PREFIX" --libdir="$PREFIX/lib" --enable-static --disable-shared \
+  # shellcheck disable=SC2086
+  ./configure $CONFIGURE_HOST --prefix="$PREFIX" --libdir="$PREFIX/lib" --enable-static --disable-shared \
     --disable-xz --disable-xzdec --disable-lzmadec --disable-lzmainfo --disable-lzma-links \
     --disable-scripts --disable-doc --disable-nls --enable-threads=posix
   make -j"$JOBS" -C src/liblzma

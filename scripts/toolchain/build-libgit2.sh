@@ -1,10 +1,11 @@
 #!/bin/bash
 # Builds libgit2 (for git:// build contexts and ADD <git URL>) as a static
-# x86_64-linux-musl archive with the same zig toolchain as build-deps.sh, into
-# its own prefix:
+# <cpu>-linux-musl archive (KILN_ARCH, see arch.sh) with the same zig
+# toolchain as build-deps.sh, into its own prefix:
 #
 #   ${KILN_CACHE:-/var/cache/kiln}/libgit2-<hash>   the prefix (include/, lib/)
 #   ${KILN_CACHE:-/var/cache/kiln}/libgit2          symlink to the newest complete one
+#   (${KILN_CACHE}/<arch>/libgit2-<hash> and .../libgit2 for a foreign architecture)
 #
 # libgit2 comes from Debian trixie's source package (1.9: shallow fetches,
 # git_fetch_options.depth; bookworm's 1.5 has none), http-parser from
@@ -19,12 +20,13 @@
 # recipe's were: worktrees still on that recipe keep their own symlink.
 #
 # <hash> covers this script, debian-source.sh and the main dependency prefix it links against
-# (mbedTLS for HTTPS, zlib), so editing either rebuilds libgit2 only, and
+# (mbedTLS for HTTPS, zlib; its name carries the architecture), so editing either rebuilds libgit2 only, and
 # editing this script never rebuilds the main prefix.
 #
 # Idempotent: a finished prefix is reused (instant, no network). Build times
 # go to <prefix>/build-times.log. Options (environment): KILN_CACHE,
-# KILN_JOBS (default 2), KILN_KEEP_BUILD=1 to keep the build tree.
+# KILN_JOBS (default 2), KILN_KEEP_BUILD=1 to keep the build tree,
+# KILN_DEPS_PREFIX (the main prefix, when it is already known).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -34,11 +36,14 @@ JOBS="${KILN_JOBS:-2}"
 TOOLCHAIN="$REPO/cmake/zig-musl.cmake"
 
 say() { echo "build-libgit2: $*" >&2; }
+# shellcheck source=arch.sh
+. "$HERE/arch.sh"
+kiln_arch_select
 
 # The main prefix (instant when it is complete; builds it otherwise).
-DEPS="$("$HERE/build-deps.sh")"
+DEPS="${KILN_DEPS_PREFIX:-$("$HERE/build-deps.sh")}"
 HASH=$( { cat "$HERE/build-libgit2.sh" "$HERE/debian-source.sh"; basename "$DEPS"; } | sha256sum | cut -c1-12)
-PREFIX="$KILN_CACHE/libgit2-$HASH"
+PREFIX="$ARCH_ROOT/libgit2-$HASH"
 SRC="$KILN_CACHE/src"
 TRIXIE_SRC="$KILN_CACHE/src/trixie"
 TRIXIE_APT="$KILN_CACHE/apt-trixie"

@@ -1,8 +1,9 @@
 # Sourced by every toolchain build script (build-deps.sh, build-libgit2.sh,
 # build-accel.sh): downloading, unpacking and building Debian bookworm source
 # packages into $PREFIX. The caller sets SRC (downloads), BUILD (scratch
-# trees), PREFIX, LOG and a say() function. build-deps.sh has already added
-# the deb-src entry and fetched the source index.
+# trees), PREFIX, LOG, ARCH_ROOT (arch.sh: where the architecture's prefixes
+# live) and a say() function. build-deps.sh has already added the deb-src
+# entry and fetched the source index.
 
 fetch_source() { # PKG: the newest version whose files the mirror serves
   local p=$1 v
@@ -41,12 +42,12 @@ step() { # NAME FUNCTION: run it with its output in a log, record its time
   printf '%-12s %4ss  %s\n' "$name" $(( $(date +%s) - t0 )) "$(cat "$BUILD/$name.version")" | tee -a "$LOG" >&2
 }
 
-# prefix_ready NAME HASH: when $KILN_CACHE/NAME-HASH is complete, point the
+# prefix_ready NAME HASH: when $ARCH_ROOT/NAME-HASH is complete, point the
 # NAME symlink at it, print it and succeed; the caller then exits.
 prefix_ready() {
-  local name=$1 hash=$2 dir="$KILN_CACHE/$1-$2"
+  local name=$1 hash=$2 dir="$ARCH_ROOT/$1-$2"
   [ -f "$dir/.complete" ] || return 1
-  [ "$(readlink "$KILN_CACHE/$name" 2>/dev/null)" = "$name-$hash" ] || ln -sfn "$name-$hash" "$KILN_CACHE/$name"
+  [ "$(readlink "$ARCH_ROOT/$name" 2>/dev/null)" = "$name-$hash" ] || ln -sfn "$name-$hash" "$ARCH_ROOT/$name"
   say "up to date: $dir"
   echo "$dir"
 }
@@ -57,8 +58,8 @@ prefix_finish() {
   find "$PREFIX/lib" \( -name '*.so*' -o -name '*.la' \) -delete
   printf '%-12s %4ss\n' "total" $(( $(date +%s) - t0 )) | tee -a "$LOG" >&2
   touch "$PREFIX/.complete"
-  ln -sfn "$name-$hash" "$KILN_CACHE/$name"
+  ln -sfn "$name-$hash" "$ARCH_ROOT/$name"
   [ "${KILN_KEEP_BUILD:-0}" = 1 ] || rm -rf "$BUILD"
-  say "done: $PREFIX (symlinked from $KILN_CACHE/$name)"
+  say "done: $PREFIX (symlinked from $ARCH_ROOT/$name)"
   echo "$PREFIX"
 }

@@ -62,6 +62,23 @@ def executor():
 
 
 @pytest.fixture(scope="session")
+def foreign_executor():
+    """(path, arch) of a static executor built for another architecture
+    ($KILN_FOREIGN_EXECUTOR, e.g. build/static-arm64/executor; `make e2e` sets
+    it), which runs here under qemu-user through binfmt_misc."""
+    path = os.environ.get("KILN_FOREIGN_EXECUTOR")
+    if not path:
+        pytest.fail("KILN_FOREIGN_EXECUTOR is not set: build one with `make static ARCH=arm64` "
+                    "and point it at build/static-arm64/executor", pytrace=False)
+    desc = k.run(["file", "-L", path]).stdout
+    arch = k.elf_arch(desc)
+    if arch is None or arch == k.host_arch() or "statically linked" not in desc:
+        pytest.fail(f"{path} is not a static executor of a foreign architecture: {desc.strip()}",
+                    pytrace=False)
+    return Path(path), arch
+
+
+@pytest.fixture(scope="session")
 def warmer():
     """Path of the static warmer: $KILN_WARMER, default REPO/build/static/warmer."""
     path = Path(os.environ.get("KILN_WARMER") or k.REPO_ROOT / "build" / "static" / "warmer")

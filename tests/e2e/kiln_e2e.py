@@ -467,6 +467,16 @@ def host_arch():
             "s390x": "s390x", "riscv64": "riscv64", "i686": "386"}.get(m, m)
 
 
+def elf_arch(file_description: str):
+    """The OCI architecture named by `file -L`'s description of an ELF binary."""
+    for needle, arch in (("x86-64", "amd64"), ("ARM aarch64", "arm64"), ("IBM S/390", "s390x"),
+                         ("64-bit LSB executable, 64-bit PowerPC", "ppc64le"),
+                         ("64-bit MSB executable, 64-bit PowerPC", "ppc64"), ("RISC-V", "riscv64")):
+        if needle in file_description:
+            return arch
+    return None
+
+
 @dataclass
 class LayoutImage:
     """An image written by hand into an OCI layout directory."""
