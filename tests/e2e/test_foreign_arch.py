@@ -58,3 +58,34 @@ RUN cat a.txt greeting.txt > joined.txt && echo "$STAGE" >> joined.txt
     sums = (rootfs / "result/sum").read_text().split()
     assert sums[0] == k.sha256_digest(b"hello from the context\n").split(":")[1]
     assert config["config"]["WorkingDir"] == "/result"
+
+
+def test_index_of_images_built_by_each_architectures_executor(foreign_executor, executor, registry_plain,
+                                                               context, tmp_path):
+    """issue 19 §3 end to end: each platform's image built by the executor of
+    that architecture (as a CI job per architecture would), then joined by
+    `executor manifest`; skopeo picks each platform's image from the index."""
+    foreign, arch = foreign_executor
+    bases = {arch: foreign_busybox_base(registry_plain, arch, tmp_path),
+             k.host_arch(): k.BusyboxImage(tmp_path / "host-base").push(registry_plain, "docker")}
+    refs = []
+    for exe, a in ((executor, k.host_arch()), (foreign, arch)):
+        ctx = context({"Dockerfile": f"FROM {bases[a]}\nRUN uname -m > /machine\n"})
+        ref = registry_plain.ref(f"per-arch/app:1-{a}")
+        argv = k.sandbox_argv(executor=exe, context=ctx,
+                              args=["--context=dir:///workspace", f"--destination={ref}",
+                                    *registry_plain.insecure_args()])
+        k.check_rc(k.run_process(argv, timeout=900), 0)
+        refs.append(ref)
+    index = registry_plain.ref("per-arch/app:1")
+    k.run([str(executor), "manifest", *refs, f"--destination={index}", *registry_plain.insecure_args()],
+          env={"PATH": "/usr/bin:/bin", "DOCKER_CONFIG": str(tmp_path / "no-config")})
+    entries = {m["platform"]["architecture"]: m["digest"] for m in k.inspect_manifest(index)["manifests"]}
+    assert sorted(entries) == sorted([k.host_arch(), arch]), entries
+    for a in (k.host_arch(), arch):
+        info = json.loads(k.run(["skopeo", "inspect", "--override-arch", a, "--tls-verify=false",
+                                 f"docker://{index}"]).stdout)
+        assert info["Architecture"] == a, info
+        # skopeo's "Digest" is the index's: each platform's image by its entry.
+        rootfs = k.pull_rootfs(f"{index.rsplit(':', 1)[0]}@{entries[a]}", tmp_path / f"pulled-{a}")
+        assert (rootfs / "machine").read_text().strip() == UNAME[a]
