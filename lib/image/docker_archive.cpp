@@ -38,10 +38,7 @@ void write_docker_archive(const std::filesystem::path& out, const std::string& c
   }
   nlohmann::json manifest = nlohmann::json::array({entry});
 
-  auto tmp = out;
-  tmp += ".partial";
-  try {
-    UstarWriter tar(tmp);
+  write_tarball(out, [&](UstarWriter& tar) {
     tar.add(config_name, config_json);
     std::vector<std::string> written;
     for (const auto& l : layers) {
@@ -52,13 +49,7 @@ void write_docker_archive(const std::filesystem::path& out, const std::string& c
       written.push_back(name);
     }
     tar.add("manifest.json", manifest.dump());
-    tar.finish();
-    std::filesystem::rename(tmp, out);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+  });
 }
 
 }  // namespace kiln::image

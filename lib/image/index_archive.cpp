@@ -53,10 +53,7 @@ nlohmann::json docker_entry(const ArchiveImage& img, const std::vector<std::stri
 void write_index_archive(const std::filesystem::path& out, const std::vector<ArchiveImage>& images,
                          std::size_t tagged_entry, const std::vector<std::string>& repo_tags,
                          const std::optional<std::string>& tag) {
-  auto tmp = out;
-  tmp += ".partial";
-  try {
-    UstarWriter tar(tmp);
+  write_tarball(out, [&](UstarWriter& tar) {
     BlobWriter blobs(tar);
     std::vector<PlatformImage> entries;
     nlohmann::json docker = nlohmann::json::array();
@@ -85,13 +82,7 @@ void write_index_archive(const std::filesystem::path& out, const std::vector<Arc
     tar.add("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
     tar.add("index.json", to_json(layout_index));
     tar.add("manifest.json", docker.dump());
-    tar.finish();
-    std::filesystem::rename(tmp, out);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+  });
 }
 
 }  // namespace kiln::image

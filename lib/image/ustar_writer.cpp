@@ -94,4 +94,19 @@ void UstarWriter::finish() {
   if (!out_) throw IoError("closing " + path_.string());
 }
 
+void write_tarball(const std::filesystem::path& out, const std::function<void(UstarWriter&)>& fill) {
+  auto tmp = out;
+  tmp += ".partial";
+  try {
+    UstarWriter tar(tmp);
+    fill(tar);
+    tar.finish();
+    std::filesystem::rename(tmp, out);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
 }  // namespace kiln::image

@@ -6,6 +6,7 @@
 // this library does not link libarchive.)
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -30,5 +31,9 @@ class UstarWriter {
   std::filesystem::path path_;
   std::ofstream out_;
 };
+
+// Writes a tarball through `fill` under a temporary name beside out, renamed
+// to out once finished: a failure leaves neither out nor the temporary file.
+void write_tarball(const std::filesystem::path& out, const std::function<void(UstarWriter&)>& fill);
 
 }  // namespace kiln::image
