@@ -172,6 +172,24 @@ def scenario_notes(name, reports):
     return notes
 
 
+def push_note(reports):
+    """The push after the last step (issue 20's pipelined layers): how long
+    it took, what of it was waiting for the early uploads still running and
+    writing the manifests, and how long the early uploads ran, mostly while
+    the steps did. Medians over the runs; None for reports from an executor
+    without early uploads."""
+    if not all("early_upload_seconds" in r for r in reports):
+        return None
+
+    def med(key):
+        return statistics.median(r[key] for r in reports)
+    beyond = statistics.median(r["push_seconds"] - r["push_manifests_seconds"] for r in reports)
+    return (f"push after the last step: {med('push_seconds'):.2f} s (waiting for early uploads "
+            f"{med('early_upload_wait_seconds'):.2f}, manifests {med('push_manifests_seconds'):.2f}, "
+            f"beyond the manifests {beyond:.2f}; target <= 0.20); early uploads ran "
+            f"{med('early_upload_seconds'):.2f} s for {med('early_upload_blobs'):.0f} blob(s)")
+
+
 def make_context(kind, directory):
     directory.mkdir(parents=True, exist_ok=True)
     if kind == "many_files":
@@ -356,6 +374,8 @@ def main():
             notes = ["each run (s): " + "; ".join(f"{tool} {listed(v)}" for tool, v in times.items()) +
                      f"; kiln's run phase {listed(r.get('run_seconds', 0) for r in reports)}",
                      *scenario_notes(name, reports)]
+            if push_note(reports):
+                notes.append(push_note(reports))
             if len(reports[0].get("stages", [])) > 1:
                 notes.append(f"kiln's stages one after the other (sum of their times): "
                              f"{statistics.median(stage_sum(r) for r in reports):.2f} s; "

@@ -26,6 +26,7 @@
 #include "engine/build_stages.h"
 #include "engine/cleanup_keep.h"
 #include "engine/dry_run.h"
+#include "engine/early_upload.h"
 #include "engine/outputs.h"
 #include "engine/stage_builder.h"
 #include "engine/work_dir.h"
@@ -382,9 +383,9 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     Input in = resolve_input(opts, settings, env, work, log);
     registry::Options reg_opts = settings.registry;
     reg_opts.cancelled = cancel_flag(env.interrupt);
-    registry::Client client(std::move(reg_opts),
-                            load_keychain(settings.credential_helpers, docker_config_dir(opts, env.getenv), env.getenv),
-                            log);
+    registry::Keychain keychain =
+        load_keychain(settings.credential_helpers, docker_config_dir(opts, env.getenv), env.getenv);
+    registry::Client client(reg_opts, keychain, log);
     // kaniko checks that it may push before it builds: wrong credentials
     // fail in seconds, not after the build.
     if (settings.outputs.push && !opts.dryrun && !opts.skip_push_permission_check)
@@ -400,6 +401,13 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     be.mount_method = &mount_method;
     std::optional<cache::LayerCache> layer_cache;
     open_layer_cache(opts, settings, client, work, layer_cache, be, log);
+    // Declared after the work dir and the layer cache, so that on a failure
+    // it stops before they go.
+    std::optional<engine::EarlyUpload> early_upload;
+    if (settings.outputs.push && !settings.outputs.destinations.empty() && !opts.dryrun) {
+      early_upload.emplace(reg_opts, keychain, settings.outputs.destinations, log);
+      be.layer_ready = [&early_upload](const registry::Layer& l) { early_upload->offer(l); };
+    }
     if (opts.cleanup) container.set_aside(cleanup_inputs(container, opts, settings, in), ignore);
 
     if (opts.dryrun) {
@@ -418,8 +426,17 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     // The container is back as it was before the outputs are written: an
     // output file in its own filesystem (--digest-file, --tar-path) stays.
     container.put_back();
-    engine::write_outputs(final_image, settings.outputs, client, log);
-    report.push_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+    if (early_upload) {
+      auto tw = std::chrono::steady_clock::now();
+      engine::EarlyUploadStats es = early_upload->finish();
+      report.early_upload_wait_seconds = seconds_since(tw);
+      report.early_upload_seconds = es.seconds;
+      report.early_upload_blobs = es.blobs;
+      report.early_upload_failed = es.failed;
+    }
+    engine::OutputResult written = engine::write_outputs(final_image, settings.outputs, client, log);
+    report.push_seconds = seconds_since(tp);
+    report.push_manifests_seconds = written.push_times.manifests_seconds;
     // Cache entries were pushed in the background while the build went on;
     // their layer files live in the work dir, so wait before it goes.
     if (layer_cache) layer_cache->wait();

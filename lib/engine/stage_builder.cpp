@@ -216,6 +216,7 @@ void StageRun::materialize() {
 void StageRun::push_layer(const registry::Layer& l) {
   result_.image.layers.push_back(l);
   result_.image.config.add_diff_id(l.diff_id);
+  if (env_.layer_ready) env_.layer_ready(l);
 }
 
 std::optional<registry::Layer> StageRun::add_layer(const fs::Changes& changes, StepReport& sr) {
@@ -460,6 +461,8 @@ StageResult StageRun::build() {
   Base base = base_for(env_, plan_, stage, done_);
   img = std::move(base.image);
   rep_.unpack_seconds += since(t0);
+  if (env_.layer_ready)
+    for (const auto& l : img.layers) env_.layer_ready(l);
 
   cache_ = env_.single_snapshot ? nullptr : env_.layer_cache;
   if (cache_ && !cache_->enabled()) cache_ = nullptr;

@@ -68,7 +68,9 @@ PUSH = [
     ("throttle", lambda: fp.Fault("throttle", fp.is_upload, count=2, retry_after=1), "ok"),
     ("500-manifest", lambda: fp.Fault("status", lambda m, p: m == "PUT" and "/manifests/" in p,
                                       count=2, status=500), "ok"),
-    ("corrupt", lambda: fp.Fault("corrupt", fp.is_upload_with_body, count=1), ("pushing blob sha256:", "DIGEST_INVALID")),
+    # The early upload of the COPY's layer (during the build, no retries)
+    # takes the first corruption, the final push the second.
+    ("corrupt", lambda: fp.Fault("corrupt", fp.is_upload_with_body, count=2), ("pushing blob sha256:", "DIGEST_INVALID")),
 ]
 
 

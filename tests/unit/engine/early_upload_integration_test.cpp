@@ -1,0 +1,131 @@
+// The early uploader against a real docker-registry: layers offered during
+// the build end up in every destination, each once; what cannot be uploaded
+// is counted and left to the final push, never thrown; stopping abandons a
+// transfer at once (engine/early_upload.h).
+#include "engine/early_upload.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "digest/sha256.h"
+#include "registry/registry_server.h"
+#include "support/temp_dir.h"
+
+using namespace kiln;
+using kiln::testing::RegistryServer;
+using kiln::testing::TempDir;
+
+namespace {
+
+registry::Options plain_options() {
+  registry::Options o;
+  o.insecure_all = true;
+  o.ca_file.clear();
+  o.push_retry = 5;  // the uploader must not use them: a failure is left to the final push
+  o.retry_initial_delay = std::chrono::milliseconds(2000);
+  return o;
+}
+
+// A layer file of `size` bytes written by the "build".
+registry::Layer layer_file(const TempDir& dir, const std::string& name, std::size_t size, char seed) {
+  std::string bytes(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(seed + (i * 131) % 251);
+  registry::Layer l;
+  l.file = dir.path() / name;
+  std::ofstream(l.file, std::ios::binary) << bytes;
+  l.descriptor.media_type = "application/vnd.oci.image.layer.v1.tar+gzip";
+  l.descriptor.digest = "sha256:" + digest::sha256_hex(bytes);
+  l.descriptor.size = static_cast<std::int64_t>(size);
+  return l;
+}
+
+registry::Client checker(log::Logger& log) { return registry::Client(plain_options(), registry::Keychain{}, log); }
+
+}  // namespace
+
+TEST(EarlyUpload, PutsEveryOfferedLayerInEveryDestinationOnce) {
+  RegistryServer reg({});
+  TempDir dir("kiln-early");
+  log::Logger log;
+  std::vector<registry::Reference> dests{registry::parse_reference(reg.host() + "/app:v1"),
+                                         registry::parse_reference(reg.host() + "/other/app:v2")};
+  registry::Layer a = layer_file(dir, "a.layer", 300000, 'a');
+  registry::Layer b = layer_file(dir, "b.layer", 1000, 'b');
+  engine::EarlyUploadStats stats;
+  {
+    engine::EarlyUpload up(plain_options(), registry::Keychain{}, dests, log);
+    up.offer(a);
+    up.offer(b);
+    up.offer(a);  // the same digest again: not sent twice
+    stats = up.finish();
+    up.offer(layer_file(dir, "late.layer", 10, 'c'));  // after finish: ignored
+  }
+  EXPECT_EQ(stats.blobs, 4);
+  EXPECT_EQ(stats.failed, 0);
+  EXPECT_GT(stats.seconds, 0.0);
+  auto c = checker(log);
+  for (const auto& d : dests) {
+    EXPECT_TRUE(c.blob_exists(d, a.descriptor.digest)) << d.str();
+    EXPECT_TRUE(c.blob_exists(d, b.descriptor.digest)) << d.str();
+  }
+  // No tag was written: the manifests are the final push's.
+  EXPECT_FALSE(c.head_manifest(dests[0]));
+}
+
+TEST(EarlyUpload, ALayerThatCannotBeSentIsLeftToThePushNotThrown) {
+  RegistryServer reg({});
+  TempDir dir("kiln-early");
+  log::Logger log;
+  std::vector<registry::Reference> dests{registry::parse_reference(reg.host() + "/app:v1")};
+  registry::Layer gone = layer_file(dir, "gone.layer", 5000, 'g');
+  std::filesystem::remove(gone.file);
+  registry::Layer wrong = layer_file(dir, "wrong.layer", 5000, 'w');
+  wrong.descriptor.digest = "sha256:" + std::string(64, '0');  // the registry refuses the digest
+  registry::Layer good = layer_file(dir, "good.layer", 5000, 'o');
+  auto t = std::chrono::steady_clock::now();
+  engine::EarlyUpload up(plain_options(), registry::Keychain{}, dests, log);
+  up.offer(gone);
+  up.offer(wrong);
+  up.offer(good);
+  auto stats = up.finish();
+  // No retry waited: the Options' 5 retries of 2 s are the final push's.
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(), 1.5);
+  EXPECT_EQ(stats.failed, 1);  // the wrong digest; the missing file is not even tried
+  EXPECT_EQ(stats.blobs, 1);
+  auto c = checker(log);
+  EXPECT_TRUE(c.blob_exists(dests[0], good.descriptor.digest));
+  EXPECT_FALSE(c.blob_exists(dests[0], wrong.descriptor.digest));
+}
+
+// A "registry" that accepts connections and never answers: an upload to it
+// hangs until the uploader is stopped.
+TEST(EarlyUpload, StoppingAbandonsATransferAtOnce) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string host = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+
+  TempDir dir("kiln-early");
+  log::Logger log;
+  auto up = std::make_unique<engine::EarlyUpload>(
+      plain_options(), registry::Keychain{}, std::vector<registry::Reference>{registry::parse_reference(host + "/app:v1")},
+      log);
+  up->offer(layer_file(dir, "a.layer", 1000, 'a'));
+  up->offer(layer_file(dir, "b.layer", 1000, 'b'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the first request is waiting for an answer
+  auto t = std::chrono::steady_clock::now();
+  up.reset();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(), 2.0);
+  ::close(fd);
+}
