@@ -50,7 +50,7 @@ def test_layers_go_up_while_the_last_step_runs(registry_plain, busybox_image, ru
     manifest = k.inspect_manifest(dests[0])
     layers = [l["digest"] for l in manifest["layers"]]
     assert len(layers) == 5, manifest  # two base layers, COPY, two RUNs
-    last_run = out.index("LAST-RUN-ENDS")
+    last_run = out.index("\nLAST-RUN-ENDS\n")  # the RUN's output, not its log line
     for dest in dests:
         repo = dest.rsplit(":", 1)[0]
         # The COPY's and the first RUN's layers were in each destination
