@@ -4,17 +4,15 @@
 // transfer at once (engine/early_upload.h).
 #include "engine/early_upload.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "digest/sha256.h"
 #include "registry/registry_server.h"
+#include "support/silent_server.h"
 #include "support/temp_dir.h"
 
 using namespace kiln;
@@ -106,15 +104,8 @@ TEST(EarlyUpload, ALayerThatCannotBeSentIsLeftToThePushNotThrown) {
 // A "registry" that accepts connections and never answers: an upload to it
 // hangs until the uploader is stopped.
 TEST(EarlyUpload, StoppingAbandonsATransferAtOnce) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(fd, 16), 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const std::string host = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  kiln::testing::SilentServer silent;
+  const std::string host = silent.host();
 
   TempDir dir("kiln-early");
   log::Logger log;
@@ -127,5 +118,4 @@ TEST(EarlyUpload, StoppingAbandonsATransferAtOnce) {
   auto t = std::chrono::steady_clock::now();
   up.reset();
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(), 2.0);
-  ::close(fd);
 }
