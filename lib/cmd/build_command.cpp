@@ -407,6 +407,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     if (settings.outputs.push && !settings.outputs.destinations.empty() && !opts.dryrun) {
       early_upload.emplace(reg_opts, keychain, settings.outputs.destinations, log);
       be.layer_ready = [&early_upload](const registry::Layer& l) { early_upload->offer(l); };
+      be.layer_writing = [&early_upload](const fsys::path& f) { early_upload->writing(f); };
     }
     if (opts.cleanup) container.set_aside(cleanup_inputs(container, opts, settings, in), ignore);
 

@@ -4,7 +4,10 @@
 // complete on disk, while the next steps run, so the push after the last step
 // finds it there. The upload streams from the layer's file (or, for a base
 // layer, mounts it across repositories or downloads it to disk first), as the
-// final push would: memory stays bounded.
+// final push would: memory stays bounded. A layer being written is followed
+// as its file grows, a chunk at a time, and its upload closed with the digest
+// once it is complete, so even the last step's layer is mostly up when the
+// step ends.
 //
 // Best effort: a failed early upload is logged and forgotten. The final push
 // (registry/push_image.h) still checks every blob in every destination,
@@ -12,7 +15,10 @@
 // write a tag, so the order of visible effects is unchanged.
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,8 +36,9 @@
 namespace kiln::engine {
 
 // The layers waiting for the uploader, in the order offered, each digest
-// once. pop() blocks until there is one, or returns nullopt once the queue
-// is closed and empty, or stopped.
+// once (a layer still being written has no digest yet: it is never taken for
+// another). pop() blocks until there is one, or returns nullopt once the
+// queue is closed and empty, or stopped.
 class UploadQueue {
  public:
   // False when the digest was offered before, or the queue no longer takes layers.
@@ -81,19 +88,36 @@ class EarlyUpload {
   // a step, a cached layer, or a base layer its registry still has).
   // Thread-safe; never blocks on the network.
   void offer(const registry::Layer& layer);
+  // A layer of the image to push starts being written to `file`: its bytes
+  // are sent as they come; offer() with the same file completes it. Another
+  // writing(), or finish(), before that abandons it (the layer was not kept).
+  void writing(const std::filesystem::path& file);
   // Takes no more layers and waits until the queued ones are uploaded (or
   // failed). Call before the final push.
   EarlyUploadStats finish();
 
+  // The bytes a growing layer's upload sends at once.
+  static constexpr std::int64_t kStreamChunk = 4LL << 20;
+
  private:
+  struct Stream;
   void work();
   void upload(const registry::Layer& layer);
+  void stream(const std::filesystem::path& file);
+  // Waits until `file` is complete (its layer), or grew, or the stream must
+  // end (nullopt and `abandon`).
+  std::optional<registry::Layer> wait_for(const std::filesystem::path& file, std::uint64_t generation, bool& abandon);
 
   std::vector<registry::Reference> dests_;
   log::Logger log_;  // "early upload: " before every line
   std::atomic<bool> stopping_{false};
   std::unique_ptr<registry::Client> client_;
   UploadQueue queue_;
+  std::mutex tail_mu_;  // guards written_, generation_, closing_
+  std::condition_variable tail_cv_;
+  std::map<std::filesystem::path, registry::Layer> written_;  // layers offered, by file
+  std::uint64_t generation_ = 0;  // writing() calls so far
+  bool closing_ = false;
   std::mutex stats_mu_;
   EarlyUploadStats stats_;
   std::thread worker_;  // last: starts once everything above exists

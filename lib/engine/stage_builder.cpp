@@ -232,6 +232,7 @@ std::optional<registry::Layer> StageRun::write_layer(const fsys::path& root, con
   auto tl = Clock::now();
   fsys::path out =
       env_.work->layers() / ("stage" + std::to_string(index_) + "-" + std::to_string(layer_no_++) + ".layer");
+  if (env_.layer_writing) env_.layer_writing(out);
   layer::Result r = layer::write_layer(root, changes, out, env_.layer);
   sr.layer_seconds += since(tl);
   sr.layer_bytes_in += r.uncompressed_size;

@@ -5,10 +5,12 @@ the tags; an early upload that fails is left to it.
 
 The log lines of the early uploader start with "[early upload] "; with
 --verbosity=debug each blob placed in a destination is logged as
-"layer sha256:… is in HOST/REPO".
+"layer sha256:… is in HOST/REPO", and a step's layer sent while it was
+being written as "layer sha256:… streamed to HOST/REPO as it was written".
 """
 import json
 import os
+import re
 
 import pytest
 
@@ -66,8 +68,12 @@ def test_layers_go_up_while_the_last_step_runs(registry_plain, busybox_image, ru
         assert early_line(layers[4], repo) in out, res.describe()
     assert out.index(early_line(layers[4], dests[1].rsplit(":", 1)[0])) < out.index("Pushed "), res.describe()
 
+    # Each step's layer was streamed as it was written, then found there.
+    for dest in dests:
+        for digest in layers[2:]:
+            assert f"[early upload] layer {digest} streamed to {dest.rsplit(':', 1)[0]}" in out, res.describe()
     # The final push found every blob there: it uploaded only the config.
-    assert out.count("[early upload] layer ") == 10, res.describe()
+    assert len(re.findall(r"\[early upload\] layer sha256:[0-9a-f]{64} is in ", out)) == 10, res.describe()
     assert report["early_upload_blobs"] == 10 and report["early_upload_failed"] == 0, report
     assert report["early_upload_seconds"] > 0
     assert 0 <= report["early_upload_wait_seconds"] <= report["push_seconds"], report

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "digest/sha256.h"
@@ -118,4 +119,79 @@ TEST(EarlyUpload, StoppingAbandonsATransferAtOnce) {
   auto t = std::chrono::steady_clock::now();
   up.reset();
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(), 2.0);
+}
+
+// A layer offered as it is written: its bytes go up in chunks while the file
+// grows, and its upload is closed with the digest once it is complete, so
+// the registry has it as soon as the layer is offered (or very soon after).
+TEST(EarlyUpload, ALayerBeingWrittenIsStreamedAsItGrows) {
+  RegistryServer reg({});
+  TempDir dir("kiln-early");
+  log::Logger log;
+  std::vector<registry::Reference> dests{registry::parse_reference(reg.host() + "/app:v1"),
+                                         registry::parse_reference(reg.host() + "/two:v1")};
+  // Three chunks and a bit, written in pieces with pauses, as a layer writer does.
+  const std::size_t size = 3 * engine::EarlyUpload::kStreamChunk + 12345;
+  registry::Layer full = layer_file(dir, "whole.bin", size, 'z');
+  std::string bytes;
+  {
+    std::ifstream f(full.file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  const std::filesystem::path out = dir.path() / "growing.layer";
+  engine::EarlyUpload up(plain_options(), registry::Keychain{}, dests, log);
+  up.writing(out);
+  {
+    std::ofstream w(out, std::ios::binary);
+    for (std::size_t at = 0; at < size; at += 1 << 20) {
+      w.write(bytes.data() + at, static_cast<std::streamsize>(std::min<std::size_t>(1 << 20, size - at)));
+      w.flush();
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+  }
+  // Before the layer is complete (offered), the registry holds its first
+  // three chunks in an upload session of each repository.
+  const auto v2 = reg.blob_path(full.descriptor.digest).parent_path().parent_path().parent_path().parent_path()
+                      .parent_path();
+  for (const char* repo : {"app", "two"}) {
+    std::int64_t got = 0;
+    for (int i = 0; i < 100 && got < 3 * engine::EarlyUpload::kStreamChunk; ++i) {
+      std::error_code ec;
+      for (auto it = std::filesystem::recursive_directory_iterator(v2 / "repositories" / repo / "_uploads", ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+        if (it->path().filename() == "data") got = std::max<std::int64_t>(got, static_cast<std::int64_t>(it->file_size()));
+      if (got < 3 * engine::EarlyUpload::kStreamChunk) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(got, 3 * engine::EarlyUpload::kStreamChunk) << repo;
+  }
+  registry::Layer done = full;
+  done.file = out;
+  up.offer(done);
+  auto stats = up.finish();
+  EXPECT_EQ(stats.failed, 0);
+  EXPECT_EQ(stats.blobs, 2);  // the ordinary upload found it in both
+  auto c = checker(log);
+  for (const auto& d : dests) EXPECT_TRUE(c.blob_exists(d, done.descriptor.digest)) << d.str();
+}
+
+// A layer written but never offered (not kept in the image) is abandoned
+// when the next one starts; the next one still goes up.
+TEST(EarlyUpload, ALayerNeverOfferedIsAbandonedForTheNext) {
+  RegistryServer reg({});
+  TempDir dir("kiln-early");
+  log::Logger log;
+  std::vector<registry::Reference> dests{registry::parse_reference(reg.host() + "/app:v1")};
+  registry::Layer dropped = layer_file(dir, "dropped.layer", 5000, 'd');
+  registry::Layer kept = layer_file(dir, "kept.layer", 7000, 'k');
+  engine::EarlyUpload up(plain_options(), registry::Keychain{}, dests, log);
+  up.writing(dropped.file);
+  up.writing(kept.file);
+  up.offer(kept);
+  auto t = std::chrono::steady_clock::now();
+  auto stats = up.finish();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(), 2.0);
+  EXPECT_EQ(stats.blobs, 1);
+  auto c = checker(log);
+  EXPECT_TRUE(c.blob_exists(dests[0], kept.descriptor.digest));
+  EXPECT_FALSE(c.blob_exists(dests[0], dropped.descriptor.digest));
 }
