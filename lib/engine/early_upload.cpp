@@ -1,10 +1,15 @@
 #include "engine/early_upload.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
-#include <fstream>
 
 #include "engine/base_image.h"
 #include "engine/outputs.h"
+#include "base/error.h"
+#include "fs/unique_fd.h"
 
 namespace kiln::engine {
 
@@ -123,93 +128,83 @@ void EarlyUpload::work() {
   }
 }
 
-std::optional<registry::Layer> EarlyUpload::wait_for(const std::filesystem::path& file, std::uint64_t generation,
-                                                     bool& abandon) {
+std::optional<registry::Layer> EarlyUpload::peek(const std::filesystem::path& file, std::uint64_t generation,
+                                                  bool wait, bool& abandon) {
   std::unique_lock<std::mutex> lk(tail_mu_);
   auto over = [&] { return stopping_ || closing_ || generation_ != generation || written_.count(file) > 0; };
   // The file grows without telling: look again every 50 ms.
-  tail_cv_.wait_for(lk, std::chrono::milliseconds(50), over);
+  if (wait) tail_cv_.wait_for(lk, std::chrono::milliseconds(50), over);
   if (auto it = written_.find(file); it != written_.end()) return it->second;
   abandon = stopping_ || closing_ || generation_ != generation;
   return std::nullopt;
 }
 
-// One upload session per destination, fed from the file as it grows, closed
-// with the digest once the layer is offered. Whatever fails is left to the
-// layer's ordinary upload, queued after this.
-struct EarlyUpload::Stream {
-  const registry::Reference* dest;
-  std::string location;
-};
+// The layer's bytes as the writer puts them in its file, for one streamed
+// PATCH: blocks until there are more, ends once the layer is complete,
+// throws when the stream must end without it.
+std::size_t EarlyUpload::read_growing(const std::filesystem::path& file, std::uint64_t generation, int fd,
+                                      std::int64_t& sent, std::optional<registry::Layer>& done, char* buf,
+                                      std::size_t cap) {
+  for (bool wait = false;; wait = true) {
+    bool abandon = false;
+    done = peek(file, generation, wait, abandon);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw IoError("reading " + file.string());
+    const std::int64_t avail = done ? done->descriptor.size : static_cast<std::int64_t>(st.st_size);
+    if (sent < avail) {
+      ssize_t n = ::pread(fd, buf, static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(cap), avail - sent)), sent);
+      if (n <= 0) throw IoError("reading " + file.string());
+      sent += n;
+      return static_cast<std::size_t>(n);
+    }
+    if (done) return 0;
+    if (abandon) throw Error("the layer being written to " + file.filename().string() + " was not kept");
+  }
+}
 
+// While a step's layer is written: one upload session on the first
+// destination, fed by a single PATCH that follows the file as it grows (a
+// thread per destination would multiply the work for a rare case: the
+// others get the layer's ordinary upload, queued after this), closed with the
+// digest once the layer is complete. A failure leaves it to that upload too.
 void EarlyUpload::stream(const std::filesystem::path& file) {
-  auto t = std::chrono::steady_clock::now();
-  double busy = 0;  // on the network, not waiting for the writer
+  if (dests_.empty()) return;
+  const registry::Reference& dest = dests_.front();
   std::uint64_t generation;
   {
     std::lock_guard<std::mutex> g(tail_mu_);
     generation = generation_;
   }
-  std::vector<Stream> open;
-  for (const auto& dest : dests_) {
-    try {
-      open.push_back({&dest, client_->start_upload(dest)});
-    } catch (const std::exception& e) {
-      if (!stopping_) log_.info("streaming " + file.filename().string() + " to " + dest.repo_str() + " failed: " + e.what());
-    }
-  }
-  busy += seconds_since(t);
-  std::ifstream in;
-  std::int64_t sent = 0;
-  std::string chunk;
-  while (!open.empty()) {
+  // The writer creates the file right after writing() was called.
+  int fd = -1;
+  for (bool complete = false;;) {
+    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) break;
+    if (complete) return;  // complete yet unreadable: its ordinary upload will say why
     bool abandon = false;
-    std::optional<registry::Layer> done = wait_for(file, generation, abandon);
-    if (abandon) break;
-    if (!in.is_open()) in.open(file, std::ios::binary);
-    std::error_code ec;
-    const auto on_disk = static_cast<std::int64_t>(std::filesystem::file_size(file, ec));
-    if (!in || ec) {
-      if (done) break;
-      continue;  // not created yet
-    }
-    const std::int64_t avail = done ? done->descriptor.size : on_disk;
-    auto tc = std::chrono::steady_clock::now();
-    while (!open.empty() && (avail - sent >= kStreamChunk || (done && sent < avail))) {
-      chunk.resize(static_cast<std::size_t>(std::min(kStreamChunk, avail - sent)));
-      in.clear();
-      in.seekg(sent);
-      if (!in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()))) {
-        open.clear();
-        break;
-      }
-      for (auto it = open.begin(); it != open.end();) {
-        try {
-          it->location = client_->append_upload(*it->dest, it->location, sent, chunk);
-          ++it;
-        } catch (const std::exception& e) {
-          if (!stopping_) log_.info("streaming " + file.filename().string() + " to " + it->dest->repo_str() + " failed: " + e.what());
-          it = open.erase(it);
-        }
-      }
-      sent += static_cast<std::int64_t>(chunk.size());
-    }
-    busy += seconds_since(tc);
-    if (!done) continue;
-    tc = std::chrono::steady_clock::now();
-    for (const auto& s : open) {
-      try {
-        client_->finish_upload(*s.dest, s.location, done->descriptor.digest);
-        log_.debug("layer " + done->descriptor.digest + " streamed to " + s.dest->repo_str() + " as it was written");
-      } catch (const std::exception& e) {
-        if (!stopping_) log_.info("streaming " + done->descriptor.digest + " to " + s.dest->repo_str() + " failed: " + e.what());
-      }
-    }
-    busy += seconds_since(tc);
-    break;
+    complete = peek(file, generation, true, abandon).has_value();
+    if (abandon) return;
+  }
+  fs::UniqueFd guard(fd);
+  auto t = std::chrono::steady_clock::now();
+  std::int64_t sent = 0;
+  std::optional<registry::Layer> done;
+  try {
+    std::string location = client_->start_upload(dest);
+    location = client_->stream_upload(dest, location, [&](char* buf, std::size_t cap) {
+      return read_growing(file, generation, fd, sent, done, buf, cap);
+    });
+    if (!done) return;
+    client_->finish_upload(dest, location, done->descriptor.digest);
+    log_.debug("layer " + done->descriptor.digest + " streamed to " + dest.repo_str() + " as it was written (" +
+               std::to_string(sent) + " bytes)");
+  } catch (const std::exception& e) {
+    if (!stopping_)
+      log_.info("streaming " + file.filename().string() + " to " + dest.repo_str() + " stopped, left to its upload: " +
+                e.what());
   }
   std::lock_guard<std::mutex> g(stats_mu_);
-  stats_.seconds += busy;
+  stats_.seconds += seconds_since(t);
 }
 
 void EarlyUpload::upload(const registry::Layer& layer) {

@@ -5,9 +5,9 @@
 // finds it there. The upload streams from the layer's file (or, for a base
 // layer, mounts it across repositories or downloads it to disk first), as the
 // final push would: memory stays bounded. A layer being written is followed
-// as its file grows, a chunk at a time, and its upload closed with the digest
-// once it is complete, so even the last step's layer is mostly up when the
-// step ends.
+// as its file grows, in one streamed PATCH to the first destination, and its
+// upload closed with the digest once it is complete, so even the last step's
+// layer is mostly up when the step ends.
 //
 // Best effort: a failed early upload is logged and forgotten. The final push
 // (registry/push_image.h) still checks every blob in every destination,
@@ -96,17 +96,16 @@ class EarlyUpload {
   // failed). Call before the final push.
   EarlyUploadStats finish();
 
-  // The bytes a growing layer's upload sends at once.
-  static constexpr std::int64_t kStreamChunk = 4LL << 20;
-
  private:
-  struct Stream;
   void work();
   void upload(const registry::Layer& layer);
   void stream(const std::filesystem::path& file);
-  // Waits until `file` is complete (its layer), or grew, or the stream must
-  // end (nullopt and `abandon`).
-  std::optional<registry::Layer> wait_for(const std::filesystem::path& file, std::uint64_t generation, bool& abandon);
+  // `file`'s layer once complete; else nullopt, with `abandon` set when the
+  // stream must end without it. `wait`: first wait up to 50 ms for news.
+  std::optional<registry::Layer> peek(const std::filesystem::path& file, std::uint64_t generation, bool wait,
+                                      bool& abandon);
+  std::size_t read_growing(const std::filesystem::path& file, std::uint64_t generation, int fd, std::int64_t& sent,
+                           std::optional<registry::Layer>& done, char* buf, std::size_t cap);
 
   std::vector<registry::Reference> dests_;
   log::Logger log_;  // "early upload: " before every line

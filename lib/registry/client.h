@@ -96,6 +96,11 @@ class Client {
   std::string start_upload(const Reference& repo);
   std::string append_upload(const Reference& repo, const std::string& location, std::int64_t offset,
                             std::string body);
+  // The rest of the blob in one PATCH of unknown length (chunked transfer
+  // encoding, as docker push streams a layer): `reader` fills the buffer,
+  // may block until it has bytes, returns 0 at the end and throws to abort.
+  std::string stream_upload(const Reference& repo, const std::string& location,
+                            std::function<std::size_t(char*, std::size_t)> reader);
   void finish_upload(const Reference& repo, const std::string& location, const std::string& digest);
   // Whether the credentials may push to `repo`: an upload session is opened
   // and cancelled (push_check.cpp). Throws StatusError (401/403 naming the

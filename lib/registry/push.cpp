@@ -204,6 +204,20 @@ std::string Client::append_upload(const Reference& repo, const std::string& loca
   return loc ? http::resolve_location(endpoint(repo.registry, Mode::Push).base + "/v2/", *loc) : location;
 }
 
+std::string Client::stream_upload(const Reference& repo, const std::string& location,
+                                  std::function<std::size_t(char*, std::size_t)> reader) {
+  http::Request patch;
+  patch.method = "PATCH";
+  patch.url = location;
+  patch.headers.push_back("Content-Type: application/octet-stream");
+  patch.headers.push_back("Transfer-Encoding: chunked");
+  patch.reader = std::move(reader);  // reader_size -1: no Content-Length
+  auto resp = send(repo.registry, Mode::Push, patch, {repository_scope(repo.repository, "pull,push")});
+  if (resp.status != 202) fail("uploading to " + repo.repo_str(), repo.registry, resp);
+  auto loc = resp.header("location");
+  return loc ? http::resolve_location(endpoint(repo.registry, Mode::Push).base + "/v2/", *loc) : location;
+}
+
 void Client::finish_upload(const Reference& repo, const std::string& location, const std::string& digest) {
   http::Request put;
   put.method = "PUT";

@@ -5,8 +5,9 @@ the tags; an early upload that fails is left to it.
 
 The log lines of the early uploader start with "[early upload] "; with
 --verbosity=debug each blob placed in a destination is logged as
-"layer sha256:… is in HOST/REPO", and a step's layer sent while it was
-being written as "layer sha256:… streamed to HOST/REPO as it was written".
+"layer sha256:… is in HOST/REPO", and a step's layer sent to the first
+destination while it was being written as "layer sha256:… streamed to
+HOST/REPO as it was written".
 """
 import json
 import os
@@ -68,10 +69,10 @@ def test_layers_go_up_while_the_last_step_runs(registry_plain, busybox_image, ru
         assert early_line(layers[4], repo) in out, res.describe()
     assert out.index(early_line(layers[4], dests[1].rsplit(":", 1)[0])) < out.index("Pushed "), res.describe()
 
-    # Each step's layer was streamed as it was written, then found there.
-    for dest in dests:
-        for digest in layers[2:]:
-            assert f"[early upload] layer {digest} streamed to {dest.rsplit(':', 1)[0]}" in out, res.describe()
+    # Each step's layer was streamed to the first destination as it was
+    # written (the second gets an ordinary upload once it is complete).
+    for digest in layers[2:]:
+        assert f"[early upload] layer {digest} streamed to {dests[0].rsplit(':', 1)[0]}" in out, res.describe()
     # The final push found every blob there: it uploaded only the config.
     assert len(re.findall(r"\[early upload\] layer sha256:[0-9a-f]{64} is in ", out)) == 10, res.describe()
     assert report["early_upload_blobs"] == 10 and report["early_upload_failed"] == 0, report
