@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -46,14 +47,24 @@ registry::Layer layer_file(const TempDir& dir, const std::string& name, std::siz
 
 registry::Client checker(log::Logger& log) { return registry::Client(plain_options(), registry::Keychain{}, log); }
 
+// What each test starts from: a registry, a directory for layer files, a log.
+struct Scene {
+  RegistryServer reg{{}};
+  TempDir dir{"kiln-early"};
+  log::Logger log;
+  std::vector<registry::Reference> dests(std::initializer_list<const char*> repos) const {
+    std::vector<registry::Reference> out;
+    for (const char* r : repos) out.push_back(registry::parse_reference(reg.host() + "/" + r));
+    return out;
+  }
+};
+
 }  // namespace
 
 TEST(EarlyUpload, PutsEveryOfferedLayerInEveryDestinationOnce) {
-  RegistryServer reg({});
-  TempDir dir("kiln-early");
-  log::Logger log;
-  std::vector<registry::Reference> dests{registry::parse_reference(reg.host() + "/app:v1"),
-                                         registry::parse_reference(reg.host() + "/other/app:v2")};
+  Scene su;
+  auto& [reg, dir, log] = su;
+  auto dests = su.dests({"app:v1", "other/app:v2"});
   registry::Layer a = layer_file(dir, "a.layer", 300000, 'a');
   registry::Layer b = layer_file(dir, "b.layer", 1000, 'b');
   engine::EarlyUploadStats stats;
@@ -78,10 +89,9 @@ TEST(EarlyUpload, PutsEveryOfferedLayerInEveryDestinationOnce) {
 }
 
 TEST(EarlyUpload, ALayerThatCannotBeSentIsLeftToThePushNotThrown) {
-  RegistryServer reg({});
-  TempDir dir("kiln-early");
-  log::Logger log;
-  std::vector<registry::Reference> dests{registry::parse_reference(reg.host() + "/app:v1")};
+  Scene su;
+  auto& [reg, dir, log] = su;
+  auto dests = su.dests({"app:v1"});
   registry::Layer gone = layer_file(dir, "gone.layer", 5000, 'g');
   std::filesystem::remove(gone.file);
   registry::Layer wrong = layer_file(dir, "wrong.layer", 5000, 'w');
@@ -125,11 +135,9 @@ TEST(EarlyUpload, StoppingAbandonsATransferAtOnce) {
 // while the file grows, and that upload is closed with the digest once it is
 // complete; the other destination gets the layer's ordinary upload.
 TEST(EarlyUpload, ALayerBeingWrittenIsStreamedAsItGrows) {
-  RegistryServer reg({});
-  TempDir dir("kiln-early");
-  log::Logger log;
-  std::vector<registry::Reference> dests{registry::parse_reference(reg.host() + "/app:v1"),
-                                         registry::parse_reference(reg.host() + "/two:v1")};
+  Scene su;
+  auto& [reg, dir, log] = su;
+  auto dests = su.dests({"app:v1", "two:v1"});
   // 12 MiB and a bit, written in pieces with pauses, as a layer writer does.
   const std::size_t size = (12 << 20) + 12345;
   registry::Layer full = layer_file(dir, "whole.bin", size, 'z');
@@ -176,10 +184,9 @@ TEST(EarlyUpload, ALayerBeingWrittenIsStreamedAsItGrows) {
 // A layer written but never offered (not kept in the image) is abandoned
 // when the next one starts; the next one still goes up.
 TEST(EarlyUpload, ALayerNeverOfferedIsAbandonedForTheNext) {
-  RegistryServer reg({});
-  TempDir dir("kiln-early");
-  log::Logger log;
-  std::vector<registry::Reference> dests{registry::parse_reference(reg.host() + "/app:v1")};
+  Scene su;
+  auto& [reg, dir, log] = su;
+  auto dests = su.dests({"app:v1"});
   registry::Layer dropped = layer_file(dir, "dropped.layer", 5000, 'd');
   registry::Layer kept = layer_file(dir, "kept.layer", 7000, 'k');
   engine::EarlyUpload up(plain_options(), registry::Keychain{}, dests, log);
