@@ -172,6 +172,27 @@ def scenario_notes(name, reports):
     return notes
 
 
+def push_note(reports, baseline_reports=()):
+    """The push after the last step (issue 20's pipelined layers): how long
+    it took, what of it was waiting for the early uploads still running and
+    writing the manifests, and how long the early uploads ran, mostly while
+    the steps did. Medians over the runs; None for reports from an executor
+    without early uploads."""
+    if not all("early_upload_seconds" in r for r in reports):
+        return None
+
+    def med(key):
+        return statistics.median(r[key] for r in reports)
+    beyond = statistics.median(r["push_seconds"] - r["push_manifests_seconds"] for r in reports)
+    note = (f"push after the last step: {med('push_seconds'):.2f} s (waiting for early uploads "
+            f"{med('early_upload_wait_seconds'):.2f}, manifests {med('push_manifests_seconds'):.2f}, "
+            f"beyond the manifests {beyond:.2f}; target <= 0.20); early uploads ran "
+            f"{med('early_upload_seconds'):.2f} s for {med('early_upload_blobs'):.0f} blob(s)")
+    if baseline_reports:
+        note += f"; baseline's push {statistics.median(r['push_seconds'] for r in baseline_reports):.2f} s"
+    return note
+
+
 def make_context(kind, directory):
     directory.mkdir(parents=True, exist_ok=True)
     if kind == "many_files":
@@ -328,7 +349,7 @@ def main():
             dockerfile.write_text(dockerfile_text.format(**bases))
             times = {tool: [] for tool in ("kiln", *peers)}
             rss = {tool: [] for tool in ("kiln", *peers)}
-            reports = []
+            reports, baseline_reports = [], []
             for i in range(opts.runs):
                 cold()
                 t, mb, report = kiln_run(opts.executor, work, registry, name, i, ctx, dockerfile)
@@ -341,7 +362,9 @@ def main():
                 for peer in peers:
                     cold()
                     if peer == "baseline":
-                        t, mb, _ = kiln_run(opts.baseline, work, registry, name, i, ctx, dockerfile, "baseline")
+                        t, mb, base_report = kiln_run(opts.baseline, work, registry, name, i, ctx, dockerfile,
+                                                      "baseline")
+                        baseline_reports.append(base_report)
                     else:
                         run_peer = buildah_run if peer == "buildah" else buildkit_run
                         t, mb = run_peer(work, registry, name, i, ctx, dockerfile)
@@ -356,6 +379,8 @@ def main():
             notes = ["each run (s): " + "; ".join(f"{tool} {listed(v)}" for tool, v in times.items()) +
                      f"; kiln's run phase {listed(r.get('run_seconds', 0) for r in reports)}",
                      *scenario_notes(name, reports)]
+            if push_note(reports):
+                notes.append(push_note(reports, baseline_reports))
             if len(reports[0].get("stages", [])) > 1:
                 notes.append(f"kiln's stages one after the other (sum of their times): "
                              f"{statistics.median(stage_sum(r) for r in reports):.2f} s; "

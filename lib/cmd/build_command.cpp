@@ -29,6 +29,7 @@
 #include "engine/build_stages.h"
 #include "engine/cleanup_keep.h"
 #include "engine/dry_run.h"
+#include "engine/early_upload.h"
 #include "engine/index_outputs.h"
 #include "engine/outputs.h"
 #include "engine/stage_builder.h"
@@ -420,9 +421,9 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     Input in = resolve_input(opts, settings, env, work, log);
     registry::Options reg_opts = settings.registry;
     reg_opts.cancelled = cancel_flag(env.interrupt);
-    registry::Client client(std::move(reg_opts),
-                            load_keychain(settings.credential_helpers, docker_config_dir(opts, env.getenv), env.getenv),
-                            log);
+    registry::Keychain keychain =
+        load_keychain(settings.credential_helpers, docker_config_dir(opts, env.getenv), env.getenv);
+    registry::Client client(reg_opts, keychain, log);
     // kaniko checks that it may push before it builds: wrong credentials
     // fail in seconds, not after the build.
     if (settings.outputs.push && !opts.dryrun && !opts.skip_push_permission_check)
@@ -434,6 +435,12 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     const bool several = settings.platforms.size() > 1;
     std::list<engine::WorkDir> platform_work;
     std::list<std::optional<cache::LayerCache>> layer_caches;
+    // Declared after the work dirs and the layer caches, so that on a failure
+    // it stops before they go. Every platform's layers go early: the index
+    // push finds them in place.
+    std::optional<engine::EarlyUpload> early_upload;
+    if (settings.outputs.push && !settings.outputs.destinations.empty() && !opts.dryrun)
+      early_upload.emplace(reg_opts, keychain, settings.outputs.destinations, log);
     auto env_for = [&](std::size_t i) {
       engine::WorkDir& w = several ? platform_work.emplace_back(work.nested("platform-" + std::to_string(i))) : work;
       engine::BuildEnv be = build_env(opts, settings, env, in, settings.platforms[i]);
@@ -445,6 +452,10 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       be.context_excluded = load_dockerignore(in.dockerfile, in.context.dir, log);
       be.mount_method = &mount_method;
       open_layer_cache(cache_choice, opts, client, w, layer_caches.emplace_back(), be, log);
+      if (early_upload) {
+        be.layer_ready = [&early_upload](const registry::Layer& l) { early_upload->offer(l); };
+        be.layer_writing = [&early_upload](const fsys::path& f) { early_upload->writing(f); };
+      }
       return be;
     };
 
@@ -480,11 +491,18 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     // The container is back as it was before the outputs are written: an
     // output file in its own filesystem (--digest-file, --tar-path) stays.
     container.put_back();
-    if (several)
-      engine::write_index_outputs(builds, settings.outputs, client, log);
-    else
-      engine::write_outputs(builds.front().image, settings.outputs, client, log);
-    report.push_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+    if (early_upload) {
+      auto tw = std::chrono::steady_clock::now();
+      engine::EarlyUploadStats es = early_upload->finish();
+      report.early_upload_wait_seconds = seconds_since(tw);
+      report.early_upload_seconds = es.seconds;
+      report.early_upload_blobs = es.blobs;
+      report.early_upload_failed = es.failed;
+    }
+    engine::OutputResult written = several ? engine::write_index_outputs(builds, settings.outputs, client, log)
+                                           : engine::write_outputs(builds.front().image, settings.outputs, client, log);
+    report.push_seconds = seconds_since(tp);
+    report.push_manifests_seconds = written.push_times.manifests_seconds;
     // Cache entries were pushed in the background while the build went on;
     // their layer files live in the work dir, so wait before it goes.
     for (auto& c : layer_caches)

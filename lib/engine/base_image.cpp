@@ -48,15 +48,6 @@ class File {
   std::FILE* f_;
 };
 
-// A complete blob is there: files under a digest name only ever appear by
-// rename after their digest was checked (ensure_local, the cache).
-bool have_file(const registry::Layer& l) {
-  if (l.file.empty()) return false;
-  std::error_code ec;
-  auto size = fsys::file_size(l.file, ec);
-  return !ec && static_cast<std::int64_t>(size) == l.descriptor.size;
-}
-
 // Extracts a layer whose blob bytes `feed` pushes into a sink. Reading and
 // decompressing run on a thread of their own (for a registry blob: the
 // download, its digest check and inflate), extraction on this one: the two
@@ -241,6 +232,15 @@ void apply_layers(const registry::ImageState& image, const fsys::path& root, con
       }
     }
   }
+}
+
+// A complete blob is there: files under a digest name only ever appear by
+// rename after their digest was checked (ensure_local, the cache).
+bool have_file(const registry::Layer& l) {
+  if (l.file.empty()) return false;
+  std::error_code ec;
+  auto size = fsys::file_size(l.file, ec);
+  return !ec && static_cast<std::int64_t>(size) == l.descriptor.size;
 }
 
 void ensure_local(const registry::Layer& l) {

@@ -61,5 +61,7 @@ void apply_layers(const registry::ImageState& image, const std::filesystem::path
 // outputs that need the bytes on disk: an OCI layout, a tarball, a push to a
 // registry that cannot mount the blob from `source`.
 void ensure_local(const registry::Layer& layer);
+// Whether the layer's blob is on disk already, whole.
+bool have_file(const registry::Layer& layer);
 
 }  // namespace kiln::engine

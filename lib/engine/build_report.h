@@ -32,10 +32,20 @@ struct StageReport {
 struct BuildReport {
   std::vector<StageReport> stages;
   double total_seconds = 0;
+  // After the last step: the outputs, the push included, with the wait for
+  // the early uploads still running; of that, the wait and the manifests.
   double push_seconds = 0;
+  double early_upload_wait_seconds = 0;
+  double push_manifests_seconds = 0;
+  // The early uploader's own time (engine/early_upload.h), most of it while
+  // the steps ran, and the (blob, destination) pairs it placed or left.
+  double early_upload_seconds = 0;
+  int early_upload_blobs = 0, early_upload_failed = 0;
   double peak_rss_mb = 0;
   // JSON: total_seconds, unpack_seconds, run_seconds, snapshot_seconds,
-  // layer_seconds, push_seconds, cache_hits, cache_misses, peak_rss_mb,
+  // layer_seconds, push_seconds, early_upload_wait_seconds,
+  // push_manifests_seconds, early_upload_seconds, early_upload_blobs,
+  // early_upload_failed, cache_hits, cache_misses, peak_rss_mb,
   // platforms: {"linux/arm64": {stage_seconds, unpack_seconds, run_seconds,
   // snapshot_seconds, layer_seconds}},
   // stages: [{index, name, base, platform, unpacked, unpack_seconds, total_seconds, cache_lookahead,

@@ -73,6 +73,8 @@ registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildE
       std::any_of(lanes.begin(), lanes.end(), [](const auto& kv) { return kv.second == StageLane::Side; });
 
   BuildEnv shared = be;
+  shared.layer_ready = nullptr;  // the target's only, below
+  shared.layer_writing = nullptr;
   std::mutex image_sources;
   shared.image_sources_lock = &image_sources;
   std::optional<BasePrefetch> prefetch;
@@ -123,6 +125,10 @@ registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildE
     // layers, if the target is built FROM it, are unpacked again there).
     env.keep_base_layers = i == plan.target && opts.target_keeps_layers;
     env.materialize = i == plan.target && opts.materialize;
+    if (i == plan.target) {
+      env.layer_ready = be.layer_ready;
+      env.layer_writing = be.layer_writing;
+    }
     builder.build_with(env, i, stage_role(need_layers, use.kept.count(i) > 0), report_of(i));
     // Its files live on in its saved tree (hard links) and its layers; the root goes.
     if (env.own_root) {

@@ -30,7 +30,7 @@ image::PlatformImage entry_of(const PlatformBuild& b, const image::ImageBlobs& b
 
 void push_all(const std::vector<PlatformBuild>& builds, const std::vector<image::ImageBlobs>& blobs,
               image::ManifestFormat format, const image::Index& index, const std::string& index_json,
-              const Outputs& outputs, registry::Client& client, log::Logger& log) {
+              const Outputs& outputs, registry::Client& client, log::Logger& log, registry::PushTimes* times) {
   for (std::size_t i = 0; i < builds.size(); ++i) {
     registry::PushManifest pm = push_request(builds[i].image, blobs[i], format, outputs.destinations);
     std::vector<registry::Reference> by_digest;  // with_digest drops the tag: only the index gets it
@@ -41,7 +41,7 @@ void push_all(const std::vector<PlatformBuild>& builds, const std::vector<image:
   registry::PushManifest ix;
   ix.media_type = index.media_type;
   ix.bytes = index_json;
-  registry::push_image(client, ix, outputs.destinations, log, outputs.push_settings);
+  registry::push_image(client, ix, outputs.destinations, log, outputs.push_settings, times);
 }
 
 // OCI tools read only OCI media types from a layout: the images and the
@@ -121,7 +121,7 @@ OutputResult write_index_outputs(const std::vector<PlatformBuild>& builds, const
   OutputResult out;
   out.digest = digest::sha256_of(index_json).str();
   if (outputs.push)
-    push_all(builds, blobs, format, index, index_json, outputs, client, log);
+    push_all(builds, blobs, format, index, index_json, outputs, client, log, &out.push_times);
   else
     log.info("Skipping push to container registry due to --no-push flag");
   if (!outputs.oci_layout_path.empty()) write_layout(builds, blobs, format, outputs, log);

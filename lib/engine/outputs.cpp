@@ -40,6 +40,19 @@ void make_parent_dir(const std::string& path) {
   if (ec) throw IoError("creating directory " + parent.string() + ": " + ec.message());
 }
 
+registry::PushBlob layer_push_blob(const registry::Layer& l) {
+  registry::PushBlob pb;
+  pb.descriptor = l.descriptor;
+  // A base layer was streamed into the root, not kept: it is downloaded
+  // only when the destination can neither find nor mount it.
+  pb.open = [&l] {
+    ensure_local(l);
+    return std::make_unique<registry::FileSource>(l.file);
+  };
+  if (l.source) pb.mount_from.push_back(*l.source);
+  return pb;
+}
+
 image::ImageBlobs assemble(const registry::ImageState& img, image::ManifestFormat format,
                            const std::map<std::string, std::string>& annotations) {
   image::ImageBlobs b;
@@ -74,17 +87,10 @@ registry::PushManifest push_request(const registry::ImageState& img, const image
   pm.bytes = blobs.manifest_json;
   for (std::size_t i = 0; i < img.layers.size(); ++i) {
     const registry::Layer& l = img.layers[i];
-    registry::PushBlob pb;
-    pb.descriptor = blobs.layers[i].descriptor;
     if (l.file.empty() && !dests.empty())
-      throw Error("layer " + pb.descriptor.digest + " has no local copy to push to " + dests.front().repo_str());
-    // A base layer was streamed into the root, not kept: it is downloaded
-    // only when the destination can neither find nor mount it.
-    pb.open = [&l] {
-      ensure_local(l);
-      return std::make_unique<registry::FileSource>(l.file);
-    };
-    if (l.source) pb.mount_from.push_back(*l.source);
+      throw Error("layer " + l.descriptor.digest + " has no local copy to push to " + dests.front().repo_str());
+    registry::PushBlob pb = layer_push_blob(l);
+    pb.descriptor = blobs.layers[i].descriptor;  // the media type of the output format
     pm.blobs.push_back(std::move(pb));
   }
   registry::PushBlob config;
@@ -106,7 +112,7 @@ OutputResult write_outputs(const registry::ImageState& img, const Outputs& outpu
 
   if (outputs.push) {
     registry::PushManifest pm = push_request(img, blobs, format, dests);
-    registry::push_image(client, pm, dests, log, outputs.push_settings);
+    registry::push_image(client, pm, dests, log, outputs.push_settings, &out.push_times);
   } else {
     log.info("Skipping push to container registry due to --no-push flag");
   }

@@ -22,6 +22,11 @@ namespace kiln::engine {
 image::ImageBlobs assemble(const registry::ImageState& img, image::ManifestFormat format,
                            const std::map<std::string, std::string>& annotations);
 
+// How a layer is pushed: from its file, downloaded first when only its
+// registry has it (ensure_local), mountable from that registry's repository.
+// `l` must outlive the PushBlob. The descriptor is the layer's own.
+registry::PushBlob layer_push_blob(const registry::Layer& l);
+
 // Where the image goes, parsed from the options before the build starts.
 struct Outputs {
   std::vector<std::string> destination_names;     // --destination as written (docker-archive RepoTags)
@@ -46,6 +51,7 @@ void make_parent_dir(const std::string& path);
 
 struct OutputResult {
   std::string digest;  // manifest digest
+  registry::PushTimes push_times;  // zero without a push
 };
 
 // Pushes (unless --no-push), writes --tar-path / --oci-layout-path and the

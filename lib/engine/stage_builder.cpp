@@ -216,6 +216,7 @@ void StageRun::materialize() {
 void StageRun::push_layer(const registry::Layer& l) {
   result_.image.layers.push_back(l);
   result_.image.config.add_diff_id(l.diff_id);
+  if (env_.layer_ready) env_.layer_ready(l);
 }
 
 std::optional<registry::Layer> StageRun::add_layer(const fs::Changes& changes, StepReport& sr) {
@@ -231,6 +232,7 @@ std::optional<registry::Layer> StageRun::write_layer(const fsys::path& root, con
   auto tl = Clock::now();
   fsys::path out =
       env_.work->layers() / ("stage" + std::to_string(index_) + "-" + std::to_string(layer_no_++) + ".layer");
+  if (env_.layer_writing) env_.layer_writing(out);
   layer::Result r = layer::write_layer(root, changes, out, env_.layer);
   sr.layer_seconds += since(tl);
   sr.layer_bytes_in += r.uncompressed_size;
@@ -460,6 +462,8 @@ StageResult StageRun::build() {
   Base base = base_for(env_, plan_, stage, done_);
   img = std::move(base.image);
   rep_.unpack_seconds += since(t0);
+  if (env_.layer_ready)
+    for (const auto& l : img.layers) env_.layer_ready(l);
 
   cache_ = env_.single_snapshot ? nullptr : env_.layer_cache;
   if (cache_ && !cache_->enabled()) cache_ = nullptr;

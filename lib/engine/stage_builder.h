@@ -49,6 +49,14 @@ struct BuildEnv : steps::StepEnv {
   cache::LayerCache* layer_cache = nullptr;
   cache::CacheFlags cache_flags;
   cache::KeySettings key_settings;
+  // Called with each layer of the image to push once its blob is complete:
+  // the base image's when the target stage starts, then each step's as it
+  // is added (the early upload, early_upload.h). Set for the target stage
+  // only; empty: nothing is told.
+  std::function<void(const registry::Layer&)> layer_ready;
+  // Called, for the same stage, when a step's layer starts being written to
+  // a file (its layer_ready follows when it is complete and kept).
+  std::function<void(const std::filesystem::path&)> layer_writing;
   // SIGTERM/SIGINT watcher (proc/interrupt.h): checked between steps, kills a
   // running RUN. Null: none.
   proc::Interrupt* interrupt = nullptr;

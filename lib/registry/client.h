@@ -87,6 +87,21 @@ class Client {
   void push_blob(const Reference& repo, const image::Descriptor& desc,
                  const std::function<std::unique_ptr<BlobSource>()>& open,
                  const std::vector<Reference>& mount_candidates = {});
+  // An upload whose size and digest are known only at its end (a layer sent
+  // while it is being written): start_upload opens a session and returns its
+  // location; append_upload sends the next bytes, starting at `offset`, and
+  // returns where the session goes on; finish_upload closes it with the
+  // digest, which the registry checks. One attempt each: a failed stream is
+  // abandoned (the registry purges the session), not resumed.
+  std::string start_upload(const Reference& repo);
+  std::string append_upload(const Reference& repo, const std::string& location, std::int64_t offset,
+                            std::string body);
+  // The rest of the blob in one PATCH of unknown length (chunked transfer
+  // encoding, as docker push streams a layer): `reader` fills the buffer,
+  // may block until it has bytes, returns 0 at the end and throws to abort.
+  std::string stream_upload(const Reference& repo, const std::string& location,
+                            std::function<std::size_t(char*, std::size_t)> reader);
+  void finish_upload(const Reference& repo, const std::string& location, const std::string& digest);
   // Whether the credentials may push to `repo`: an upload session is opened
   // and cancelled (push_check.cpp). Throws StatusError (401/403 naming the
   // credentials' origin, 404 for a repository that does not exist) otherwise.

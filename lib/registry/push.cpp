@@ -164,29 +164,66 @@ void Client::upload(const Reference& repo, const image::Descriptor& desc, std::s
 
   // Chunked: PATCH successive ranges, following the Location each answer
   // gives, then close the session with an empty PUT naming the digest.
-  std::string chunk;
   while (reader.count() < desc.size) {
     std::int64_t start = reader.count();
     std::size_t want = static_cast<std::size_t>(std::min<std::int64_t>(opts_.upload_chunk_size, desc.size - start));
-    chunk.resize(want);
+    std::string chunk(want, '\0');
     std::size_t got = 0;
     while (got < want) got += reader.read(chunk.data() + got, want - got);
-    http::Request patch;
-    patch.method = "PATCH";
-    patch.url = location;
-    patch.headers.push_back("Content-Type: application/octet-stream");
-    patch.headers.push_back("Content-Range: " + std::to_string(start) + "-" + std::to_string(start + got - 1));
-    patch.body = chunk;
-    auto resp = send(repo.registry, Mode::Push, patch, scopes);
-    if (resp.status != 202) fail(what, repo.registry, resp);
-    if (auto loc = resp.header("location")) location = absolute(*loc);
+    location = append_upload(repo, location, start, std::move(chunk));
   }
   reader.verify();
+  finish_upload(repo, location, desc.digest);
+}
+
+std::string Client::start_upload(const Reference& repo) {
+  const std::string what = "starting an upload to " + repo.repo_str();
+  http::Request start;
+  start.method = "POST";
+  start.url = "/v2/" + repo.repository + "/blobs/uploads/";
+  auto s = send(repo.registry, Mode::Push, start, {repository_scope(repo.repository, "pull,push")});
+  if (s.status != 202) fail(what, repo.registry, s);
+  auto loc = s.header("location");
+  if (!loc) throw IoError(what + ": the registry started an upload without a Location");
+  return http::resolve_location(endpoint(repo.registry, Mode::Push).base + "/v2/", *loc);
+}
+
+std::string Client::append_upload(const Reference& repo, const std::string& location, std::int64_t offset,
+                                  std::string body) {
+  const std::string what = "uploading to " + repo.repo_str();
+  const auto size = static_cast<std::int64_t>(body.size());
+  http::Request patch;
+  patch.method = "PATCH";
+  patch.url = location;
+  patch.headers.push_back("Content-Type: application/octet-stream");
+  patch.headers.push_back("Content-Range: " + std::to_string(offset) + "-" + std::to_string(offset + size - 1));
+  patch.body = std::move(body);
+  auto resp = send(repo.registry, Mode::Push, patch, {repository_scope(repo.repository, "pull,push")});
+  if (resp.status != 202) fail(what, repo.registry, resp);
+  auto loc = resp.header("location");
+  return loc ? http::resolve_location(endpoint(repo.registry, Mode::Push).base + "/v2/", *loc) : location;
+}
+
+std::string Client::stream_upload(const Reference& repo, const std::string& location,
+                                  std::function<std::size_t(char*, std::size_t)> reader) {
+  http::Request patch;
+  patch.method = "PATCH";
+  patch.url = location;
+  patch.headers.push_back("Content-Type: application/octet-stream");
+  patch.headers.push_back("Transfer-Encoding: chunked");
+  patch.reader = std::move(reader);  // reader_size -1: no Content-Length
+  auto resp = send(repo.registry, Mode::Push, patch, {repository_scope(repo.repository, "pull,push")});
+  if (resp.status != 202) fail("uploading to " + repo.repo_str(), repo.registry, resp);
+  auto loc = resp.header("location");
+  return loc ? http::resolve_location(endpoint(repo.registry, Mode::Push).base + "/v2/", *loc) : location;
+}
+
+void Client::finish_upload(const Reference& repo, const std::string& location, const std::string& digest) {
   http::Request put;
   put.method = "PUT";
-  put.url = with_query(location, "digest=" + http::uri_encode(desc.digest));
-  auto resp = send(repo.registry, Mode::Push, put, scopes);
-  if (resp.status != 201) fail(what, repo.registry, resp);
+  put.url = with_query(location, "digest=" + http::uri_encode(digest));
+  auto resp = send(repo.registry, Mode::Push, put, {repository_scope(repo.repository, "pull,push")});
+  if (resp.status != 201) fail("pushing blob " + digest + " to " + repo.repo_str(), repo.registry, resp);
 }
 
 std::string Client::put_manifest(const Reference& ref, std::string_view media_type, const std::string& bytes) {

@@ -1,6 +1,7 @@
 #include "registry/push_image.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/error.h"
 #include "digest/sha256.h"
@@ -15,15 +16,32 @@ std::size_t StringSource::read(char* buf, std::size_t n) {
   return k;
 }
 
+namespace {
+
+// Seconds since `t`; `t` moves on to now.
+double lap(std::chrono::steady_clock::time_point& t) {
+  auto now = std::chrono::steady_clock::now();
+  double s = std::chrono::duration<double>(now - t).count();
+  t = now;
+  return s;
+}
+
+}  // namespace
+
 std::vector<std::string> push_image(Client& client, const PushManifest& image, const std::vector<Reference>& dests,
-                                    log::Logger& log, const PushSettings& settings) {
+                                    log::Logger& log, const PushSettings& settings, PushTimes* times) {
+  PushTimes local;
+  PushTimes& tm = times ? *times : local;
+  auto t = std::chrono::steady_clock::now();
   for (const auto& dest : dests)
     for (const auto& b : image.blobs) client.push_blob(dest, b.descriptor, b.open, b.mount_from);
+  tm.blobs_seconds = lap(t);
   for (const auto& dest : dests)
     for (const auto& b : image.blobs)
       if (!client.blob_exists(dest, b.descriptor.digest))
         throw IoError("pushing " + dest.str() + ": the registry does not have blob " + b.descriptor.digest +
                       " after upload; no tag was written");
+  tm.confirm_seconds = lap(t);
   std::vector<std::string> digests;
   for (const auto& dest : dests) {
     try {
@@ -36,6 +54,7 @@ std::vector<std::string> push_image(Client& client, const PushManifest& image, c
       digests.push_back("sha256:" + digest::sha256_hex(image.bytes));
     }
   }
+  tm.manifests_seconds = lap(t);
   return digests;
 }
 

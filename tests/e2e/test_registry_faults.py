@@ -62,13 +62,16 @@ PULL = [
     ("corrupt", lambda: fp.Fault("corrupt", fp.is_blob_get, count=1), ("pulling blob sha256:", "digest mismatch")),
 ]
 
+# The COPY's layer is sent twice during the build (streamed as it is written,
+# then uploaded when that failed: engine/early_upload.h, no retries there);
+# the faults after those two reach the final push and its retries.
 PUSH = [
-    ("reset", lambda: fp.Fault("reset", fp.is_upload_with_body, count=2), "ok"),
+    ("reset", lambda: fp.Fault("reset", fp.is_upload_with_body, count=4), "ok"),
     ("5xx", lambda: fp.Fault("status", fp.is_upload, count=3, statuses=(503, 502, 500)), "ok"),
     ("throttle", lambda: fp.Fault("throttle", fp.is_upload, count=2, retry_after=1), "ok"),
     ("500-manifest", lambda: fp.Fault("status", lambda m, p: m == "PUT" and "/manifests/" in p,
                                       count=2, status=500), "ok"),
-    ("corrupt", lambda: fp.Fault("corrupt", fp.is_upload_with_body, count=1), ("pushing blob sha256:", "DIGEST_INVALID")),
+    ("corrupt", lambda: fp.Fault("corrupt", fp.is_upload_with_body, count=1000), ("pushing blob sha256:", "DIGEST_INVALID")),
 ]
 
 

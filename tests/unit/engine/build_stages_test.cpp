@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "base/file.h"
 #include "dockerfile/parser.h"
@@ -89,4 +92,42 @@ TEST(BuildStages, AFailingStageFailsTheBuildWithItsOwnError) {
   }
   // The target never started.
   EXPECT_FALSE(fsys::exists(f.env.root / "x"));
+}
+
+// The early upload is told of the target's layers only, each once its blob
+// is on disk, in the image's order: the stages built beside it make layers
+// that are never pushed.
+TEST(BuildStages, OnlyTheTargetsLayersAreReadyForTheEarlyUpload) {
+  Fixture f;
+  auto plan = plan_of(kFanIn);
+  std::mutex mu;
+  std::vector<registry::Layer> ready;
+  f.env.layer_ready = [&](const registry::Layer& l) {
+    std::lock_guard<std::mutex> g(mu);
+    EXPECT_TRUE(fsys::exists(l.file)) << l.file;
+    ready.push_back(l);
+  };
+  engine::BuildReport report;
+  engine::StagesOptions so;
+  so.jobs = 4;
+  auto img = engine::build_all_stages(plan, f.env, report, so);
+  ASSERT_EQ(ready.size(), img.layers.size());
+  for (std::size_t i = 0; i < ready.size(); ++i) EXPECT_EQ(ready[i].descriptor.digest, img.layers[i].descriptor.digest);
+}
+
+// A target built FROM an earlier stage pushes that stage's layers too: they
+// are ready as soon as the target starts, before its own.
+TEST(BuildStages, ATargetFromAStageOffersThatStagesLayersFirst) {
+  Fixture f;
+  auto plan = plan_of("FROM scratch AS base\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\n"
+                      "FROM base\nCOPY hello.txt /hello.txt\n");
+  std::vector<std::string> ready;
+  f.env.layer_ready = [&](const registry::Layer& l) { ready.push_back(l.descriptor.digest); };
+  engine::BuildReport report;
+  engine::StagesOptions so;
+  auto img = engine::build_all_stages(plan, f.env, report, so);
+  ASSERT_EQ(img.layers.size(), 3u);
+  std::vector<std::string> want;
+  for (const auto& l : img.layers) want.push_back(l.descriptor.digest);
+  EXPECT_EQ(ready, want);
 }

@@ -1,10 +1,6 @@
 #include "http/client.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +10,7 @@
 
 #include "base/error.h"
 #include "http/transport_error.h"
+#include "support/silent_server.h"
 #include "test_server.h"
 
 // Requests are written with designated initializers; the omitted members
@@ -217,16 +214,8 @@ TEST(HttpClient, PerHostTlsSelection) {
 // request, within about a second of being raised.
 TEST(HttpClient, CancelledStopsARequestInProgressAndBeforeItStarts) {
   ClearProxyEnv env;
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(s, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(s, 4), 0);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/v2/";
+  kiln::testing::SilentServer silent;
+  std::string url = "http://" + silent.host() + "/v2/";
 
   std::atomic<bool> stop{false};
   http::Client::Options o;
@@ -250,5 +239,4 @@ TEST(HttpClient, CancelledStopsARequestInProgressAndBeforeItStarts) {
   TestServer srv([](const SeenRequest&) { return Reply{200, {}, "hello"}; });
   EXPECT_THROW(c.perform({.url = srv.url("/v2/")}), http::Cancelled);
   EXPECT_TRUE(srv.requests().empty());
-  ::close(s);
 }
