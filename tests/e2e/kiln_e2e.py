@@ -644,7 +644,10 @@ class BusyboxImage:
     def push(self, registry: Registry, flavour="oci", repo=None, tag="latest"):
         repo = repo or self.REPOS[flavour]
         ref = registry.ref(f"{repo}:{tag}")
-        key = (registry.host, ref, flavour)
+        # Keyed by the registry's storage, not its address: a fresh registry
+        # may be given the port of one that has stopped, and a push skipped
+        # for it left a test pulling a base that was never there.
+        key = (str(registry.storage), ref, flavour)
         if key not in self._pushed or registry.proc is None:
             push_layout(self.image, ref, flavour)
             self._pushed[key] = ref
