@@ -11,12 +11,16 @@ RELEASE_ARCHES := amd64 arm64 ppc64le riscv64
 # Foreign architectures whose unit tests `make test` runs under qemu-user
 # (s390x cannot be linked by zig 0.11; ppc64le and riscv64 are not built yet).
 TEST_ARCHES    := arm64
+# The platforms of kiln's own images (make images: one index per image).
+IMAGE_ARCHES   ?= amd64 arm64
+export KILN_IMAGE_ARCHES := $(IMAGE_ARCHES)
+FOREIGN_ARCHES := $(filter-out amd64,$(IMAGE_ARCHES))
 STATIC     := $(BUILD)/static$(if $(filter-out amd64,$(ARCH)),-$(ARCH))
 HOST       := $(BUILD)/host
 JOBS       ?= 2
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup toolchain configure static static-all arm64-executor host test unit unit-host unit-arches e2e demo fuzz images bench release clean
+.PHONY: all setup toolchain configure static static-all foreign-bins host test unit unit-host unit-arches e2e demo fuzz images bench release clean
 
 all: static
 
@@ -38,11 +42,13 @@ configure: toolchain
 	cmake -S . -B $(STATIC) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_ARCH=$(ARCH) \
 	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/zig-musl.cmake -DKILN_REVISION=$(REVISION) >/dev/null
 
-# The arm64 executor alone (no unit tests): what the e2e smoke runs under qemu.
-arm64-executor:
-	$(MAKE) configure ARCH=arm64
-	ninja -C $(BUILD)/static-arm64 -j$(JOBS) executor
-	@file $(BUILD)/static-arm64/executor
+# The executor and warmer alone (no unit tests) of every foreign architecture
+# in IMAGE_ARCHES: what the images and the e2e arm64 smoke need.
+foreign-bins:
+	set -e; for a in $(FOREIGN_ARCHES); do \
+	  $(MAKE) configure ARCH=$$a; \
+	  ninja -C $(BUILD)/static-$$a -j$(JOBS) executor warmer; \
+	  file $(BUILD)/static-$$a/executor $(BUILD)/static-$$a/warmer; done
 
 # Every released architecture's static binaries.
 static-all:
@@ -70,7 +76,7 @@ unit-host: host
 
 # End-to-end: real registries, the executor in a sandbox, skopeo/umoci checks;
 # tests/e2e/test_foreign_arch.py builds with the arm64 executor under qemu.
-e2e: static arm64-executor
+e2e: static foreign-bins
 	scripts/install-npm-tools.sh >/dev/null  # s3rver, azurite (cached; the tests also call it)
 	KILN_EXECUTOR=$(CURDIR)/$(STATIC)/executor KILN_WARMER=$(CURDIR)/$(STATIC)/warmer \
 	  KILN_FOREIGN_EXECUTOR=$(CURDIR)/$(BUILD)/static-arm64/executor \
@@ -82,8 +88,9 @@ test: unit unit-arches fuzz e2e
 demo: static
 	scripts/demo.sh $(CURDIR)/$(STATIC)/executor
 
-# The scratch, debug and warmer images, built by kiln itself (image/).
-images: static
+# The scratch, debug and warmer images, built by kiln itself (image/), each an
+# index of every architecture in IMAGE_ARCHES.
+images: static foreign-bins
 	scripts/build-images.sh $(CURDIR)/$(STATIC)
 
 # kiln against buildah and BuildKit (Debian's docker.io daemon, started by the

@@ -461,6 +461,17 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def foreign_busybox_base(registry, arch, workdir: Path) -> str:
+    """REGISTRY/busybox-ARCH:latest, a one-layer image of Debian's busybox-static
+    for arch (scripts/foreign-busybox.sh), its config saying that architecture."""
+    busybox = run([str(REPO_ROOT / "scripts/foreign-busybox.sh"), arch]).stdout.strip()
+    image = write_oci_layout(Path(workdir) / f"busybox-{arch}", busybox_layers(busybox),
+                             history=BUSYBOX_HISTORY, config_extra={"Cmd": ["sh"]}, arch=arch)
+    ref = registry.ref(f"busybox-{arch}:latest")
+    push_layout(image, ref)
+    return ref
+
+
 def host_arch():
     m = platform.machine()
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",

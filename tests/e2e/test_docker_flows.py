@@ -34,6 +34,7 @@ import pytest
 
 import drone_job
 import kiln_e2e as k
+from kiln_images import ARCHES
 
 DEBUG_WORKDIR = "/workspace"
 
@@ -323,3 +324,34 @@ def test_warmer_then_offline_build_in_docker(docker, docker_images, registry_pla
     assert "kiln-e2e/offline:1" in loaded, loaded
     res = docker.cli(["run", "--rm", "--network", "none", "kiln-e2e/offline:1"])
     assert res.stdout.strip() == "offline: hello from offline offline"
+
+
+# ---------------------------------------------------------------------------
+# Another platform of kiln's own image index (issue 19)
+# ---------------------------------------------------------------------------
+
+def test_arm64_debug_image_builds_in_docker(docker, images, registry_plain, context, tmp_path):
+    """kiln's debug index pushed to a registry, then `docker run --platform
+    linux/arm64` of it as a GitLab job on an arm64 runner would run it (here
+    through qemu-user's binfmt_misc registration, Docker's default
+    capabilities): its arm64 executor builds from an arm64 base, RUN steps
+    included, and pushes an arm64 image that runs."""
+    if "arm64" not in ARCHES:
+        pytest.skip(f"KILN_IMAGE_ARCHES={' '.join(ARCHES)} builds no arm64 image")
+    debug = registry_plain.ref(f"kiln/debug:{images.version}")
+    k.run(["skopeo", "copy", "--quiet", "--all", "--preserve-digests", "--dest-tls-verify=false",
+           f"oci:{images.index_ref('debug')}", f"docker://{debug}"])
+    base = k.foreign_busybox_base(registry_plain, "arm64", tmp_path)
+    ctx = context({"Dockerfile": f"FROM {base}\nRUN uname -m > /machine\nCOPY note.txt /note.txt\n"
+                                 'CMD ["/bin/sh", "-c", "echo $(cat /machine) $(cat /note.txt)"]\n',
+                   "note.txt": "built by kiln on arm64\n"})
+    dest = registry_plain.ref("arm64-job/app:1")
+    script = ("uname -m; /kaniko/executor --context=dir:///workspace "
+              f"--destination={dest} --insecure --skip-tls-verify")
+    res = docker.run(debug, ["/busybox/sh", "-c", script], entrypoint="",
+                     args=["--platform", "linux/arm64", "-v", f"{ctx}:/workspace:ro"], check=False, timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.splitlines()[0] == "aarch64", res.stdout
+    assert k.inspect_config(dest)["architecture"] == "arm64"
+    out = docker.run(dest, [], args=["--platform", "linux/arm64"], timeout=120).stdout.strip()
+    assert out == "aarch64 built by kiln on arm64", out

@@ -4,29 +4,17 @@ builds a multi-step image from a base of its own architecture (Debian's
 busybox-static for that architecture), so every RUN executes foreign
 binaries too, pushes it, and skopeo/umoci check the result."""
 import json
-from pathlib import Path
 
 import kiln_e2e as k
 
-REPO = Path(__file__).resolve().parents[2]
 UNAME = {"arm64": "aarch64", "s390x": "s390x", "ppc64le": "ppc64le", "ppc64": "ppc64",
          "riscv64": "riscv64", "amd64": "x86_64"}
-
-
-def foreign_busybox_base(registry, arch, workdir: Path) -> str:
-    busybox = k.run([str(REPO / "scripts/foreign-busybox.sh"), arch]).stdout.strip()
-    image = k.write_oci_layout(workdir / f"busybox-{arch}", k.busybox_layers(busybox),
-                               history=k.BUSYBOX_HISTORY, config_extra={"Cmd": ["sh"]},
-                               arch=arch)
-    ref = registry.ref(f"busybox-{arch}:latest")
-    k.push_layout(image, ref)
-    return ref
 
 
 def test_foreign_executor_builds_and_pushes(foreign_executor, registry_plain, context, pull_rootfs,
                                             tmp_path):
     executor, arch = foreign_executor
-    base = foreign_busybox_base(registry_plain, arch, tmp_path)
+    base = k.foreign_busybox_base(registry_plain, arch, tmp_path)
     ctx = context({"Dockerfile": f"""\
 FROM {base} AS build
 RUN uname -m > /machine && mkdir -p /out && echo built > /out/a.txt
@@ -66,7 +54,7 @@ def test_index_of_images_built_by_each_architectures_executor(foreign_executor, 
     that architecture (as a CI job per architecture would), then joined by
     `executor manifest`; skopeo picks each platform's image from the index."""
     foreign, arch = foreign_executor
-    bases = {arch: foreign_busybox_base(registry_plain, arch, tmp_path),
+    bases = {arch: k.foreign_busybox_base(registry_plain, arch, tmp_path),
              k.host_arch(): k.BusyboxImage(tmp_path / "host-base").push(registry_plain, "docker")}
     refs = []
     for exe, a in ((executor, k.host_arch()), (foreign, arch)):

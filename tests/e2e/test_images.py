@@ -27,7 +27,8 @@ import drone_job
 import kiln_e2e as k
 import runc_helpers as rh
 
-from kiln_images import TARGETS, Images, build_images, revision as _revision, static_dir as _static_dir
+from kiln_images import (ARCHES, TARGETS, Images, build_images, revision as _revision,
+                         static_dir as _static_dir)
 
 DEBUG_MAX_BYTES = 12 * 1000 * 1000
 
@@ -108,12 +109,40 @@ def test_images_are_reproducible_and_small(images, executor, tmp_path):
     for t in TARGETS:
         assert (again / f"{t}.tar").is_file()
     sizes = (again / "sizes.txt").read_text()
-    assert all(t in sizes for t in TARGETS), sizes
-    assert images.compressed_size("debug") <= DEBUG_MAX_BYTES, sizes
-    # the debug image is the executor image plus one layer: shared layers
-    ex = [l["digest"] for l in images.manifest("executor")["layers"]]
-    dbg = [l["digest"] for l in images.manifest("debug")["layers"]]
-    assert dbg[:len(ex)] == ex and len(dbg) == len(ex) + 1, (ex, dbg)
+    assert all(f"{t} {a}" in " ".join(sizes.split()) for t in TARGETS for a in ARCHES), sizes
+    for arch in ARCHES:
+        assert images.compressed_size("debug", arch) <= DEBUG_MAX_BYTES, sizes
+        # each platform's debug image is its executor image plus one layer: shared layers
+        ex = [l["digest"] for l in images.manifest("executor", arch)["layers"]]
+        dbg = [l["digest"] for l in images.manifest("debug", arch)["layers"]]
+        assert dbg[:len(ex)] == ex and len(dbg) == len(ex) + 1, (arch, ex, dbg)
+
+
+ELF_MACHINE = {"amd64": "x86-64", "arm64": "ARM aarch64", "ppc64le": "64-bit PowerPC", "riscv64": "RISC-V"}
+
+
+def test_images_are_indexes_of_every_architecture(images, tmp_path):
+    """issue 19: each image is one index, a platform per architecture, each
+    platform with its own architecture's executor, warmer and BusyBox."""
+    for t in TARGETS:
+        index = images.index(t)
+        if len(ARCHES) > 1:
+            assert index["mediaType"] == "application/vnd.oci.image.index.v1+json", (t, index)
+            platforms = [(m["platform"]["os"], m["platform"]["architecture"]) for m in index["manifests"]]
+            assert platforms == [("linux", a) for a in ARCHES], (t, platforms)
+        for arch in ARCHES:
+            cfg = images.config(t, arch)
+            assert (cfg["os"], cfg["architecture"]) == ("linux", arch), (t, arch, cfg)
+            # skopeo, as a client on that architecture, picks this platform's image
+            info = json.loads(k.run(["skopeo", "inspect", "--override-arch", arch,
+                                     f"oci:{images.index_ref(t)}"]).stdout)
+            want = [l["digest"] for l in images.manifest(t, arch)["layers"]]
+            assert (info["Architecture"], info["Layers"]) == (arch, want), (t, arch, info)
+            root = k.unpack_layout(images.ref(t, arch), tmp_path / f"{t}-{arch}")
+            bins = ["kaniko/executor", "kaniko/warmer"] + (["busybox/busybox"] if t == "debug" else [])
+            for b in bins:
+                desc = k.run(["file", "-b", str(root / b)]).stdout
+                assert ELF_MACHINE[arch] in desc and "statically linked" in desc, (t, arch, b, desc)
 
 
 def test_image_configs(images):
