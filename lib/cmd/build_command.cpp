@@ -195,13 +195,9 @@ void check_platforms_run(const Input& in, const BuildSettings& settings, const e
                          log::Logger& log) {
   std::vector<image::Platform> asked;
   for (std::size_t i = 0; i < in.plans.size(); ++i)
-    for (const auto& p : dockerfile::run_platforms(in.plans[i], settings.platforms[i])) {
-      bool seen = std::any_of(asked.begin(), asked.end(),
-                              [&](const image::Platform& q) { return image::normalize(q) == image::normalize(p); });
-      if (seen) continue;
-      asked.push_back(p);
-      proc::check_can_run(p, work.scratch() / "can-run", log);
-    }
+    for (const auto& p : dockerfile::run_platforms(in.plans[i], settings.platforms[i]))
+      image::add_unique_platform(asked, p);
+  for (const auto& p : asked) proc::check_can_run(p, work.scratch() / "can-run", log);
 }
 
 engine::BuildEnv build_env(const cli::ExecutorOptions& opts, const BuildSettings& settings, const Environment& env,
@@ -441,6 +437,8 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     std::optional<engine::EarlyUpload> early_upload;
     if (settings.outputs.push && !settings.outputs.destinations.empty() && !opts.dryrun)
       early_upload.emplace(reg_opts, keychain, settings.outputs.destinations, log);
+    // The context and its ignore file are the same for every platform: read once.
+    const auto context_excluded = load_dockerignore(in.dockerfile, in.context.dir, log);
     auto env_for = [&](std::size_t i) {
       engine::WorkDir& w = several ? platform_work.emplace_back(work.nested("platform-" + std::to_string(i))) : work;
       engine::BuildEnv be = build_env(opts, settings, env, in, settings.platforms[i]);
@@ -449,7 +447,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       be.scratch = w.scratch();
       be.client = &client;
       be.log = &log;
-      be.context_excluded = load_dockerignore(in.dockerfile, in.context.dir, log);
+      be.context_excluded = context_excluded;
       be.mount_method = &mount_method;
       open_layer_cache(cache_choice, opts, client, w, layer_caches.emplace_back(), be, log);
       if (early_upload) {

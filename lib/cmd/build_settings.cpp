@@ -102,9 +102,7 @@ std::vector<image::Platform> platforms(const std::vector<std::string>& flags) {
       auto p = image::parse_platform(text);
       if (!p || p->os.empty() || p->architecture.empty())
         throw UsageError("invalid --custom-platform '" + std::string(text) + "': expected os/arch[/variant]");
-      bool seen = std::any_of(out.begin(), out.end(),
-                              [&](const image::Platform& q) { return image::normalize(q) == image::normalize(*p); });
-      if (!seen) out.push_back(*p);
+      image::add_unique_platform(out, *p);
     }
   if (out.empty()) out.push_back(image::native_platform());
   return out;

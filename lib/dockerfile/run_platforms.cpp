@@ -24,10 +24,7 @@ std::vector<image::Platform> run_platforms(const Plan& plan, const image::Platfo
       p = runs_as.at(*s.base_stage);
     }
     runs_as[i] = p;
-    if (!stage_has_run(s)) continue;
-    bool seen = std::any_of(out.begin(), out.end(),
-                            [&](const image::Platform& q) { return image::normalize(q) == image::normalize(p); });
-    if (!seen) out.push_back(p);
+    if (stage_has_run(s)) image::add_unique_platform(out, p);
   }
   return out;
 }

@@ -65,8 +65,7 @@ void write_layout(const std::vector<PlatformBuild>& builds, const std::vector<im
   d.media_type = std::string(image::media::kOciIndex);
   d.digest = layout.put_blob(json);
   d.size = static_cast<std::int64_t>(json.size());
-  std::optional<std::string> tag;
-  if (!outputs.destinations.empty() && !outputs.destinations[0].tag.empty()) tag = outputs.destinations[0].tag;
+  const std::optional<std::string> tag = outputs.first_tag();
   layout.add_to_index(d, tag);
   log.info("Wrote OCI layout " + outputs.oci_layout_path + " (an index of " + std::to_string(builds.size()) +
            " platforms)");
@@ -94,8 +93,7 @@ void write_archive(const std::vector<PlatformBuild>& builds, const std::vector<i
                       builds[i].platform});
   }
   make_parent_dir(outputs.tar_path);
-  std::optional<std::string> tag;
-  if (!outputs.destinations.empty() && !outputs.destinations[0].tag.empty()) tag = outputs.destinations[0].tag;
+  const std::optional<std::string> tag = outputs.first_tag();
   const std::size_t tagged = tagged_entry(builds);
   image::write_index_archive(outputs.tar_path, images, tagged, outputs.destination_names, tag);
   log.info("Wrote image tarball " + outputs.tar_path + " (an OCI layout of " + std::to_string(builds.size()) +

@@ -33,6 +33,11 @@ std::string convert_layer_type(const std::string& t, image::ManifestFormat f) {
 
 }  // namespace
 
+std::optional<std::string> Outputs::first_tag() const {
+  if (destinations.empty() || destinations.front().tag.empty()) return std::nullopt;
+  return destinations.front().tag;
+}
+
 void make_parent_dir(const std::string& path) {
   std::error_code ec;
   fsys::path parent = fsys::path(path).parent_path();
@@ -125,8 +130,7 @@ OutputResult write_outputs(const registry::ImageState& img, const Outputs& outpu
     log.info("Wrote image tarball " + outputs.tar_path);
   }
   if (!outputs.oci_layout_path.empty()) {
-    std::optional<std::string> tag;
-    if (!dests.empty() && !dests[0].tag.empty()) tag = dests[0].tag;
+    const std::optional<std::string> tag = outputs.first_tag();
     // An OCI layout is read by OCI tools (skopeo's oci: transport, umoci),
     // which only look for OCI media types in index.json: write the image in
     // OCI form there whatever the pushed format is.

@@ -38,6 +38,10 @@ struct Outputs {
   std::string tar_path;                           // --tar-path
   std::string oci_layout_path;                    // --oci-layout-path
   DigestFiles digest_files;
+
+  // The tag a tarball or OCI layout names the image by: the first
+  // destination's, none when it has only a digest or there is none.
+  std::optional<std::string> first_tag() const;
 };
 
 // The image's layers and config as push_image takes them (blobs holds its

@@ -1,5 +1,6 @@
 #include "image/platform.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace kiln::image {
@@ -59,6 +60,13 @@ Platform normalize(Platform p) {
   if (a == "arm" && v.size() == 1) v = "v" + v;  // "7" is seen in the wild
   if (a == "amd64" && v.empty()) v = "v1";
   return p;
+}
+
+bool same_platform(const Platform& a, const Platform& b) { return normalize(a) == normalize(b); }
+
+void add_unique_platform(std::vector<Platform>& list, const Platform& p) {
+  if (std::none_of(list.begin(), list.end(), [&](const Platform& q) { return same_platform(q, p); }))
+    list.push_back(p);
 }
 
 std::optional<Descriptor> select_platform(const Index& index, const Platform& want) {

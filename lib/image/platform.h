@@ -2,6 +2,7 @@
 // Picking the image for one platform out of a multi-platform index.
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "image/descriptor.h"
 #include "image/manifest.h"
@@ -20,6 +21,13 @@ Platform native_platform();
 // aliases (x86_64 → amd64, aarch64 → arm64, armhf → arm/v7, armel → arm/v6,
 // i386 → 386) and default variants (arm64 → v8, arm → v7, amd64 → v1).
 Platform normalize(Platform p);
+
+// a and b name one platform once normalize()d (variant included).
+bool same_platform(const Platform& a, const Platform& b);
+
+// Appends p to `list` unless it already holds the same platform: platform
+// lists asked for, planned or probed name each platform once.
+void add_unique_platform(std::vector<Platform>& list, const Platform& p);
 
 // The first index entry for `want`: os and architecture equal after
 // normalize(); variant equal after normalize(). For arm, an image for an

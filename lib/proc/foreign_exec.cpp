@@ -16,11 +16,6 @@ namespace fsys = std::filesystem;
 
 namespace {
 
-bool same_platform(const image::Platform& a, const image::Platform& b) {
-  image::Platform x = image::normalize(a), y = image::normalize(b);
-  return x.os == y.os && x.architecture == y.architecture && x.variant == y.variant;
-}
-
 std::string how_to_register(const image::Platform& p) {
   return "RUN steps for " + p.str() + " need this host to run " + p.str() +
          " programs, and it cannot. Register an emulator with binfmt_misc and its F (fix-binary) flag on the "
@@ -42,7 +37,7 @@ void write_program(const fsys::path& file, const std::string& bytes) {
 }  // namespace
 
 void check_can_run(const image::Platform& platform, const fsys::path& dir, log::Logger& log) {
-  if (same_platform(platform, image::native_platform())) return;
+  if (image::same_platform(platform, image::native_platform())) return;
   auto program = probe_program(platform);
   if (!program) {
     log.warn("Cannot check before the build whether this host runs " + platform.str() +

@@ -203,4 +203,26 @@ TEST(NativePlatform, IsTheArchitectureThisTestWasCompiledFor) {
 }
 
 }  // namespace
+TEST(SamePlatform, SpellingsOfOnePlatformAreOne) {
+  EXPECT_TRUE(same_platform({"linux", "x86_64", ""}, {"linux", "amd64", ""}));
+  EXPECT_TRUE(same_platform({"linux", "aarch64", ""}, {"linux", "arm64", "v8"}));
+  EXPECT_TRUE(same_platform({"linux", "armhf", ""}, {"linux", "arm", "v7"}));
+  EXPECT_FALSE(same_platform({"linux", "arm", "v6"}, {"linux", "arm", "v7"}));
+  EXPECT_FALSE(same_platform({"linux", "amd64", ""}, {"windows", "amd64", ""}));
+  EXPECT_FALSE(same_platform({"linux", "amd64", ""}, {"linux", "arm64", ""}));
+}
+
+TEST(SamePlatform, AddUniqueKeepsTheFirstSpellingInOrder) {
+  std::vector<Platform> list;
+  add_unique_platform(list, {"linux", "arm64", ""});
+  add_unique_platform(list, {"linux", "amd64", ""});
+  add_unique_platform(list, {"linux", "aarch64", ""});
+  add_unique_platform(list, {"linux", "x86_64", ""});
+  add_unique_platform(list, {"linux", "arm", "v7"});
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0].architecture, "arm64");
+  EXPECT_EQ(list[1].architecture, "amd64");
+  EXPECT_EQ(list[2].str(), "linux/arm/v7");
+}
+
 }  // namespace kiln::image
