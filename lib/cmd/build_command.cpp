@@ -31,6 +31,7 @@
 #include "engine/dry_run.h"
 #include "engine/early_upload.h"
 #include "engine/index_outputs.h"
+#include "engine/platform_builds.h"
 #include "engine/outputs.h"
 #include "engine/stage_builder.h"
 #include "engine/work_dir.h"
@@ -204,6 +205,7 @@ engine::BuildEnv build_env(const cli::ExecutorOptions& opts, const BuildSettings
                            const Input& in, const image::Platform& platform) {
   engine::BuildEnv be;
   be.root = env.root;
+  be.container_root = env.root;
   be.context_dir = in.context.dir;
   be.platform = platform;
   be.snapshot_mode = settings.snapshot_mode;
@@ -299,15 +301,14 @@ void open_layer_cache(const std::optional<CacheChoice>& choice, const cli::Execu
   log.info("Using layer cache " + store_name);
 }
 
-// Every stage, independent ones side by side (engine/build_stages.h);
-// returns the target's image.
-registry::ImageState build_stages(const cli::ExecutorOptions& opts, const dockerfile::Plan& plan,
-                                  engine::BuildEnv& be, engine::BuildReport& report) {
+// How stages and platforms share the threads: --jobs, by default the cores
+// (engine/build_stages.h, engine/platform_builds.h).
+engine::StagesOptions stages_options(const cli::ExecutorOptions& opts) {
   engine::StagesOptions so;
   so.jobs = opts.jobs > 0 ? opts.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.target_keeps_layers = !opts.tar_path.empty() || !opts.oci_layout_path.empty();
   so.materialize = opts.materialize;
-  return engine::build_all_stages(plan, be, report, so);
+  return so;
 }
 
 void apply_labels(registry::ImageState& image, const BuildSettings& settings) {
@@ -445,6 +446,7 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
       be.ignore = &ignore;
       be.work = &w;
       be.scratch = w.scratch();
+      be.run_cache_fallback = work.scratch() / "run-cache";  // the build's, not the platform's
       be.client = &client;
       be.log = &log;
       be.context_excluded = context_excluded;
@@ -468,20 +470,13 @@ void run_build(const cli::ExecutorOptions& opts, const Environment& env, log::Lo
     if (opts.cleanup) container.set_aside(cleanup_inputs(container, opts, settings, in), ignore);
 
     engine::BuildReport report;
-    std::vector<engine::PlatformBuild> builds;
-    for (std::size_t i = 0; i < in.plans.size(); ++i) {
-      const image::Platform& platform = settings.platforms[i];
-      if (several) log.info("Building for " + platform.str() + " (" + std::to_string(i + 1) + " of " +
-                            std::to_string(in.plans.size()) + ")");
-      // The last platform's files are not the next one's starting point.
-      if (i > 0) fs::wipe_root(root, ignore);
-      engine::BuildEnv be = env_for(i);
-      const std::size_t first_stage = report.stages.size();
-      registry::ImageState image = build_stages(opts, in.plans[i], be, report);
-      for (std::size_t s = first_stage; s < report.stages.size(); ++s) report.stages[s].platform = platform.str();
-      apply_labels(image, settings);
-      image.config.set_created(be.created);
-      builds.push_back({platform, std::move(image)});
+    std::vector<engine::PlatformWork> platform_envs;
+    for (std::size_t i = 0; i < in.plans.size(); ++i)
+      platform_envs.push_back({settings.platforms[i], &in.plans[i], env_for(i)});
+    std::vector<engine::PlatformBuild> builds = engine::build_platforms(platform_envs, report, stages_options(opts));
+    for (std::size_t i = 0; i < builds.size(); ++i) {
+      apply_labels(builds[i].image, settings);
+      builds[i].image.config.set_created(platform_envs[i].env.created);
     }
     auto tp = std::chrono::steady_clock::now();
     // Last chance before anything is pushed: an interrupted build pushes nothing.

@@ -34,10 +34,9 @@ bool side_roots_can_run(const dockerfile::Plan& plan, const BuildEnv& be, int jo
     return i != plan.target && dockerfile::stage_has_run(plan.stages[static_cast<std::size_t>(i)]);
   });
   if (!wanted) return false;
-  const auto& choice = be.mount_method->get();
-  if (choice.method == steps::MountMethod::Namespace) return true;
+  if (own_roots_can_run(be)) return true;
   be.log->info("Stages with RUN are built one after another in the root: a RUN in a stage's own root needs a mount "
-               "namespace for its /proc (" + choice.why + "); stages without RUN are built beside them");
+               "namespace for its /proc (" + be.mount_method->get().why + "); stages without RUN are built beside them");
   return false;
 }
 
@@ -61,6 +60,10 @@ std::string stage_label(const dockerfile::Stage& s) {
 }
 
 }  // namespace
+
+bool own_roots_can_run(const BuildEnv& be) {
+  return !be.mount_method || be.mount_method->get().method == steps::MountMethod::Namespace;
+}
 
 registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildEnv& be, BuildReport& report,
                                       const StagesOptions& opts) {
@@ -130,8 +133,9 @@ registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildE
       env.layer_writing = be.layer_writing;
     }
     builder.build_with(env, i, stage_role(need_layers, use.kept.count(i) > 0), report_of(i));
-    // Its files live on in its saved tree (hard links) and its layers; the root goes.
-    if (env.own_root) {
+    // Its files live on in its saved tree (hard links) and its layers; the
+    // root made for it goes (not the platform's own root, be.root).
+    if (lanes.at(i) == StageLane::Side) {
       std::error_code ec;
       fsys::remove_all(env.root, ec);
       fsys::remove_all(env.scratch, ec);

@@ -19,6 +19,10 @@ struct StagesOptions {
   bool materialize = false;        // --materialize
 };
 
+// Whether a RUN can have a root of its own (a chroot with its own /proc and
+// /dev needs a mount namespace); decides RUN --mount's method on first use.
+bool own_roots_can_run(const BuildEnv& be);
+
 // Returns the target's image; every stage's report is added in build order.
 registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildEnv& be, BuildReport& report,
                                       const StagesOptions& opts);

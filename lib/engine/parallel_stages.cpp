@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -92,6 +93,45 @@ void run_schedule(dockerfile::StageSchedule& schedule, const std::function<void(
     cv.wait(lk, [&] { return !finished.empty() || running == 0 || (failure && !stopped); });
   }
   lk.unlock();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+void run_side_by_side(std::size_t n, std::size_t jobs, const std::function<void(std::size_t)>& build,
+                      const std::function<void()>& stop) {
+  std::mutex mu;
+  std::exception_ptr failure;
+  std::size_t next = 0;
+  auto work = [&] {
+    for (;;) {
+      std::size_t i;
+      {
+        std::lock_guard<std::mutex> g(mu);
+        if (failure || next >= n) return;
+        i = next++;
+      }
+      try {
+        build(i);
+      } catch (...) {
+        bool first = false;
+        {
+          std::lock_guard<std::mutex> g(mu);
+          if (!failure) failure = std::current_exception(), first = true;
+        }
+        if (first) stop();
+      }
+    }
+  };
+  std::vector<StageThread> threads;
+  const std::size_t wanted = std::min(n, std::max<std::size_t>(jobs, 1));
+  for (std::size_t t = 1; t < wanted; ++t) {
+    try {
+      threads.emplace_back(work);
+    } catch (...) {
+      break;  // fewer threads: the work is shared by those there are
+    }
+  }
+  work();  // the calling thread takes its share
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
 }

@@ -6,6 +6,7 @@
 // check), no further stage starts, every running stage is waited for, and
 // that first failure is rethrown, so the caller's cleanup runs after every
 // stage has ended.
+#include <cstddef>
 #include <functional>
 
 #include "dockerfile/stage_schedule.h"
@@ -14,5 +15,12 @@ namespace kiln::engine {
 
 void run_schedule(dockerfile::StageSchedule& schedule, const std::function<void(int stage)>& build,
                   const std::function<void()>& stop);
+
+// The same for n independent pieces of work (the platforms of a build):
+// build(0) … build(n-1), at most `jobs` at once, each on a thread with a
+// main thread's stack; the first failure calls `stop` once, starts nothing
+// more, waits for the running ones and is rethrown.
+void run_side_by_side(std::size_t n, std::size_t jobs, const std::function<void(std::size_t)>& build,
+                      const std::function<void()>& stop);
 
 }  // namespace kiln::engine

@@ -385,6 +385,8 @@ bool StageRun::execute(const Step& step) {
     rc.interrupt = env_.interrupt;
     rc.mount_method = env_.mount_method;
     rc.own_root = env_.own_root;
+    if (env_.own_root) rc.container_root = env_.container_root;
+    rc.cache_fallback = env_.run_cache_fallback;
     rc.journal = env_.work->path() / steps::kMountJournalName;
     steps::run_command(step, result_.image.config, rc);
     return true;

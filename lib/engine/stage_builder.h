@@ -74,6 +74,11 @@ struct BuildEnv : steps::StepEnv {
   // `root` is the stage's own root under the work dir, not the container's
   // (a stage built beside others): RUN chroots there (steps/own_root.h).
   bool own_root = false;
+  // The container's root (the build's root before any stage or platform got
+  // one of its own) and the build-wide home of RUN caches when --cache-dir
+  // is not a volume (steps/mount_setup.h).
+  std::filesystem::path container_root = "/";
+  std::filesystem::path run_cache_fallback;
   // The build's images fetched at the start (base_prefetch.h); null: each
   // stage pulls its own.
   BasePrefetch* prefetch = nullptr;

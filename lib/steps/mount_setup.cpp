@@ -194,12 +194,15 @@ fsys::path MountSession::mount_point(const std::string& target, bool directory, 
 // new, locked as its sharing= asks for the time of the RUN.
 fsys::path MountSession::cache_directory(const PlannedMount& p) {
   fsys::path base = env_.cache_dir / "run-cache";
-  if (env_.cache_dir.empty() || visible_to_snapshot(env_.cache_dir, env_.root, env_.ignore)) {
+  const bool snapshotted = env_.cache_dir.empty() || visible_to_snapshot(env_.cache_dir, env_.root, env_.ignore) ||
+                           (!env_.container_root.empty() &&
+                            visible_to_snapshot(env_.cache_dir, env_.container_root, env_.ignore));
+  if (snapshotted) {
     // A cache inside the image filesystem would be snapshotted into a layer.
     if (env_.log)
       env_.log->warn(env_.location + ": --cache-dir " + env_.cache_dir.string() +
                      " is not a volume (it would end up in the image); RUN cache mounts last for this build only");
-    base = env_.scratch / "run-cache";
+    base = env_.cache_fallback.empty() ? env_.scratch / "run-cache" : env_.cache_fallback;
   }
   fsys::create_directories(base);
   fsys::path dir = base / p.cache_key;

@@ -46,6 +46,15 @@ struct MountEnv : StepEnv {
   std::string location;  // "line 12", prefixed to errors (set per RUN)
   MountMethod method = MountMethod::Namespace;  // set per RUN from RunContext's decider
   std::filesystem::path journal;  // Files: the build's journal (mount_journal.h)
+  // Where caches live when cache_dir is not a volume (a snapshot would take
+  // it into a layer): one directory for every stage and platform of the
+  // build, so they share caches as they do under cache_dir. Empty:
+  // <scratch>/run-cache.
+  std::filesystem::path cache_fallback;
+  // Set when `root` is a root of its own: the container's root, where the
+  // build's other stages snapshot; cache_dir must not be visible there
+  // either.
+  std::filesystem::path container_root;
 };
 
 // Which secret ids have a value: file secrets always (a read failure is an

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,12 @@ def test_two_platforms_one_index(two_platform_base, registry_plain, run_build, c
                           "--digest-file=/output/digest", "--oci-layout-path=/output/layout",
                           *registry_plain.insecure_args()], binds=[(outdir, "/output")], docker_caps=docker_caps)
     assert "Building for linux/arm64 (2 of 2)" in res.output, res.output
+    # Side by side where a root of its own can run the arm64 RUN (a mount
+    # namespace); one after another with Docker's default capabilities.
+    if docker_caps:
+        assert "Platforms are built one after another in the root" in res.output, res.output
+    else:
+        assert "Building 2 platforms side by side" in res.output, res.output
 
     index_bytes = k.inspect_raw_manifest(dest)
     index = json.loads(index_bytes)
@@ -101,6 +108,59 @@ def test_two_platforms_one_index(two_platform_base, registry_plain, run_build, c
     for arch in ("amd64", "arm64"):
         out = k.run(["skopeo", "--override-arch", arch, "inspect", f"oci:{outdir / 'layout'}:1"]).stdout
         assert json.loads(out)["Architecture"] == arch
+
+
+# Each platform's RUN leaves a mark in a shared cache mount and waits (up to
+# `wait` seconds) for the other platform's: both succeed only when the
+# platforms are built at the same time.
+RENDEZVOUS = """\
+FROM BASE
+ARG TARGETARCH
+RUN --mount=type=cache,id=platforms,target=/sync \\
+    case "$TARGETARCH" in amd64) other=arm64;; *) other=amd64;; esac; touch /sync/$TARGETARCH; i=0; \\
+    while [ ! -e /sync/$other ]; do i=$((i+1)); [ $i -gt TRIES ] && exit 7; sleep 0.1; done; \\
+    uname -m > /machine && pwd > /pwd && head -c 20 /proc/self/stat > /proc-seen
+"""
+
+
+def test_platforms_are_built_at_the_same_time(two_platform_base, registry_plain, run_build, context, tmp_path):
+    ctx = context({"Dockerfile": RENDEZVOUS.replace("BASE", two_platform_base).replace("TRIES", "600")})
+    dest = registry_plain.ref("multi/together:1")
+    res = run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}", PLATFORMS, "--jobs=2",
+                          *registry_plain.insecure_args()])
+    assert "Building 2 platforms side by side" in res.output, res.output
+    assert "[linux/amd64] " in res.output and "[linux/arm64] " in res.output, res.output
+    index = json.loads(k.inspect_raw_manifest(dest))
+    repo = dest.rsplit(":", 1)[0]
+    for m in index["manifests"]:
+        arch = m["platform"]["architecture"]
+        root = k.pull_rootfs(f"{repo}@{m['digest']}", tmp_path / f"pulled-{arch}")
+        assert (root / "machine").read_text() == {"amd64": "x86_64\n", "arm64": "aarch64\n"}[arch]
+        # The platform in a root of its own ran in it, with a /proc there.
+        assert (root / "pwd").read_text() == "/\n" and (root / "proc-seen").read_text(), arch
+        assert not (root / "sync").exists() or not any((root / "sync").iterdir()), arch
+
+
+def test_jobs_one_builds_platforms_one_after_another(two_platform_base, registry_plain, run_build, context):
+    ctx = context({"Dockerfile": RENDEZVOUS.replace("BASE", two_platform_base).replace("TRIES", "20")})
+    res = run_build(ctx, ["--context=dir:///workspace", f"--destination={registry_plain.ref('multi/apart:1')}",
+                          PLATFORMS, "--jobs=1", *registry_plain.insecure_args()], expect_rc=7)
+    assert "side by side" not in res.output, res.output
+
+
+def test_a_failing_platform_stops_the_other(two_platform_base, registry_plain, run_build, context, tmp_path):
+    df = (f"FROM {two_platform_base}\nARG TARGETARCH\n"
+          'RUN if [ "$TARGETARCH" = arm64 ]; then sleep 1; exit 3; fi; sleep 60; touch /slow\n')
+    root = tmp_path / "root"
+    t0 = time.monotonic()
+    res = run_build(context({"Dockerfile": df}),
+                    ["--context=dir:///workspace", f"--destination={registry_plain.ref('multi/broken:1')}",
+                     PLATFORMS, "--jobs=2", "--cleanup", *registry_plain.insecure_args()], root=root, expect_rc=3)
+    assert time.monotonic() - t0 < 40, "the slow platform was not stopped"
+    assert "exit code 3" in res.output and "stopping the others" in res.output, res.output
+    assert not any((root / "kaniko/work").iterdir()), "the platforms' roots and work files must be gone"
+    assert k.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{registry_plain.ref('multi/broken:1')}"],
+                 check=False).returncode != 0, "nothing may be tagged"
 
 
 def test_a_platform_this_host_cannot_run_fails_before_anything(registry_plain, run_build, context):

@@ -93,3 +93,27 @@ COPY --from=copied /a.txt /a.txt
     rootfs = pull_rootfs(dest)
     assert (rootfs / "built").read_text() == "built\n"
     assert (rootfs / "a.txt").read_text() == "a\n"
+
+
+def test_side_stage_caches_stay_out_of_the_container_root(registry_plain, busybox_image, context, run_build,
+                                                          pull_rootfs):
+    """--cache-dir (/cache) is not a volume here, so it is in the container's
+    root, where the target is built and snapshotted: stages in roots of their
+    own must not put their RUN caches there either, and they share the
+    build's one fallback cache."""
+    base = busybox_image.push(registry_plain)
+    stage = """\
+FROM {base} AS {me}
+RUN --mount=type=cache,id=shared,target=/c touch /c/{me} && sleep 3 && mkdir /out && ls /c > /out/{me}-cache
+"""
+    dockerfile = (stage.format(base=base, me="one") + stage.format(base=base, me="two") +
+                  f"FROM {base}\nCOPY --from=one /out/ /one/\nCOPY --from=two /out/ /two/\nRUN ls / > /top\n")
+    ctx = context({"Dockerfile": dockerfile})
+    dest = registry_plain.ref("parallel:cache")
+    res = run_build(ctx, args(registry_plain, dest, "--jobs=4"))
+    assert "[stage 0 (one)] " in res.output and "[stage 1 (two)] " in res.output, res.output
+    rootfs = pull_rootfs(dest)
+    assert "cache" not in (rootfs / "top").read_text().split(), (rootfs / "top").read_text()
+    assert not (rootfs / "cache").exists(), sorted(p.name for p in rootfs.iterdir())
+    for me in ("one", "two"):  # side by side, one cache: each saw the other's mark
+        assert (rootfs / me / f"{me}-cache").read_text() == "one\ntwo\n", res.output

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -100,4 +101,48 @@ TEST(RunSchedule, AFailureStopsTheOthersOnceAndIsRethrown) {
   }
   EXPECT_EQ(stops, 1);
   EXPECT_TRUE(built.empty());  // neither the others nor the final stage finished
+}
+
+TEST(RunSideBySide, AtMostJobsAtOnceEveryOneRun) {
+  Recorder r;
+  int stops = 0;
+  engine::run_side_by_side(5, 2, [&](std::size_t i) { r.run(static_cast<int>(i), 100ms); }, [&] { ++stops; });
+  EXPECT_EQ(r.peak.load(), 2);
+  std::vector<int> ended = r.ended;
+  std::sort(ended.begin(), ended.end());
+  EXPECT_EQ(ended, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(stops, 0);
+}
+
+TEST(RunSideBySide, OneJobRunsThemInOrder) {
+  Recorder r;
+  engine::run_side_by_side(3, 1, [&](std::size_t i) { r.run(static_cast<int>(i), 10ms); }, [] {});
+  EXPECT_EQ(r.peak.load(), 1);
+  EXPECT_EQ(r.started, (std::vector<int>{0, 1, 2}));
+}
+
+TEST(RunSideBySide, AFailureStopsTheOthersOnceStartsNoMoreAndIsRethrown) {
+  std::atomic<bool> stop_seen{false};
+  std::atomic<int> started{0};
+  int stops = 0;
+  auto build = [&](std::size_t i) {
+    ++started;
+    if (i == 1) {
+      std::this_thread::sleep_for(50ms);
+      throw std::runtime_error("platform two broke");
+    }
+    for (int n = 0; n < 500 && !stop_seen; ++n) std::this_thread::sleep_for(10ms);
+    if (stop_seen) throw std::runtime_error("stopped");
+  };
+  try {
+    engine::run_side_by_side(4, 2, build, [&] {
+      ++stops;
+      stop_seen = true;
+    });
+    ADD_FAILURE() << "no failure";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "platform two broke");
+  }
+  EXPECT_EQ(stops, 1);
+  EXPECT_EQ(started.load(), 2);  // the third and fourth never started
 }
