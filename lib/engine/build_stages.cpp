@@ -102,6 +102,16 @@ registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildE
   StageBuilder builder(shared, plan);
   auto build = [&](int i) {
     const auto& s = plan.stages[static_cast<std::size_t>(i)];
+    if (opts.shared && opts.shared->covers(i) && !opts.owns_shared) {
+      log.info("Stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") +
+               " is the same for every platform: using the one built for " + opts.shared->owner());
+      StageReport* r = report_of(i);
+      r->index = i;
+      r->name = s.name;
+      r->base = s.base_image;
+      builder.adopt(i, opts.shared->wait(i));
+      return;
+    }
     BuildEnv env = shared;
     std::optional<log::Logger> stage_log;
     if (side_by_side) {
@@ -132,7 +142,8 @@ registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildE
       env.layer_ready = be.layer_ready;
       env.layer_writing = be.layer_writing;
     }
-    builder.build_with(env, i, stage_role(need_layers, use.kept.count(i) > 0), report_of(i));
+    const StageResult& built = builder.build_with(env, i, stage_role(need_layers, use.kept.count(i) > 0), report_of(i));
+    if (opts.shared && opts.shared->covers(i)) opts.shared->publish(i, built);
     // Its files live on in its saved tree (hard links) and its layers; the
     // root made for it goes (not the platform's own root, be.root).
     if (lanes.at(i) == StageLane::Side) {

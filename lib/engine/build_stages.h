@@ -8,6 +8,7 @@
 // the root, one after another.
 #include "dockerfile/plan.h"
 #include "engine/build_report.h"
+#include "engine/shared_stages.h"
 #include "engine/stage_builder.h"
 #include "registry/image_state.h"
 
@@ -17,6 +18,11 @@ struct StagesOptions {
   int jobs = 1;                    // --jobs, resolved (>= 1)
   bool target_keeps_layers = false;  // --tar-path / --oci-layout-path need the target's base layers
   bool materialize = false;        // --materialize
+  // Stages built once for every platform (engine/shared_stages.h): this
+  // plan's build publishes them when `owns_shared`, else takes them from
+  // there. Null: none.
+  SharedStages* shared = nullptr;
+  bool owns_shared = false;
 };
 
 // Whether a RUN can have a root of its own (a chroot with its own /proc and

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 
+#include "dockerfile/shared_stages.h"
 #include "dockerfile/stage_schedule.h"
 #include "engine/parallel_stages.h"
 #include "fs/wipe.h"
@@ -37,20 +39,49 @@ std::string platform_label(std::size_t i, std::size_t n, const image::Platform& 
 
 PlatformBuild build_one(PlatformWork& w, BuildReport& report, const StagesOptions& opts) {
   const std::size_t first = report.stages.size();
-  registry::ImageState image = build_all_stages(*w.plan, w.env, report, opts);
+  registry::ImageState image;
+  try {
+    image = build_all_stages(*w.plan, w.env, report, opts);
+  } catch (...) {
+    if (opts.owns_shared) opts.shared->close();
+    throw;
+  }
+  if (opts.owns_shared) opts.shared->close();
   for (std::size_t s = first; s < report.stages.size(); ++s) report.stages[s].platform = w.platform.str();
   return {w.platform, std::move(image)};
 }
 
+// The options of platform i: the first builds the shared stages for all.
+StagesOptions platform_options(StagesOptions opts, SharedStages* shared, std::size_t i) {
+  opts.shared = shared;
+  opts.owns_shared = shared && i == 0;
+  return opts;
+}
+
+std::set<int> find_shared(const std::vector<PlatformWork>& work) {
+  std::vector<dockerfile::Plan> plans;
+  for (const auto& w : work) plans.push_back(*w.plan);
+  std::set<int> stages = dockerfile::shared_stages(plans);
+  if (stages.empty()) return stages;
+  std::string names;
+  for (int i : stages) {
+    const auto& s = work.front().plan->stages[static_cast<std::size_t>(i)];
+    names += (names.empty() ? "" : ", ") + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")");
+  }
+  work.front().env.log->info("Stage(s) " + names + " are the same for every platform: built once, for " +
+                             work.front().platform.str());
+  return stages;
+}
+
 std::vector<PlatformBuild> one_after_another(std::vector<PlatformWork>& work, BuildReport& report,
-                                             const StagesOptions& opts) {
+                                             const StagesOptions& opts, SharedStages* shared) {
   std::vector<PlatformBuild> out;
   for (std::size_t i = 0; i < work.size(); ++i) {
     BuildEnv& be = work[i].env;
     if (work.size() > 1) be.log->info("Building for " + platform_label(i, work.size(), work[i].platform));
     // The last platform's files are not the next one's starting point.
     if (i > 0) fs::wipe_root(be.root, *be.ignore);
-    out.push_back(build_one(work[i], report, opts));
+    out.push_back(build_one(work[i], report, platform_options(opts, shared, i)));
   }
   return out;
 }
@@ -64,9 +95,14 @@ std::size_t platforms_at_once(std::size_t platforms, int jobs, bool own_roots_wo
 
 std::vector<PlatformBuild> build_platforms(std::vector<PlatformWork>& work, BuildReport& report,
                                            const StagesOptions& opts) {
-  if (work.size() < 2 || opts.jobs < 2) return one_after_another(work, report, opts);
+  std::optional<SharedStages> shared;
+  if (work.size() > 1)
+    if (std::set<int> stages = find_shared(work); !stages.empty())
+      shared.emplace(std::move(stages), work.front().platform.str());
+  SharedStages* sharing = shared ? &*shared : nullptr;
+  if (work.size() < 2 || opts.jobs < 2) return one_after_another(work, report, opts, sharing);
   const std::size_t at_once = platforms_at_once(work.size(), opts.jobs, own_roots_work(work));
-  if (at_once < 2) return one_after_another(work, report, opts);
+  if (at_once < 2) return one_after_another(work, report, opts, sharing);
 
   log::Logger& log = *work.front().env.log;
   log.info("Building " + std::to_string(work.size()) + " platforms side by side (--jobs=" + std::to_string(opts.jobs) +
@@ -104,7 +140,7 @@ std::vector<PlatformBuild> build_platforms(std::vector<PlatformWork>& work, Buil
       [&](std::size_t i) {
         work[i].env.log->info("Building for " + platform_label(i, work.size(), work[i].platform) +
                               (work[i].env.own_root ? " in its own root " + work[i].env.root.string() : ""));
-        built[i] = build_one(work[i], reports[i], each);
+        built[i] = build_one(work[i], reports[i], platform_options(each, sharing, i));
         // Its files live on in its layers; the root goes.
         std::error_code ec;
         if (work[i].env.own_root) fsys::remove_all(work[i].env.root, ec);

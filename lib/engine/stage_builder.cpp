@@ -530,6 +530,11 @@ const StageResult& StageBuilder::build_with(const BuildEnv& env, int index, Stag
   return done_[index] = std::move(result);
 }
 
+void StageBuilder::adopt(int index, StageResult result) {
+  std::lock_guard<std::mutex> g(mu_);
+  done_[index] = std::move(result);
+}
+
 const StageResult& StageBuilder::result(int index) const {
   std::lock_guard<std::mutex> g(mu_);
   return done_.at(index);

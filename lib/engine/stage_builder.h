@@ -124,6 +124,9 @@ class StageBuilder {
   // stage whose prerequisites are built.
   const StageResult& build_with(const BuildEnv& env, int index, StageRole role, StageReport* report = nullptr);
   const StageResult& result(int index) const;
+  // A stage built elsewhere (another platform's build of a stage alike on
+  // every platform: engine/shared_stages.h) counts as built here.
+  void adopt(int index, StageResult result);
 
  private:
   const BuildEnv& env_;

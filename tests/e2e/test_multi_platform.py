@@ -163,6 +163,47 @@ def test_a_failing_platform_stops_the_other(two_platform_base, registry_plain, r
                  check=False).returncode != 0, "nothing may be tagged"
 
 
+SHARED = """\
+FROM --platform=$BUILDPLATFORM BASE AS tools
+RUN cat /proc/sys/kernel/random/uuid > /id && uname -m > /machine
+FROM --platform=$BUILDPLATFORM BASE AS per-target
+ARG TARGETARCH
+RUN cat /proc/sys/kernel/random/uuid > /id && echo "$TARGETARCH" > /arch
+FROM BASE
+COPY --from=tools /id /tools-id
+COPY --from=tools /machine /tools-machine
+COPY --from=per-target /id /per-target-id
+COPY --from=per-target /arch /arch
+"""
+
+
+@pytest.mark.parametrize("docker_caps", [False, True], ids=["sandbox", "docker-caps"])
+def test_a_build_platform_stage_alike_everywhere_is_built_once(two_platform_base, registry_plain, run_build,
+                                                                context, tmp_path, docker_caps):
+    """A `FROM --platform=$BUILDPLATFORM` stage that reads no TARGET* is the
+    same for every platform: built once (BuildKit does the same), its files
+    in every platform's image; one that reads TARGETARCH is built per
+    platform. Each RUN writes a fresh random id, so equal ids mean one run."""
+    ctx = context({"Dockerfile": SHARED.replace("BASE", two_platform_base)})
+    dest = registry_plain.ref("multi/shared:1")
+    res = run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}", PLATFORMS,
+                          *registry_plain.insecure_args()], docker_caps=docker_caps)
+    assert "Stage(s) 0 (tools) are the same for every platform: built once, for linux/amd64" in res.output, \
+        res.output
+    assert "Stage 0 (tools) is the same for every platform: using the one built for linux/amd64" in res.output
+    index = json.loads(k.inspect_raw_manifest(dest))
+    repo = dest.rsplit(":", 1)[0]
+    roots = {m["platform"]["architecture"]: k.pull_rootfs(f"{repo}@{m['digest']}", tmp_path / m["digest"][7:19])
+             for m in index["manifests"]}
+    assert sorted(roots) == ["amd64", "arm64"]
+    read = {a: {f: (r / f).read_text() for f in ("tools-id", "tools-machine", "per-target-id", "arch")}
+            for a, r in roots.items()}
+    assert read["amd64"]["tools-id"] == read["arm64"]["tools-id"], read  # built once
+    assert read["amd64"]["per-target-id"] != read["arm64"]["per-target-id"], read  # built per platform
+    for arch in roots:
+        assert read[arch]["tools-machine"] == "x86_64\n" and read[arch]["arch"] == arch + "\n", read
+
+
 def test_a_platform_this_host_cannot_run_fails_before_anything(registry_plain, run_build, context):
     # Debian registers no qemu-arm: a RUN for linux/arm/v7 cannot run here.
     if Path("/proc/sys/fs/binfmt_misc/qemu-arm").exists():
