@@ -54,7 +54,9 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(with_aliases(list("custom-platform", 0, &o.custom_platforms,
                            "Platform to build for, e.g. linux/arm64 (default: the platform kiln was built for). "
                            "Repeatable (or a,b): the image is built once per platform and pushed as one image "
-                           "index (a Docker manifest list with --image-format=docker)"),
+                           "index (a Docker manifest list with --image-format=docker); platforms are built side "
+                           "by side as --jobs allows, and a FROM --platform=$BUILDPLATFORM stage alike on every "
+                           "platform is built once"),
                       {"customPlatform"}));
 
   fs.add(with_aliases(str("snapshot-mode", 0, &o.snapshot_mode,
