@@ -5,7 +5,7 @@ kiln/buildah and kiln/BuildKit ratios of the medians, and kiln's own phase
 times from its BENCHMARK_FILE report.
 
     bench/bench.py [--runs N] [--scenarios a,b,c,d,e,f] [--peers buildah,buildkit]
-                   [--warm-registry] [--executor PATH] [--baseline PATH]
+                   [--warm-registry] [--executor PATH] [--baseline PATH] [--baseline-args FLAGS]
 
 Runs alternate (kiln, buildah, BuildKit, kiln, ...) so that drift in the
 machine's speed hits every tool alike. Each tool's time is the same work:
@@ -256,11 +256,11 @@ class FreshDisk:
         self.image.unlink()
 
 
-def run_kiln(executor, ctx, dockerfile, dest, registry, report, root):
+def run_kiln(executor, ctx, dockerfile, dest, registry, report, root, extra=()):
     argv = [str(REPO / "scripts/sandbox.sh"), "--executor", str(executor), "--root", str(root), "--context", str(ctx),
             "--bind", f"{report.parent}:/report", "--env", f"BENCHMARK_FILE=/report/{report.name}", "--",
             f"--dockerfile=/workspace/{dockerfile.name}", "--context=dir:///workspace",
-            f"--destination={dest}", *registry.insecure_args()]
+            f"--destination={dest}", *registry.insecure_args(), *extra]
     return timed(argv)
 
 
@@ -275,12 +275,12 @@ def run_buildah(store, ctx, dockerfile, dest):
 PEERS = ("buildah", "buildkit")
 
 
-def kiln_run(executor, work, registry, name, i, ctx, dockerfile, label="kiln"):
+def kiln_run(executor, work, registry, name, i, ctx, dockerfile, label="kiln", extra=()):
     """One kiln run on a fresh disk; returns (seconds, peak RSS MB, report)."""
     report = work / f"report-{label}-{name}-{i}.json"
     with FreshDisk(work, f"disk-{label}-{name}-{i}") as disk:
         t, _ = run_kiln(executor, ctx, dockerfile, registry.ref(f"bench-{name}:{label}{i}"), registry,
-                        report, disk / "root")
+                        report, disk / "root", extra)
     data = json.loads(report.read_text())
     # The executor reports its own peak RSS (GNU time only sees the sandbox wrapper).
     return t, data.pop("peak_rss_mb"), data
@@ -319,6 +319,9 @@ def main():
     ap.add_argument("--baseline", metavar="EXECUTOR",
                     help="another kiln executor (an older build) run alternating with --executor, as a peer: "
                          "shows whether a change made kiln slower")
+    ap.add_argument("--baseline-args", default="", metavar="FLAGS",
+                    help="executor flags for the baseline's runs only, e.g. --jobs=1 with --baseline set to the "
+                         "same executor: kiln against its own one-stage-at-a-time build")
     opts = ap.parse_args()
     peers = [p for p in opts.peers.split(",") if p]
     unknown = [p for p in peers if p not in PEERS]
@@ -363,7 +366,7 @@ def main():
                     cold()
                     if peer == "baseline":
                         t, mb, base_report = kiln_run(opts.baseline, work, registry, name, i, ctx, dockerfile,
-                                                      "baseline")
+                                                      "baseline", opts.baseline_args.split())
                         baseline_reports.append(base_report)
                     else:
                         run_peer = buildah_run if peer == "buildah" else buildkit_run

@@ -27,7 +27,8 @@ void build_table(FlagSet& fs, ExecutorOptions& o) {
   fs.add(integer("jobs", &o.jobs,
                  "Stages and platforms built at the same time: independent stages, and the platforms of "
                  "--custom-platform=a,b, are built side by side, each in a root of its own (0, the default: the "
-                 "number of cores; 1: one after another, as kaniko)"));
+                 "number of cores, at least 4, since most RUN steps wait more than they compute; 1: one after "
+                 "another, as kaniko)"));
   fs.add(list("git", 0, &o.git, "Options for a git:// context (git://host/repo.git#ref#commit): branch=…,single-branch=true|false,depth=N "
                         "(a shallow fetch of the last N commits of each ref; 0, the default, fetches the whole history),"
                         "recurse-submodules=true|false,insecure-skip-tls=true|false"));

@@ -20,7 +20,7 @@ struct ExecutorOptions : RegistryFlags {
   std::vector<std::string> build_args;  // "k=v", or "k" (value from the environment)
   std::vector<std::string> targets;  // --target, repeatable or comma-separated; the first is the result
   bool skip_unused_stages = false;
-  int jobs = 0;  // --jobs: stages built at once; 0: the number of cores
+  int jobs = 0;  // --jobs: stages and platforms built at once; 0: engine::default_jobs (cores, at least 4)
   std::vector<std::string> git;  // --git branch=…,single-branch=… (key=value pairs)
   std::vector<std::string> secrets;  // --secret id=…,src=…|env=…
 

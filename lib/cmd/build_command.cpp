@@ -301,11 +301,11 @@ void open_layer_cache(const std::optional<CacheChoice>& choice, const cli::Execu
   log.info("Using layer cache " + store_name);
 }
 
-// How stages and platforms share the threads: --jobs, by default the cores
-// (engine/build_stages.h, engine/platform_builds.h).
+// How stages and platforms share the threads: --jobs, by default
+// default_jobs() (engine/build_stages.h, engine/platform_builds.h).
 engine::StagesOptions stages_options(const cli::ExecutorOptions& opts) {
   engine::StagesOptions so;
-  so.jobs = opts.jobs > 0 ? opts.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  so.jobs = opts.jobs > 0 ? opts.jobs : engine::default_jobs(std::thread::hardware_concurrency());
   so.target_keeps_layers = !opts.tar_path.empty() || !opts.oci_layout_path.empty();
   so.materialize = opts.materialize;
   return so;

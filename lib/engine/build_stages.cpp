@@ -61,6 +61,8 @@ std::string stage_label(const dockerfile::Stage& s) {
 
 }  // namespace
 
+int default_jobs(unsigned cores) { return static_cast<int>(std::max(4u, cores)); }
+
 bool own_roots_can_run(const BuildEnv& be) {
   return !be.mount_method || be.mount_method->get().method == steps::MountMethod::Namespace;
 }

@@ -131,3 +131,10 @@ TEST(BuildStages, ATargetFromAStageOffersThatStagesLayersFirst) {
   for (const auto& l : img.layers) want.push_back(l.descriptor.digest);
   EXPECT_EQ(ready, want);
 }
+
+TEST(DefaultJobs, TheCoresButAtLeastFour) {
+  EXPECT_EQ(kiln::engine::default_jobs(0), 4);  // unknown
+  EXPECT_EQ(kiln::engine::default_jobs(2), 4);
+  EXPECT_EQ(kiln::engine::default_jobs(4), 4);
+  EXPECT_EQ(kiln::engine::default_jobs(16), 16);
+}
