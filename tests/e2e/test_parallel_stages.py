@@ -102,11 +102,13 @@ def test_side_stage_caches_stay_out_of_the_container_root(registry_plain, busybo
     own must not put their RUN caches there either, and they share the
     build's one fallback cache."""
     base = busybox_image.push(registry_plain)
+    # Each waits (up to 60 s) for the other's mark in the cache: only one cache for both lets them go on.
     stage = """\
 FROM {base} AS {me}
-RUN --mount=type=cache,id=shared,target=/c touch /c/{me} && sleep 3 && mkdir /out && ls /c > /out/{me}-cache
+RUN --mount=type=cache,id=shared,target=/c touch /c/{me} && i=0; \\
+    while [ ! -e /c/{other} ]; do i=$((i+1)); [ $i -gt 600 ] && exit 7; sleep 0.1; done; mkdir /out && ls /c > /out/{me}-cache
 """
-    dockerfile = (stage.format(base=base, me="one") + stage.format(base=base, me="two") +
+    dockerfile = (stage.format(base=base, me="one", other="two") + stage.format(base=base, me="two", other="one") +
                   f"FROM {base}\nCOPY --from=one /out/ /one/\nCOPY --from=two /out/ /two/\nRUN ls / > /top\n")
     ctx = context({"Dockerfile": dockerfile})
     dest = registry_plain.ref("parallel:cache")
