@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "proc/interrupt.h"
 
 namespace kiln::engine {
 namespace {
@@ -100,26 +101,36 @@ void run_schedule(dockerfile::StageSchedule& schedule, const std::function<void(
 void run_side_by_side(std::size_t n, std::size_t jobs, const std::function<void(std::size_t)>& build,
                       const std::function<void()>& stop) {
   std::mutex mu;
-  std::exception_ptr failure;
+  std::exception_ptr failure;  // the first failure of its own
+  // A piece that ended only because the build was stopped. Its failure is
+  // not the cause: a piece's own stage runner may stop the build (every
+  // stage's RUN killed) before its error reaches here, and the stopped one
+  // can get here first.
+  std::exception_ptr stopped;
   std::size_t next = 0;
   auto work = [&] {
     for (;;) {
       std::size_t i;
       {
         std::lock_guard<std::mutex> g(mu);
-        if (failure || next >= n) return;
+        if (failure || stopped || next >= n) return;
         i = next++;
       }
+      bool first = false;
       try {
         build(i);
-      } catch (...) {
-        bool first = false;
-        {
-          std::lock_guard<std::mutex> g(mu);
-          if (!failure) failure = std::current_exception(), first = true;
+      } catch (const proc::Interrupted& e) {
+        std::lock_guard<std::mutex> g(mu);
+        if (e.signal() == 0) {
+          if (!stopped) stopped = std::current_exception();
+        } else if (!failure) {
+          failure = std::current_exception(), first = true;
         }
-        if (first) stop();
+      } catch (...) {
+        std::lock_guard<std::mutex> g(mu);
+        if (!failure) failure = std::current_exception(), first = true;
       }
+      if (first) stop();
     }
   };
   std::vector<StageThread> threads;
@@ -134,6 +145,7 @@ void run_side_by_side(std::size_t n, std::size_t jobs, const std::function<void(
   work();  // the calling thread takes its share
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
+  if (stopped) std::rethrow_exception(stopped);
 }
 
 }  // namespace kiln::engine

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "dockerfile/parser.h"
+#include "proc/interrupt.h"
 
 using namespace kiln;
 using namespace std::chrono_literals;
@@ -145,4 +146,29 @@ TEST(RunSideBySide, AFailureStopsTheOthersOnceStartsNoMoreAndIsRethrown) {
   }
   EXPECT_EQ(stops, 1);
   EXPECT_EQ(started.load(), 2);  // the third and fourth never started
+}
+
+// A platform's own stage runner stops the build (every RUN killed) before
+// its error gets out; the platform stopped by that can report first. The
+// error rethrown must be the cause, not the stop.
+TEST(RunSideBySide, TheCauseWinsOverAPieceThatWasOnlyStopped) {
+  std::atomic<bool> build_stopped{false};
+  auto build = [&](std::size_t i) {
+    if (i == 1) {
+      std::this_thread::sleep_for(20ms);
+      build_stopped = true;  // what its stage runner does on the failure
+      std::this_thread::sleep_for(100ms);
+      throw std::runtime_error("RUN failed: exit code 3");
+    }
+    for (int n = 0; n < 500 && !build_stopped; ++n) std::this_thread::sleep_for(5ms);
+    throw proc::Interrupted("build stopped: a stage built beside this one failed", 0);
+  };
+  try {
+    engine::run_side_by_side(2, 2, build, [&] { build_stopped = true; });
+    ADD_FAILURE() << "no failure";
+  } catch (const proc::Interrupted&) {
+    ADD_FAILURE() << "the stopped piece's error was rethrown";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "RUN failed: exit code 3");
+  }
 }
