@@ -7,12 +7,14 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/error.h"
+#include "layer/incompressible.h"
 
 namespace kiln::layer {
 
@@ -31,49 +33,65 @@ struct Block {
   std::exception_ptr error;
 };
 
-// One raw-deflate stream per thread, reset for every block: cheaper than
-// deflateInit per block and gives identical bytes.
-class Deflater {
+// A raw-deflate stream (windowBits -15: the gzip wrapper is ours).
+class RawDeflate {
  public:
-  explicit Deflater(int level) {
-    // windowBits -15: raw deflate, the gzip wrapper is ours.
+  explicit RawDeflate(int level) {
     if (deflateInit2(&z_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
       throw Error("gzip: cannot initialise deflate at level " + std::to_string(level));
   }
-  ~Deflater() { deflateEnd(&z_); }
-  Deflater(const Deflater&) = delete;
-  Deflater& operator=(const Deflater&) = delete;
+  ~RawDeflate() { deflateEnd(&z_); }
+  RawDeflate(const RawDeflate&) = delete;
+  RawDeflate& operator=(const RawDeflate&) = delete;
+  z_stream& operator*() { return z_; }
+
+ private:
+  z_stream z_{};
+};
+
+// One deflater per thread, reset for every block: cheaper than deflateInit
+// per block and gives identical bytes. A block that deflate could barely
+// shrink (layer/incompressible.h) goes through a level-0 stream instead:
+// stored blocks, at memory speed.
+class Deflater {
+ public:
+  explicit Deflater(int level) : level_(level), deflate_(level) {}
 
   void compress(Block& b) {
-    if (deflateReset(&z_) != Z_OK) throw Error("gzip: deflateReset failed");
-    if (!b.dict.empty() &&
-        deflateSetDictionary(&z_, b.dict.data(), static_cast<uInt>(b.dict.size())) != Z_OK)
+    const bool store = level_ > 0 && incompressible(b.dict, b.in);
+    if (store && !stored_) stored_ = std::make_unique<RawDeflate>(0);
+    z_stream& z = store ? **stored_ : *deflate_;
+    if (deflateReset(&z) != Z_OK) throw Error("gzip: deflateReset failed");
+    if (!b.dict.empty() && !store &&
+        deflateSetDictionary(&z, b.dict.data(), static_cast<uInt>(b.dict.size())) != Z_OK)
       throw Error("gzip: deflateSetDictionary failed");
     b.crc = crc32(0L, b.in.data(), static_cast<uInt>(b.in.size()));
     // deflateBound does not count the sync-flush marker (an empty stored
     // block, 5 bytes plus alignment): leave room for it.
-    b.out.resize(deflateBound(&z_, static_cast<uLong>(b.in.size())) + 64);
-    z_.next_in = b.in.data();
-    z_.avail_in = static_cast<uInt>(b.in.size());
-    z_.next_out = b.out.data();
-    z_.avail_out = static_cast<uInt>(b.out.size());
+    b.out.resize(deflateBound(&z, static_cast<uLong>(b.in.size())) + 64);
+    z.next_in = b.in.data();
+    z.avail_in = static_cast<uInt>(b.in.size());
+    z.next_out = b.out.data();
+    z.avail_out = static_cast<uInt>(b.out.size());
     const int flush = b.last ? Z_FINISH : Z_SYNC_FLUSH;
     for (;;) {
-      int rc = deflate(&z_, flush);
+      int rc = deflate(&z, flush);
       if (rc == Z_STREAM_ERROR) throw Error("gzip: deflate failed");
-      bool complete = b.last ? rc == Z_STREAM_END : (z_.avail_in == 0 && z_.avail_out != 0);
+      bool complete = b.last ? rc == Z_STREAM_END : (z.avail_in == 0 && z.avail_out != 0);
       if (complete) break;
       // Out of room (should not happen with the bound above): grow and go on.
-      std::size_t used = b.out.size() - z_.avail_out;
+      std::size_t used = b.out.size() - z.avail_out;
       b.out.resize(b.out.size() * 2);
-      z_.next_out = b.out.data() + used;
-      z_.avail_out = static_cast<uInt>(b.out.size() - used);
+      z.next_out = b.out.data() + used;
+      z.avail_out = static_cast<uInt>(b.out.size() - used);
     }
-    b.out.resize(b.out.size() - z_.avail_out);
+    b.out.resize(b.out.size() - z.avail_out);
   }
 
  private:
-  z_stream z_{};
+  int level_;
+  RawDeflate deflate_;
+  std::unique_ptr<RawDeflate> stored_;  // made on the first incompressible block
 };
 
 void put_le32(unsigned char* p, std::uint32_t v) {

@@ -1,5 +1,8 @@
 """Outputs other than a push: --tar-path, --oci-layout-path, digest files."""
+import gzip
+import io
 import json
+import os
 import tarfile
 from collections import Counter
 
@@ -142,3 +145,31 @@ def test_digest_files(registry_plain, busybox_image, context, run_build, outdir)
     assert (outdir / "name-with-digest").read_text() == f"{repo}@{digest}\n{repo}@{digest}\n"
     assert (outdir / "name-tag-with-digest").read_text() == \
         f"{repo}:v1@{digest}\n{repo}:v2@{digest}\n"
+
+
+def test_already_compressed_content_is_stored_and_reads_back(registry_plain, busybox_image, context, run_build,
+                                                            outdir, tmp_path):
+    """A layer of 3 MB of random bytes and 1 MB of text: the random part is
+    stored (not deflated), the text deflated, in one gzip stream that
+    gzip -t, Python's gzip and umoci all read back to the same bytes."""
+    base = busybox_image.push(registry_plain, "oci")
+    noise = os.urandom(3 * 1024 * 1024)
+    text = "".join(f"line {i} of a text file that compresses well\n" for i in range(25_000)).encode()
+    ctx = context({"Dockerfile": f"FROM {base}\nCOPY noise text /data/\n", "noise": noise, "text": text})
+    run_build(ctx, ["--context=dir:///workspace", "--no-push", "--oci-layout-path=/output/layout",
+                    *registry_plain.insecure_args()], binds=[(outdir, "/output")])
+    layout = outdir / "layout"
+    index = json.loads((layout / "index.json").read_text())
+    manifest = json.loads((layout / "blobs/sha256" / index["manifests"][0]["digest"][7:]).read_bytes())
+    blob_path = layout / "blobs/sha256" / manifest["layers"][-1]["digest"][7:]
+    k.run(["gzip", "-t", str(blob_path)])
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob_path.read_bytes()))) as tf:
+        assert tf.extractfile("data/noise").read() == noise
+        assert tf.extractfile("data/text").read() == text
+    # The noise as it is, the text deflated: more than the noise, less than
+    # the noise and a quarter of the text.
+    assert len(noise) < blob_path.stat().st_size < len(noise) + len(text) // 4, blob_path.stat().st_size
+    copy = tmp_path / "copy"
+    k.run(["skopeo", "copy", "--quiet", f"oci:{layout}", f"oci:{copy}:x"])
+    rootfs = k.unpack_layout(f"{copy}:x", tmp_path / "unpacked")
+    assert (rootfs / "data/noise").read_bytes() == noise and (rootfs / "data/text").read_bytes() == text
