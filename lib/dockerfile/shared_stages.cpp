@@ -52,14 +52,14 @@ bool alike(const Plan& first, const Plan& plan, int index) {
 
 }  // namespace
 
-std::set<int> shared_stages(const std::vector<Plan>& plans) {
+std::set<int> shared_stages(const std::vector<const Plan*>& plans) {
   std::set<int> out;
   if (plans.size() < 2) return out;
-  const Plan& first = plans.front();
+  const Plan& first = *plans.front();
   for (int i : first.build_order) {  // dependencies come first
     if (is_target(first, i)) continue;
-    bool same = std::all_of(plans.begin(), plans.end(), [&](const Plan& p) {
-      return p.stages.size() == first.stages.size() && alike(first, p, i);
+    bool same = std::all_of(plans.begin(), plans.end(), [&](const Plan* p) {
+      return p->stages.size() == first.stages.size() && alike(first, *p, i);
     });
     const Stage& s = first.stages[static_cast<std::size_t>(i)];
     bool deps_shared = std::all_of(s.dependencies.begin(), s.dependencies.end(), [&](const StageDependency& d) {
@@ -68,6 +68,12 @@ std::set<int> shared_stages(const std::vector<Plan>& plans) {
     if (same && deps_shared) out.insert(i);
   }
   return out;
+}
+
+std::set<int> shared_stages(const std::vector<Plan>& plans) {
+  std::vector<const Plan*> each;
+  for (const Plan& p : plans) each.push_back(&p);
+  return shared_stages(each);
 }
 
 }  // namespace kiln::dockerfile

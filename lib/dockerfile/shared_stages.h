@@ -16,6 +16,7 @@ namespace kiln::dockerfile {
 // FROM) with the same base image, every ARG it declares has one value, and
 // every stage it depends on (FROM, COPY --from, RUN --mount from=) is shared
 // too. Empty for fewer than two plans.
+std::set<int> shared_stages(const std::vector<const Plan*>& plans);
 std::set<int> shared_stages(const std::vector<Plan>& plans);
 
 }  // namespace kiln::dockerfile

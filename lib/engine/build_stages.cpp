@@ -40,14 +40,21 @@ bool side_roots_can_run(const dockerfile::Plan& plan, const BuildEnv& be, int jo
   return false;
 }
 
+// A stage another platform builds for this one (StagesOptions::shared).
+bool adopted(const StagesOptions& opts, int stage) {
+  return opts.shared && opts.shared->covers(stage) && !opts.owns_shared;
+}
+
 std::vector<PrefetchImage> images_to_prefetch(const dockerfile::Plan& plan, dockerfile::StageSchedule schedule,
-                                              bool layer_cache) {
+                                              bool layer_cache, const StagesOptions& opts) {
   // The stages that start at once stream their layers into their roots; the
   // others find theirs downloaded when their turn comes. With the layer
-  // cache a stage may need no layer at all: none is downloaded ahead.
+  // cache a stage may need no layer at all: none is downloaded ahead. An
+  // image only adopted stages use is not this platform's to fetch.
   std::vector<int> first = schedule.take_ready();
   std::vector<PrefetchImage> out;
   for (const auto& use : dockerfile::image_uses(plan)) {
+    if (std::all_of(use.stages.begin(), use.stages.end(), [&](int s) { return adopted(opts, s); })) continue;
     bool later = std::none_of(use.stages.begin(), use.stages.end(),
                               [&](int s) { return std::find(first.begin(), first.end(), s) != first.end(); });
     out.push_back({use.reference, use.platform, later && !layer_cache});
@@ -84,7 +91,7 @@ registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildE
   shared.image_sources_lock = &image_sources;
   std::optional<BasePrefetch> prefetch;
   if (plan.build_order.size() > 1) {
-    auto images = images_to_prefetch(plan, schedule, be.layer_cache != nullptr);
+    auto images = images_to_prefetch(plan, schedule, be.layer_cache != nullptr, opts);
     if (!images.empty()) {
       const int fetchers = std::min<int>(static_cast<int>(images.size()), 8);
       log.info("Fetching the build's " + std::to_string(images.size()) + " image(s) at once");
@@ -104,7 +111,7 @@ registry::ImageState build_all_stages(const dockerfile::Plan& plan, const BuildE
   StageBuilder builder(shared, plan);
   auto build = [&](int i) {
     const auto& s = plan.stages[static_cast<std::size_t>(i)];
-    if (opts.shared && opts.shared->covers(i) && !opts.owns_shared) {
+    if (adopted(opts, i)) {
       log.info("Stage " + std::to_string(i) + (s.name.empty() ? "" : " (" + s.name + ")") +
                " is the same for every platform: using the one built for " + opts.shared->owner());
       StageReport* r = report_of(i);

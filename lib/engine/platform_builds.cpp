@@ -39,14 +39,14 @@ std::string platform_label(std::size_t i, std::size_t n, const image::Platform& 
 
 PlatformBuild build_one(PlatformWork& w, BuildReport& report, const StagesOptions& opts) {
   const std::size_t first = report.stages.size();
-  registry::ImageState image;
-  try {
-    image = build_all_stages(*w.plan, w.env, report, opts);
-  } catch (...) {
-    if (opts.owns_shared) opts.shared->close();
-    throw;
-  }
-  if (opts.owns_shared) opts.shared->close();
+  // However the owner's build ends, the others stop waiting for it.
+  struct CloseShared {
+    const StagesOptions& opts;
+    ~CloseShared() {
+      if (opts.owns_shared) opts.shared->close();
+    }
+  } close_shared{opts};
+  registry::ImageState image = build_all_stages(*w.plan, w.env, report, opts);
   for (std::size_t s = first; s < report.stages.size(); ++s) report.stages[s].platform = w.platform.str();
   return {w.platform, std::move(image)};
 }
@@ -59,8 +59,8 @@ StagesOptions platform_options(StagesOptions opts, SharedStages* shared, std::si
 }
 
 std::set<int> find_shared(const std::vector<PlatformWork>& work) {
-  std::vector<dockerfile::Plan> plans;
-  for (const auto& w : work) plans.push_back(*w.plan);
+  std::vector<const dockerfile::Plan*> plans;
+  for (const auto& w : work) plans.push_back(w.plan);
   std::set<int> stages = dockerfile::shared_stages(plans);
   if (stages.empty()) return stages;
   std::string names;

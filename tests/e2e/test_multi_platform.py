@@ -164,7 +164,7 @@ def test_a_failing_platform_stops_the_other(two_platform_base, registry_plain, r
 
 
 SHARED = """\
-FROM --platform=$BUILDPLATFORM BASE AS tools
+FROM --platform=$BUILDPLATFORM TOOLS AS tools
 RUN cat /proc/sys/kernel/random/uuid > /id && uname -m > /machine
 FROM --platform=$BUILDPLATFORM BASE AS per-target
 ARG TARGETARCH
@@ -184,13 +184,17 @@ def test_a_build_platform_stage_alike_everywhere_is_built_once(two_platform_base
     same for every platform: built once (BuildKit does the same), its files
     in every platform's image; one that reads TARGETARCH is built per
     platform. Each RUN writes a fresh random id, so equal ids mean one run."""
-    ctx = context({"Dockerfile": SHARED.replace("BASE", two_platform_base)})
+    # The tools stage's base is an image no other stage uses: only the
+    # platform that builds the stage fetches it.
+    tools = two_platform_base.replace(":latest", ":amd64")
+    ctx = context({"Dockerfile": SHARED.replace("TOOLS", tools).replace("BASE", two_platform_base)})
     dest = registry_plain.ref("multi/shared:1")
     res = run_build(ctx, ["--context=dir:///workspace", f"--destination={dest}", PLATFORMS,
                           *registry_plain.insecure_args()], docker_caps=docker_caps)
     assert "Stage(s) 0 (tools) are the same for every platform: built once, for linux/amd64" in res.output, \
         res.output
     assert "Stage 0 (tools) is the same for every platform: using the one built for linux/amd64" in res.output
+    assert res.output.count(f"Retrieving image manifest {tools}") == 1, res.output
     index = json.loads(k.inspect_raw_manifest(dest))
     repo = dest.rsplit(":", 1)[0]
     roots = {m["platform"]["architecture"]: k.pull_rootfs(f"{repo}@{m['digest']}", tmp_path / m["digest"][7:19])
