@@ -6,14 +6,21 @@
 # patched file is a file of its own. zig builds libunwind, libc++ and musl
 # from these sources at link time, so only the link needs it.
 #
-# The patch (patches/zig-<version>-*.patch):
+# The patches (patches/zig-<version>-*.patch), used for ARCH=ppc64 and
+# ARCH=ppc64le (CMakeLists.txt):
 #   libunwind-ppc64-cr  LLVM 16's libunwind reads the condition register's
 #       save slot (a 32-bit word at CFA+8, `mfcr r12; stw r12,8(r1)`) as 64
 #       bits. On big-endian ppc64 that puts the next word of the frame header
 #       into CR, so after a C++ exception is caught the caller's cr2-cr4 hold
 #       garbage and branches on them go wrong (gtest's repeat loop never
-#       ending, SIGSEGVs). Little-endian is unaffected (the low half is the
-#       word). Used for ARCH=ppc64 only (CMakeLists.txt).
+#       ending, SIGSEGVs). On little-endian the low half is the word, so the
+#       patch changes nothing there.
+#   libunwind-ppc64-vector  It restores the callee-saved vector registers
+#       v20-v31 only where VRSAVE marks them in use, a convention Linux
+#       compilers do not keep (VRSAVE stays 0), so after a caught exception
+#       they hold whatever the code below left in them. On little-endian its
+#       own save and restore (stxvd2x/lxvd2x) also swap their doublewords
+#       against the layout the compiler saves them in. Both byte orders.
 #
 # Kept out of install-zig.sh on purpose: that script is part of the
 # dependency prefixes' hash, and the prefixes do not depend on libunwind.

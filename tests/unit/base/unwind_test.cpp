@@ -59,3 +59,70 @@ KILN_NOINLINE int flags_across_catch(int a) {
 }  // namespace
 
 TEST(Unwind, CallerBooleansSurviveACaughtException) { EXPECT_EQ(flags_across_catch(one), 0); }
+
+#if defined(__powerpc64__) && defined(__ALTIVEC__)
+namespace {
+
+typedef int Vec4 __attribute__((vector_size(16)));
+
+// Overwrites callee-saved registers of every class, so its prologue saves
+// them (and says where, in its CFI), then throws.
+KILN_NOINLINE void clobbers_then_throws(int x) {
+  __asm__ volatile(
+      "li 14,7\n\tli 31,7\n\tfmr 14,0\n\tfmr 31,0\n\t"
+      "vxor 20,20,20\n\tvxor 31,31,31\n\tcrclr 10\n\tcrclr 14\n\tcrclr 18" ::
+          : "r14", "r31", "f14", "f31", "v20", "v31", "cr2", "cr3", "cr4", "memory");
+  if (x > 0) throw x;
+}
+
+struct Restored {
+  long r14, r31;
+  double f14, f31;
+  Vec4 v20, v31;
+  unsigned long cr;
+};
+
+// Puts known values into r14/r31, f14/f31, v20/v31 and cr2-cr4, lets an
+// exception unwind through clobbers_then_throws, and reads them back.
+KILN_NOINLINE Restored registers_after_catch(long g, double f, Vec4 v) {
+  __asm__ volatile("mr 14,%0\n\tmr 31,%0" ::"r"(g) : "r14", "r31");
+  __asm__ volatile("fmr 14,%0\n\tfmr 31,%0" ::"f"(f) : "f14", "f31");
+  __asm__ volatile("vor 20,%0,%0\n\tvor 31,%0,%0" ::"v"(v) : "v20", "v31");
+  __asm__ volatile("crset 10\n\tcrset 14\n\tcrset 18" ::: "cr2", "cr3", "cr4");
+  try {
+    clobbers_then_throws(one);
+  } catch (int) {
+  }
+  Restored r{};
+  __asm__ volatile("mr %0,14\n\tmr %1,31" : "=r"(r.r14), "=r"(r.r31));
+  __asm__ volatile("fmr %0,14\n\tfmr %1,31" : "=f"(r.f14), "=f"(r.f31));
+  __asm__ volatile("vor %0,20,20\n\tvor %1,31,31" : "=v"(r.v20), "=v"(r.v31));
+  __asm__ volatile("mfcr %0" : "=r"(r.cr));
+  return r;
+}
+
+bool same(Vec4 a, Vec4 b) { return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3]; }
+
+}  // namespace
+
+// zig 0.11's libunwind restored v20-v31 only where VRSAVE said they were in
+// use (an AIX and Darwin convention: Linux compilers leave VRSAVE 0, so they
+// never came back), and on little-endian loaded them with their two
+// doublewords swapped. On ppc64le, strings and JSON values the compiler kept
+// in vector registers came back zeroed after a caught exception
+// (Manifest.ParseErrorsNameTheProblem, Instructions.MountValidationPerType).
+TEST(Unwind, EveryClassOfCalleeSavedRegisterSurvivesACaughtException) {
+  const long g = 0x1122334455667788;
+  const double f = 3.25;
+  const Vec4 v = {1, 2, 3, 4};
+  const Restored r = registers_after_catch(g, f, v);
+  EXPECT_EQ(r.r14, g);
+  EXPECT_EQ(r.r31, g);
+  EXPECT_EQ(r.f14, f);
+  EXPECT_EQ(r.f31, f);
+  EXPECT_TRUE(same(r.v20, v)) << r.v20[0] << "," << r.v20[1] << "," << r.v20[2] << "," << r.v20[3];
+  EXPECT_TRUE(same(r.v31, v)) << r.v31[0] << "," << r.v31[1] << "," << r.v31[2] << "," << r.v31[3];
+  const unsigned long cr234 = (1ul << (31 - 10)) | (1ul << (31 - 14)) | (1ul << (31 - 18));
+  EXPECT_EQ(r.cr & cr234, cr234) << std::hex << r.cr;
+}
+#endif
