@@ -9,7 +9,8 @@ ARCH       ?= amd64
 # What `make release` builds and unit-tests; README "Architectures".
 RELEASE_ARCHES := amd64 arm64 ppc64le riscv64
 # Foreign architectures whose unit tests `make test` runs under qemu-user
-# (s390x cannot be linked by zig 0.11; ppc64le and riscv64 are not built yet).
+# (s390x cannot be linked by zig 0.11; riscv64 is not built yet; ppc64le's
+# 25 pass with `make unit ARCH=ppc64le`, left out of CI for time).
 TEST_ARCHES    := arm64
 # Big-endian: s390x cannot be linked by zig 0.11, so big-endian POWER stands
 # in. `make test` builds the unit tests of the code where byte order matters
@@ -20,7 +21,7 @@ TEST_ARCHES    := arm64
 BIG_ENDIAN_ARCH  := ppc64
 BIG_ENDIAN_TESTS := unit_base unit_digest unit_layer unit_layer_integration unit_image
 # The platforms of kiln's own images (make images: one index per image).
-IMAGE_ARCHES   ?= amd64 arm64
+IMAGE_ARCHES   ?= amd64 arm64 ppc64le
 export KILN_IMAGE_ARCHES := $(IMAGE_ARCHES)
 FOREIGN_ARCHES := $(filter-out amd64,$(IMAGE_ARCHES))
 STATIC     := $(BUILD)/static$(if $(filter-out amd64,$(ARCH)),-$(ARCH))
