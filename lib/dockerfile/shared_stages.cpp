@@ -70,10 +70,4 @@ std::set<int> shared_stages(const std::vector<const Plan*>& plans) {
   return out;
 }
 
-std::set<int> shared_stages(const std::vector<Plan>& plans) {
-  std::vector<const Plan*> each;
-  for (const Plan& p : plans) each.push_back(&p);
-  return shared_stages(each);
-}
-
 }  // namespace kiln::dockerfile

@@ -17,6 +17,5 @@ namespace kiln::dockerfile {
 // every stage it depends on (FROM, COPY --from, RUN --mount from=) is shared
 // too. Empty for fewer than two plans.
 std::set<int> shared_stages(const std::vector<const Plan*>& plans);
-std::set<int> shared_stages(const std::vector<Plan>& plans);
 
 }  // namespace kiln::dockerfile
