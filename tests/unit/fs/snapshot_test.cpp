@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "fs/snapshot.h"
+#include "stat_nanoseconds.h"
 #include "temp_root.h"
 
 using namespace kiln::fs;
@@ -36,6 +37,7 @@ void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(60)); }
 }  // namespace
 
 TEST(Snapshot, NoChangesAfterBaseline) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("etc/passwd", "root:x:0:0::/root:/bin/sh\n");
   r.symlink("/etc/passwd", "link");
@@ -48,6 +50,7 @@ TEST(Snapshot, NoChangesAfterBaseline) {
 }
 
 TEST(Snapshot, AddedFilesComeWithTheirParentsInOrder) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("etc/passwd", "x");
   r.mkdir("usr");
@@ -62,6 +65,7 @@ TEST(Snapshot, AddedFilesComeWithTheirParentsInOrder) {
 }
 
 TEST(Snapshot, SameSizeRewriteInsideTheSameTickIsFound) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("f", "aaaa");
   r.write("g", "cccc");
@@ -75,6 +79,7 @@ TEST(Snapshot, SameSizeRewriteInsideTheSameTickIsFound) {
 }
 
 TEST(Snapshot, RacyRecordIsRehashedEvenWithIdenticalMetadata) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   // Baseline a file written just now: its record is racy, so the next
   // snapshot reads the contents although nothing about it moved.
   TempRoot r;
@@ -88,6 +93,7 @@ TEST(Snapshot, RacyRecordIsRehashedEvenWithIdenticalMetadata) {
 }
 
 TEST(Snapshot, SettledUnchangedTreeReadsNoContents) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   for (int i = 0; i < 50; ++i) r.write("d/f" + std::to_string(i), "data");
   settle();
@@ -101,6 +107,7 @@ TEST(Snapshot, SettledUnchangedTreeReadsNoContents) {
 }
 
 TEST(Snapshot, RewriteWithSameContentIsNotAChangeInFullMode) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("f", "same");
   Snapshotter s(r.path(), IgnoreList{}, SnapshotMode::Full);
@@ -111,6 +118,7 @@ TEST(Snapshot, RewriteWithSameContentIsNotAChangeInFullMode) {
 }
 
 TEST(Snapshot, ChmodAndChownAreChanges) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("f", "x");
   r.write("g", "y");
@@ -128,6 +136,7 @@ TEST(Snapshot, ChmodAndChownAreChanges) {
 }
 
 TEST(Snapshot, DeletedReportsOnlyTopMost) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("d/x/1", "1");
   r.write("d/x/2", "2");
@@ -144,6 +153,7 @@ TEST(Snapshot, DeletedReportsOnlyTopMost) {
 }
 
 TEST(Snapshot, DirectoryReplacedByFile) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("d/child", "1");
   r.write("d/sub/grand", "2");
@@ -158,6 +168,7 @@ TEST(Snapshot, DirectoryReplacedByFile) {
 }
 
 TEST(Snapshot, FileReplacedByDirectoryAndBySymlink) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("a", "file");
   r.write("b", "file");
@@ -174,6 +185,7 @@ TEST(Snapshot, FileReplacedByDirectoryAndBySymlink) {
 }
 
 TEST(Snapshot, SymlinkRetargetedWithSameLength) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.symlink("/aaa", "l");
   settle();
@@ -185,6 +197,7 @@ TEST(Snapshot, SymlinkRetargetedWithSameLength) {
 }
 
 TEST(Snapshot, IgnoredPathsAreNeverReportedOrWalked) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("kaniko/executor", "bin");
   r.write("var/run/sock", "s");
@@ -202,6 +215,7 @@ TEST(Snapshot, IgnoredPathsAreNeverReportedOrWalked) {
 }
 
 TEST(Snapshot, SymlinksAreNotFollowed) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.symlink("/", "rootlink");
   r.symlink("..", "up");
@@ -212,6 +226,7 @@ TEST(Snapshot, SymlinksAreNotFollowed) {
 }
 
 TEST(Snapshot, RedoAndTimeModes) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("f", "aaaa");
   r.write("g", "aaaa");
@@ -236,6 +251,7 @@ TEST(Snapshot, RedoAndTimeModes) {
 }
 
 TEST(Snapshot, TakeWithoutBaselineReportsEverything) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   TempRoot r;
   r.write("a/b", "x");
   Snapshotter s(r.path(), IgnoreList{});
@@ -260,6 +276,7 @@ TEST(Snapshot, MissingRootNamesThePath) {
 }
 
 TEST(Snapshot, MmapWriteThatLeavesAllMetadataAloneIsFound) {
+  KILN_NEEDS_STAT_NANOSECONDS();
   // A second store into an already dirty shared mapping changes the bytes
   // without touching mtime, ctime or size: only the racy rule catches it.
   TempRoot r;
