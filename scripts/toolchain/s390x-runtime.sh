@@ -97,8 +97,9 @@ set -- --no-default-config -Wno-unused-command-line-argument -target s390x-unkno
   -isystem $LIB/libc/include/generic-musl -isystem $LIB/libc/include/s390x-linux-any \\
   -isystem $LIB/libc/include/any-linux-any "\$@"
 [ -z "\$link" ] && exec "$ZIG" clang "\$@"
-# --eh-frame-hdr: libunwind finds the unwind tables of a static program through it.
-exec "$ZIG" clang --ld-path=$(command -v s390x-linux-gnu-ld) -static -nostdlib -Wl,--eh-frame-hdr -L"\$RT" \\
+# --eh-frame-hdr: libunwind finds the unwind tables of a static program through it;
+# --gc-sections, as zig links its other targets.
+exec "$ZIG" clang --ld-path=$(command -v s390x-linux-gnu-ld) -static -nostdlib -Wl,--eh-frame-hdr -Wl,--gc-sections -L"\$RT" \\
   "\$RT/crt1.o" "\$RT/crti.o" "\$RT/crtbeginT.o" -Wl,--start-group "\$@" $3 -Wl,--end-group \\
   "\$RT/crtend.o" "\$RT/crtn.o"
 W
