@@ -118,7 +118,8 @@ def test_images_are_reproducible_and_small(images, executor, tmp_path):
         assert dbg[:len(ex)] == ex and len(dbg) == len(ex) + 1, (arch, ex, dbg)
 
 
-ELF_MACHINE = {"amd64": "x86-64", "arm64": "ARM aarch64", "ppc64le": "64-bit PowerPC", "riscv64": "RISC-V"}
+ELF_MACHINE = {"amd64": "x86-64", "arm64": "ARM aarch64", "s390x": "IBM S/390", "ppc64le": "64-bit PowerPC",
+               "riscv64": "RISC-V"}
 
 
 def test_images_are_indexes_of_every_architecture(images, tmp_path):
