@@ -23,7 +23,7 @@ BIG_ENDIAN_TESTS := unit_base unit_digest unit_layer unit_layer_integration unit
 UNWINDER_ARCH    := ppc64le
 UNWINDER_TESTS   := unit_base
 # The platforms of kiln's own images (make images: one index per image).
-IMAGE_ARCHES   ?= amd64 arm64 s390x ppc64le
+IMAGE_ARCHES   ?= amd64 arm64 s390x ppc64le riscv64
 export KILN_IMAGE_ARCHES := $(IMAGE_ARCHES)
 FOREIGN_ARCHES := $(filter-out amd64,$(IMAGE_ARCHES))
 STATIC     := $(BUILD)/static$(if $(filter-out amd64,$(ARCH)),-$(ARCH))

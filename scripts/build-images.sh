@@ -4,7 +4,7 @@
 # Builds kiln's three images with kiln's own executor (in scripts/sandbox.sh;
 # no Docker, no buildah) from image/Dockerfile, each one multi-platform: one
 # kiln invocation per target with --custom-platform for every architecture of
-# KILN_IMAGE_ARCHES (default "amd64 arm64 s390x ppc64le"), each platform with its own static
+# KILN_IMAGE_ARCHES (default "amd64 arm64 s390x ppc64le riscv64"), each platform with its own static
 # binaries and its own architecture's BusyBox:
 #   executor  FROM scratch: /kaniko/executor, /kaniko/warmer, /kaniko/ssl/certs/ca-certificates.crt
 #             (the host's Debian bundle), an empty writable /kaniko/.docker/, /etc/nsswitch.conf
@@ -45,7 +45,7 @@ out="${2:-$REPO/build/images}"
 for t in skopeo:skopeo umoci:umoci jq:jq unshare:util-linux file:file; do
     command -v "${t%%:*}" >/dev/null || die "'${t%%:*}' not found: apt-get install ${t#*:}"
 done
-arches="${KILN_IMAGE_ARCHES:-amd64 arm64 s390x ppc64le}"
+arches="${KILN_IMAGE_ARCHES:-amd64 arm64 s390x ppc64le riscv64}"
 static_for() { if [[ "$1" == amd64 ]]; then echo "$static"; else echo "$static-$1"; fi; }
 declare -A machine=([amd64]=x86-64 [arm64]=aarch64 [s390x]="IBM S/390" [ppc64le]="64-bit PowerPC" [riscv64]=RISC-V)
 platforms=""

@@ -1,7 +1,7 @@
 """kiln's own images as the tests use them: build/images from `make images`
 (scripts/build-images.sh), rebuilt when older than their inputs or labelled
 with another git revision. Each is an image index of every architecture in
-ARCHES (KILN_IMAGE_ARCHES, default amd64, arm64, s390x and ppc64le); the host's platform is
+ARCHES (KILN_IMAGE_ARCHES, default amd64, arm64, s390x, ppc64le and riscv64); the host's platform is
 what the runc and Docker tests run. The `images` fixture (conftest.py) returns an
 `Images`; test_images.py runs them under runc, test_docker_flows.py in Docker.
 """
@@ -18,7 +18,7 @@ import kiln_e2e as k
 IMAGES_DIR = k.REPO_ROOT / "build" / "images"
 BUILD_SCRIPT = k.REPO_ROOT / "scripts" / "build-images.sh"
 TARGETS = ("executor", "debug", "warmer")
-ARCHES = tuple(os.environ.get("KILN_IMAGE_ARCHES", "amd64 arm64 s390x ppc64le").split())
+ARCHES = tuple(os.environ.get("KILN_IMAGE_ARCHES", "amd64 arm64 s390x ppc64le riscv64").split())
 HOST_ARCH = "amd64"  # the first platform's build dir is the executor's own (build/static)
 
 
